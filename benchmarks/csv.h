@@ -1,0 +1,33 @@
+// The CSV of `run` and `predict` (design.md, "Command line"): the contract columns first, in
+// their order, then roofbench's additions. Written to a temporary file and renamed, so a
+// reader never sees half a file.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace roofbench {
+
+struct CsvRow {
+  // contract columns
+  std::string op, impl, dtype;
+  int threads = 1;
+  long long batch = 1;
+  std::string shape;  // the descriptor as in the shape file (batch not applied)
+  long long ops = 0, bytes = 0;
+  std::optional<double> measured_s, predicted_s;  // empty cells when absent
+  std::string bound;
+  // additions
+  std::string variant;   // registry variant that ran, e.g. gemm_f32_6x16__avx2_fma
+  int repetitions = 0;   // timed repetitions behind measured_s
+  std::optional<double> cv;  // coefficient of variation of the repetitions (stddev / mean)
+  std::string status;    // ok, or why there is no time (mismatch against naive, error)
+};
+
+extern const char* const kCsvHeader;
+
+std::string csv_line(const CsvRow& r);
+void write_csv(const std::string& path, const std::vector<CsvRow>& rows);  // throws on I/O error
+
+}  // namespace roofbench

@@ -1,0 +1,107 @@
+// roofbench: the command line of design.md. Google Benchmark takes its own --benchmark_* flags
+// first; CLI11 parses the rest. Every error ends as one line on stderr and a non-zero exit.
+#include <benchmark/benchmark.h>
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <exception>
+#include <string_view>
+
+#include "benchmarks/run.h"
+
+namespace {
+
+using namespace roofbench;
+
+template <class T>
+std::vector<T> parse_names(const std::vector<std::string>& names, std::optional<T> (*parse)(std::string_view),
+                           std::string_view what) {
+  std::vector<T> out;
+  for (const std::string& n : names) {
+    const auto v = parse(n);
+    if (!v) throw CLI::ValidationError(fmt::format("--{}: unknown value '{}'", what, n));
+    if (std::find(out.begin(), out.end(), *v) == out.end()) out.push_back(*v);
+  }
+  return out;
+}
+
+bool has_flag(int argc, char** argv, std::string_view flag) {
+  for (int i = 1; i < argc; ++i)
+    if (std::string_view(argv[i]).rfind(flag, 0) == 0) return true;
+  return false;
+}
+
+// The dtypes some registry kernel implements: the default of --dtypes.
+std::vector<std::string> implemented_dtypes() {
+  std::vector<std::string> out;
+  for (DType d : kAllDTypes)
+    for (const Kernel& k : registry())
+      if (k.dtype == d) {
+        out.emplace_back(name(d));
+        break;
+      }
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  RunOptions run;
+  run.gbench_sets_repetitions = has_flag(argc, argv, "--benchmark_repetitions");
+  run.gbench_sets_min_time = has_flag(argc, argv, "--benchmark_min_time");
+  benchmark::Initialize(&argc, argv);
+
+  CLI::App app{"roofbench: how long should a layer take on this machine, how long does it take, and why"};
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "Show help for every subcommand");
+
+  std::vector<std::string> ops{"mv", "gemm", "conv2d"}, impls{"naive", "opt", "blas", "onednn"},
+      dtypes = implemented_dtypes();
+  std::vector<int> threads{cpu().logical_cpus};
+  CLI::App* run_cmd = app.add_subcommand("run", "Time kernels over a shape set and write one CSV row per combination");
+  run_cmd->add_option("--shapes", run.shapes, "Shape file, or a built-in set in benchmarks/shapes/")->required();
+  run_cmd->add_option("--ops", ops, "Ops to run (mv, gemm, conv2d)")->delimiter(',')->capture_default_str();
+  run_cmd->add_option("--impls", impls, "Implementations (naive, opt, blas, onednn)")
+      ->delimiter(',')
+      ->capture_default_str();
+  run_cmd->add_option("--dtypes", dtypes, "Data types (f64, f32, bf16, f16, i8, i4)")
+      ->delimiter(',')
+      ->capture_default_str();
+  run_cmd->add_option("--batch", run.batches, "Batch sizes")
+      ->delimiter(',')
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 20))
+      ->capture_default_str();
+  run_cmd->add_option("--threads", threads, "Thread counts (OpenMP and OpenBLAS alike)")
+      ->delimiter(',')
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  run_cmd->add_option("--csv", run.csv, "Output CSV")->required();
+  run_cmd->add_option("--repetitions", run.repetitions, "Timed repetitions per row (median reported)")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  run_cmd->add_option("--min-time", run.min_time, "Minimum seconds per repetition")
+      ->check(CLI::Range(1e-4, 100.0))
+      ->capture_default_str();
+
+  try {
+    app.parse(argc, argv);
+    if (run_cmd->parsed()) {
+      run.ops = parse_names<Op>(ops, parse_op, "ops");
+      run.impls = parse_names<Impl>(impls, parse_impl, "impls");
+      run.dtypes = parse_names<DType>(dtypes, parse_dtype, "dtypes");
+      run.threads = threads;
+      return run_command(run);
+    }
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    fmt::print(stderr, "roofbench: error: {}\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "roofbench: error: {}\n", e.what());
+    return 1;
+  }
+  return 0;
+}

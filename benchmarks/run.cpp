@@ -1,0 +1,239 @@
+#include "benchmarks/run.h"
+
+#include <benchmark/benchmark.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <numeric>
+#include <optional>
+#include <stdexcept>
+
+#include "benchmarks/csv.h"
+#include "kernels/check.h"
+#include "kernels/cost.h"
+
+extern "C" {
+char* openblas_get_config(void);
+int openblas_get_parallel(void);
+int openblas_get_num_threads(void);
+}
+
+namespace roofbench {
+namespace {
+
+// One timed combination. Buffers live only while its benchmark runs (see Buffers below).
+struct Case {
+  const Kernel* kernel = nullptr;
+  Shape shape;  // as in the file
+  Shape run;    // batch applied
+  std::int64_t batch = 1;
+  int threads = 1;
+  std::string name;  // op/impl/dtype/threads:T/batch:B/<shape>
+  std::optional<std::string> failure{};
+  bool checked = false;
+  std::vector<double> seconds{};  // one per repetition
+};
+
+// Operands of the case being timed. Google Benchmark calls a benchmark several times (iteration
+// estimation, repetitions); allocating once per case keeps fills out of the way, and releasing
+// the previous case's buffers keeps memory at one problem's worth.
+struct Buffers {
+  const Case* owner = nullptr;
+  ProblemBuffers bufs;
+  ProblemBuffers& for_case(const Case& c) {
+    if (owner != &c) {
+      bufs = ProblemBuffers{};
+      bufs = make_buffers(c.run, c.kernel->dtype, *c.kernel, c.threads);
+      owner = &c;
+    }
+    return bufs;
+  }
+};
+
+void time_case(benchmark::State& state, Case& c, Buffers& buffers) {
+  set_library_threads(c.threads);
+  if (!c.checked) {
+    c.checked = true;
+    const Agreement a = check_against_naive(*c.kernel, c.run, c.threads);
+    if (!a.ok) c.failure = fmt::format("mismatch against naive: {}", a.message());
+  }
+  if (c.failure) {
+    state.SkipWithError(c.failure->c_str());
+    for (auto _ : state) {
+    }
+    return;
+  }
+  Operands io = buffers.for_case(c).operands();
+  for (auto _ : state) {
+    c.kernel->run(c.run, io, c.threads);
+    benchmark::ClobberMemory();
+  }
+  const double ops_count = static_cast<double>(ops(c.run)), byte_count = static_cast<double>(bytes(c.run, c.kernel->dtype));
+  using benchmark::Counter;
+  state.counters["ops/s"] = Counter(ops_count, Counter::kIsIterationInvariantRate);
+  state.counters["bytes/s"] = Counter(byte_count, Counter::kIsIterationInvariantRate, Counter::kIs1024);
+  state.counters["intensity"] = Counter(ops_count / byte_count);
+}
+
+// Keeps every repetition's time for our own median and CV, and shows the console only the
+// aggregates (or the single run) so long sweeps stay readable.
+class Collector : public benchmark::ConsoleReporter {
+ public:
+  Collector(std::map<std::string, Case*> cases, std::size_t total) : cases_(std::move(cases)), total_(total) {}
+
+  void ReportRuns(const std::vector<Run>& runs) override {
+    std::vector<Run> shown;
+    for (const Run& r : runs) {
+      auto it = cases_.find(r.run_name.function_name);
+      if (r.run_type == Run::RT_Iteration && it != cases_.end() && !r.error_occurred)
+        it->second->seconds.push_back(r.GetAdjustedRealTime() / benchmark::GetTimeUnitMultiplier(r.time_unit));
+      if (r.run_type == Run::RT_Aggregate || r.error_occurred || r.repetitions <= 1) shown.push_back(r);
+    }
+    if (!shown.empty()) ConsoleReporter::ReportRuns(shown);
+    if (!runs.empty() && runs.front().run_type == Run::RT_Iteration && runs.front().repetition_index <= 0)
+      fmt::print(stderr, "[{}/{}] {}\n", ++done_, total_, runs.front().run_name.function_name);
+  }
+
+ private:
+  std::map<std::string, Case*> cases_;
+  std::size_t total_;
+  std::size_t done_ = 0;
+};
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+double coefficient_of_variation(const std::vector<double>& v) {
+  if (v.size() < 2) return 0;
+  const double mean = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+  double ss = 0;
+  for (double x : v) ss += (x - mean) * (x - mean);
+  return std::sqrt(ss / static_cast<double>(v.size() - 1)) / mean;
+}
+
+// Identical problems under different labels (Q, K and V projections) are timed once.
+std::vector<Shape> distinct(const std::vector<Shape>& shapes) {
+  std::vector<Shape> out;
+  for (const Shape& s : shapes)
+    if (std::none_of(out.begin(), out.end(), [&](const Shape& o) { return o.dims == s.dims; })) out.push_back(s);
+  return out;
+}
+
+std::string dims_string(const Shape& s) { return to_string(Shape{s.dims, {}, 1}); }
+
+void add_context(const RunOptions& opt) {
+  const auto env = [](const char* k) {
+    const char* v = std::getenv(k);
+    return std::string(v ? v : "(unset)");
+  };
+  benchmark::AddCustomContext("roofbench_cpu", cpu().model);
+  benchmark::AddCustomContext("roofbench_shapes", opt.shapes);
+  benchmark::AddCustomContext("OMP_PLACES", env("OMP_PLACES"));
+  benchmark::AddCustomContext("OMP_PROC_BIND", env("OMP_PROC_BIND"));
+  benchmark::AddCustomContext("openblas", openblas_description());
+}
+
+}  // namespace
+
+std::string openblas_description() {
+  static const char* const kinds[] = {"sequential", "pthreads", "openmp"};
+  const int p = openblas_get_parallel();
+  return fmt::format("{} ({} threading)", openblas_get_config(), p >= 0 && p <= 2 ? kinds[p] : "unknown");
+}
+
+void require_openmp_openblas() {
+  if (openblas_get_parallel() != 2)
+    throw std::runtime_error(fmt::format("the loaded OpenBLAS is not the OpenMP build: {}; install "
+                                         "libopenblas0-openmp",
+                                         openblas_description()));
+}
+
+int run_command(const RunOptions& opt) {
+  require_openmp_openblas();
+  const std::vector<Shape> shapes = distinct(load_shapes(opt.shapes));
+
+  std::vector<std::unique_ptr<Case>> cases;
+  std::map<std::string, std::string> skipped;  // (op impl dtype) -> reason, printed once
+  for (int t : opt.threads)
+    for (std::int64_t b : opt.batches)
+      for (const Shape& s : shapes) {
+        if (std::find(opt.ops.begin(), opt.ops.end(), s.op()) == opt.ops.end()) continue;
+        Shape run = batched(s, b);
+        try {
+          check_size(run);
+        } catch (const ShapeError& e) {
+          throw ShapeError(fmt::format("{} at batch {}: {}", to_string(s), b, e.what()));
+        }
+        for (Impl impl : opt.impls)
+          for (DType d : opt.dtypes) {
+            const Kernel* k = select(s.op(), impl, d);
+            if (!k) {
+              skipped.emplace(fmt::format("{} {} {}", name(s.op()), name(impl), name(d)), why_not(s.op(), impl, d));
+              continue;
+            }
+            auto c = std::make_unique<Case>();
+            *c = {.kernel = k, .shape = s, .run = run, .batch = b, .threads = t,
+                  .name = fmt::format("{}/{}/{}/threads:{}/batch:{}/{}", name(s.op()), name(impl), name(d), t, b,
+                                      dims_string(s))};
+            cases.push_back(std::move(c));
+          }
+      }
+  for (const auto& [what, why] : skipped) fmt::print(stderr, "roofbench: skipping {}: {}\n", what, why);
+  if (cases.empty()) throw std::runtime_error("nothing to run: no kernel matches the filters");
+
+  add_context(opt);
+  Buffers buffers;
+  std::map<std::string, Case*> by_name;
+  for (auto& c : cases) {
+    Case* cp = c.get();
+    auto* bm = benchmark::RegisterBenchmark(cp->name.c_str(), [cp, &buffers](benchmark::State& st) {
+      time_case(st, *cp, buffers);
+    });
+    // OpenMP workers are invisible to the CPU timer of the main thread.
+    bm->UseRealTime()->Unit(benchmark::kMicrosecond);
+    if (!opt.gbench_sets_repetitions) bm->Repetitions(opt.repetitions);
+    if (!opt.gbench_sets_min_time) bm->MinTime(opt.min_time);
+    by_name.emplace(cp->name, cp);
+  }
+
+  Collector collector(by_name, cases.size());
+  benchmark::RunSpecifiedBenchmarks(&collector);
+
+  std::vector<CsvRow> rows;
+  for (const auto& c : cases) {
+    if (c->seconds.empty() && !c->failure) continue;  // filtered out by --benchmark_filter
+    CsvRow r;
+    r.op = name(c->shape.op());
+    r.impl = name(c->kernel->impl);
+    r.dtype = name(c->kernel->dtype);
+    r.threads = c->threads;
+    r.batch = c->batch;
+    r.shape = to_string(c->shape);
+    r.ops = ops(c->run);
+    r.bytes = bytes(c->run, c->kernel->dtype);
+    r.variant = c->kernel->variant;
+    r.repetitions = static_cast<int>(c->seconds.size());
+    if (c->failure) {
+      r.status = *c->failure;
+    } else {
+      r.measured_s = median(c->seconds);
+      r.cv = coefficient_of_variation(c->seconds);
+      r.status = "ok";
+    }
+    rows.push_back(std::move(r));
+  }
+  write_csv(opt.csv, rows);
+  const auto failed = std::count_if(rows.begin(), rows.end(), [](const CsvRow& r) { return r.status != "ok"; });
+  fmt::print(stderr, "roofbench: wrote {} rows to {}{}\n", rows.size(), opt.csv,
+             failed ? fmt::format(" ({} failed the check against naive)", failed) : "");
+  return failed ? 1 : 0;
+}
+
+}  // namespace roofbench

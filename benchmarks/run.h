@@ -1,0 +1,34 @@
+// `roofbench run`: times the registry over a shape set with Google Benchmark.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kernels/registry.h"
+
+namespace roofbench {
+
+struct RunOptions {
+  std::string shapes;  // file or built-in set
+  std::vector<Op> ops;
+  std::vector<Impl> impls;
+  std::vector<DType> dtypes;
+  std::vector<std::int64_t> batches{1};
+  std::vector<int> threads;
+  std::string csv;
+  int repetitions = 5;    // ignored when --benchmark_repetitions is given
+  double min_time = 0.1;  // seconds per repetition; ignored when --benchmark_min_time is given
+  bool gbench_sets_repetitions = false;
+  bool gbench_sets_min_time = false;
+};
+
+// Returns the process exit status.
+int run_command(const RunOptions& opt);
+
+// Fails (throws std::runtime_error) unless the loaded OpenBLAS is the OpenMP build: a pthread
+// OpenBLAS would start its own threads beside our OpenMP pool and oversubscribe the cores.
+void require_openmp_openblas();
+std::string openblas_description();
+
+}  // namespace roofbench

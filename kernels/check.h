@@ -1,0 +1,37 @@
+// Operands for one (shape, dtype, kernel): allocation, deterministic fills and the agreement
+// check against the naive reference (ruy's Agree: exact for integers, eps*sqrt(k)*c for floats).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "kernels/buffer.h"
+#include "kernels/registry.h"
+
+namespace roofbench {
+
+struct ProblemBuffers {
+  AlignedBuffer input, weights, output, workspace;
+  Operands operands() { return {input.bytes(), weights.bytes(), output.bytes(), workspace.bytes()}; }
+};
+
+// Allocates the operands of s at d (plus k's workspace) and fills input and weights with
+// deterministic values in [-1, 1] (floats) seeded by seed.
+ProblemBuffers make_buffers(const Shape& s, DType d, const Kernel& k, int threads, std::uint64_t seed = 42);
+
+void fill_uniform(DType d, std::span<std::byte> buf, std::uint64_t seed);
+
+struct Agreement {
+  bool ok = true;
+  double max_err = 0, tol = 0;
+  std::int64_t worst = -1;  // index of the worst element
+  std::string message() const;
+};
+
+// Compares outputs elementwise; reduction is the number of terms summed per output.
+Agreement agree(DType d, std::span<const std::byte> got, std::span<const std::byte> ref, std::int64_t reduction);
+
+// Runs kernel and the naive reference of the same (op, dtype) on the same inputs and compares.
+Agreement check_against_naive(const Kernel& k, const Shape& s, int threads);
+
+}  // namespace roofbench

@@ -1,0 +1,100 @@
+#include "kernels/registry.h"
+
+#include <fmt/format.h>
+#include <omp.h>
+
+#include "kernels/kernels.h"
+
+extern "C" void openblas_set_num_threads(int);
+
+namespace roofbench {
+namespace {
+
+using enum Op;
+using enum Impl;
+using enum DType;
+
+// The table. Within one (op, impl, dtype) the widest ISA comes first: select() takes the first
+// variant the CPU can run.
+// clang-format off
+const Kernel kRegistry[] = {
+  // op      impl   dtype variant                          isa            run                        workspace
+  {mv,     naive, f64, "mv_f64__naive",                  Isa::none,     mv_naive_f64},
+  {mv,     naive, f32, "mv_f32__naive",                  Isa::none,     mv_naive_f32},
+  {gemm,   naive, f64, "gemm_f64__naive",                Isa::none,     gemm_naive_f64},
+  {gemm,   naive, f32, "gemm_f32__naive",                Isa::none,     gemm_naive_f32},
+  {conv2d, naive, f64, "conv2d_f64__naive",              Isa::none,     conv2d_naive_f64},
+  {conv2d, naive, f32, "conv2d_f32__naive",              Isa::none,     conv2d_naive_f32},
+
+  {mv,     opt,   f64, "mv_f64_4x2__avx512f",            Isa::avx512f,  mv_opt_f64__avx512},
+  {mv,     opt,   f64, "mv_f64_4x2__avx2_fma",           Isa::avx2_fma, mv_opt_f64__avx2},
+  {mv,     opt,   f32, "mv_f32_4x2__avx512f",            Isa::avx512f,  mv_opt_f32__avx512},
+  {mv,     opt,   f32, "mv_f32_4x2__avx2_fma",           Isa::avx2_fma, mv_opt_f32__avx2},
+  {gemm,   opt,   f64, "gemm_f64_6x16__avx512f",         Isa::avx512f,  gemm_opt_f64__avx512,   gemm_opt_workspace_f64__avx512},
+  {gemm,   opt,   f64, "gemm_f64_6x8__avx2_fma",         Isa::avx2_fma, gemm_opt_f64__avx2,     gemm_opt_workspace_f64__avx2},
+  {gemm,   opt,   f32, "gemm_f32_6x32__avx512f",         Isa::avx512f,  gemm_opt_f32__avx512,   gemm_opt_workspace_f32__avx512},
+  {gemm,   opt,   f32, "gemm_f32_6x16__avx2_fma",        Isa::avx2_fma, gemm_opt_f32__avx2,     gemm_opt_workspace_f32__avx2},
+  {conv2d, opt,   f64, "conv2d_f64_implicit_gemm__avx512f",  Isa::avx512f,  conv2d_opt_f64__avx512, conv2d_opt_workspace_f64__avx512},
+  {conv2d, opt,   f64, "conv2d_f64_implicit_gemm__avx2_fma", Isa::avx2_fma, conv2d_opt_f64__avx2,   conv2d_opt_workspace_f64__avx2},
+  {conv2d, opt,   f32, "conv2d_f32_implicit_gemm__avx512f",  Isa::avx512f,  conv2d_opt_f32__avx512, conv2d_opt_workspace_f32__avx512},
+  {conv2d, opt,   f32, "conv2d_f32_implicit_gemm__avx2_fma", Isa::avx2_fma, conv2d_opt_f32__avx2,   conv2d_opt_workspace_f32__avx2},
+
+  {mv,     blas,  f64, "mv_f64__openblas",               Isa::none,     mv_blas_f64},
+  {mv,     blas,  f32, "mv_f32__openblas",               Isa::none,     mv_blas_f32},
+  {gemm,   blas,  f64, "gemm_f64__openblas",             Isa::none,     gemm_blas_f64},
+  {gemm,   blas,  f32, "gemm_f32__openblas",             Isa::none,     gemm_blas_f32},
+  {conv2d, blas,  f64, "conv2d_f64_im2col__openblas",    Isa::none,     conv2d_blas_f64,        conv2d_blas_workspace_f64},
+  {conv2d, blas,  f32, "conv2d_f32_im2col__openblas",    Isa::none,     conv2d_blas_f32,        conv2d_blas_workspace_f32},
+};
+// clang-format on
+
+}  // namespace
+
+std::string_view name(Impl impl) {
+  switch (impl) {
+    case Impl::naive: return "naive";
+    case Impl::opt: return "opt";
+    case Impl::blas: return "blas";
+    case Impl::onednn: return "onednn";
+  }
+  return "?";
+}
+
+std::optional<Impl> parse_impl(std::string_view s) {
+  for (Impl i : kAllImpls)
+    if (name(i) == s) return i;
+  return std::nullopt;
+}
+
+std::optional<Op> parse_op(std::string_view s) {
+  for (Op o : {Op::mv, Op::gemm, Op::conv2d})
+    if (name(o) == s) return o;
+  return std::nullopt;
+}
+
+std::string Kernel::skip_reason() const {
+  return runnable() ? std::string{} : fmt::format("{} needs {}, which this CPU lacks", variant, name(isa));
+}
+
+std::span<const Kernel> registry() { return kRegistry; }
+
+const Kernel* select(Op op, Impl impl, DType dtype) {
+  for (const Kernel& k : kRegistry)
+    if (k.op == op && k.impl == impl && k.dtype == dtype && k.runnable()) return &k;
+  return nullptr;
+}
+
+std::string why_not(Op op, Impl impl, DType dtype) {
+  std::string reasons;
+  for (const Kernel& k : kRegistry)
+    if (k.op == op && k.impl == impl && k.dtype == dtype)
+      reasons += reasons.empty() ? k.skip_reason() : "; " + k.skip_reason();
+  return reasons.empty() ? fmt::format("no {} {} kernel for {}", name(impl), name(op), name(dtype)) : reasons;
+}
+
+void set_library_threads(int threads) {
+  omp_set_num_threads(threads);
+  openblas_set_num_threads(threads);
+}
+
+}  // namespace roofbench

@@ -1,0 +1,67 @@
+// The kernel registry: one table that benchmarks, tests and the predictor iterate.
+// A kernel is (op, impl, dtype, variant); several variants of one (op, impl, dtype) differ in
+// the ISA they need, and select() picks the first one this CPU can run (the table lists the
+// widest ISA first).
+//
+// Operand layouts (row-major, dense, shapes after batched()):
+//   mv     weights W[m][k]            input X[b][k]         output Y[b][m]
+//   gemm   weights B[k][n]            input A[m][k]         output C[m][n]
+//   conv2d weights [k][c/g][r][s]     input [n][c][h][w]    output [n][k][p][q]
+// Kernels overwrite the output (no accumulation into it).
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kernels/cpu.h"
+#include "kernels/dtype.h"
+#include "kernels/shape.h"
+
+namespace roofbench {
+
+enum class Impl { naive, opt, blas, onednn };
+inline constexpr Impl kAllImpls[] = {Impl::naive, Impl::opt, Impl::blas, Impl::onednn};
+std::string_view name(Impl impl);
+std::optional<Impl> parse_impl(std::string_view s);
+std::optional<Op> parse_op(std::string_view s);
+
+struct Operands {
+  std::span<const std::byte> input;
+  std::span<const std::byte> weights;
+  std::span<std::byte> output;
+  std::span<std::byte> workspace;  // workspace_bytes() of the kernel, allocated by the caller
+};
+
+// threads is the caller's choice; OpenMP regions and the BLAS library use exactly that many.
+using KernelFn = void (*)(const Shape& s, const Operands& io, int threads);
+using WorkspaceFn = std::size_t (*)(const Shape& s, int threads);
+
+struct Kernel {
+  Op op;
+  Impl impl;
+  DType dtype;
+  std::string_view variant;  // what it computes __ how, e.g. gemm_f32_6x16__avx2_fma
+  Isa isa;                   // what the CPU must support
+  KernelFn run;
+  WorkspaceFn workspace = nullptr;  // nullptr: needs none
+
+  std::size_t workspace_bytes(const Shape& s, int threads) const { return workspace ? workspace(s, threads) : 0; }
+  bool runnable() const { return cpu().has(isa); }
+  std::string skip_reason() const;  // empty when runnable
+};
+
+std::span<const Kernel> registry();
+
+// The variant of (op, impl, dtype) this CPU runs, or nullptr when none can run (or none exists).
+const Kernel* select(Op op, Impl impl, DType dtype);
+// Why select() found nothing: "no such kernel" or the ISA the variants need.
+std::string why_not(Op op, Impl impl, DType dtype);
+
+// Must be called before timing a threads count: OpenBLAS keeps its own thread count, so
+// OpenMP and OpenBLAS are set together here and nowhere else.
+void set_library_threads(int threads);
+
+}  // namespace roofbench

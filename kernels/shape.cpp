@@ -1,0 +1,229 @@
+#include "kernels/shape.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "kernels/cost.h"
+
+#ifndef ROOFBENCH_SHAPES_DIR
+#define ROOFBENCH_SHAPES_DIR "benchmarks/shapes"
+#endif
+
+namespace roofbench {
+namespace {
+
+constexpr std::string_view kShapeExt = ".shapes";
+
+struct KeySpec {
+  std::string_view key;
+  std::int64_t* field;
+  bool required;
+};
+
+std::vector<std::string_view> split_ws(std::string_view s) {
+  std::vector<std::string_view> out;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r')) ++i;
+    std::size_t j = i;
+    while (j < s.size() && s[j] != ' ' && s[j] != '\t' && s[j] != '\r') ++j;
+    if (j > i) out.push_back(s.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+std::int64_t parse_value(std::string_view key, std::string_view v) {
+  if (v.empty()) throw ShapeError(fmt::format("key '{}' has no value", key));
+  std::int64_t x = 0;
+  auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
+  const bool whole = ptr == v.data() + v.size();
+  if (ec == std::errc::result_out_of_range || (ec == std::errc{} && whole && x > kMaxDim))
+    throw ShapeError(fmt::format("{}={} is too large (limit {})", key, v, kMaxDim));
+  if (ec != std::errc{} || !whole) throw ShapeError(fmt::format("{}={} is not an integer", key, v));
+  if (x <= 0) throw ShapeError(fmt::format("{}={} must be positive", key, v));
+  return x;
+}
+
+bool valid_label(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("_.:/-").find(c) != std::string_view::npos;
+  });
+}
+
+}  // namespace
+
+void check_size(const Shape& s) {
+  double need = 0;
+  try {
+    need = static_cast<double>(footprint_bytes(s, DType::f64));
+    (void)ops(s);
+  } catch (const std::overflow_error&) {
+    throw ShapeError("dimensions too large: their product overflows 64 bits");
+  }
+  const double have = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
+  if (need > have)
+    throw ShapeError(fmt::format("buffers need {:.1f} GiB at f64 but this machine has {:.1f} GiB", need / (1 << 30),
+                                 have / (1 << 30)));
+}
+
+std::string_view name(Op op) {
+  switch (op) {
+    case Op::mv: return "mv";
+    case Op::gemm: return "gemm";
+    case Op::conv2d: return "conv2d";
+  }
+  return "?";
+}
+
+Shape parse_shape(std::string_view line) {
+  const auto tokens = split_ws(line);
+  if (tokens.empty()) throw ShapeError("empty shape descriptor");
+  Shape shape;
+  std::vector<KeySpec> keys;
+  const std::string_view op = tokens[0];
+  if (op == "mv") {
+    auto& d = shape.dims.emplace<MvShape>();
+    keys = {{"m", &d.m, true}, {"k", &d.k, true}};
+  } else if (op == "gemm") {
+    auto& d = shape.dims.emplace<GemmShape>();
+    keys = {{"m", &d.m, true}, {"n", &d.n, true}, {"k", &d.k, true}};
+  } else if (op == "conv2d") {
+    auto& d = shape.dims.emplace<ConvShape>();
+    keys = {{"n", &d.n, true},       {"c", &d.c, true},     {"h", &d.h, true}, {"w", &d.w, true},
+            {"k", &d.k, true},       {"r", &d.r, true},     {"s", &d.s, true}, {"stride", &d.stride, false},
+            {"pad", nullptr, false}, {"g", &d.g, false}};
+  } else {
+    throw ShapeError(fmt::format("unknown op '{}' (expected mv, gemm or conv2d)", op));
+  }
+
+  std::map<std::string_view, bool> seen;
+  for (std::size_t i = 1; i < tokens.size(); ++i) {
+    const std::string_view tok = tokens[i];
+    const auto eq = tok.find('=');
+    if (eq == std::string_view::npos) throw ShapeError(fmt::format("'{}' is not key=value", tok));
+    const std::string_view key = tok.substr(0, eq), value = tok.substr(eq + 1);
+    if (seen[key]) throw ShapeError(fmt::format("duplicate key '{}'", key));
+    seen[key] = true;
+    if (key == "name") {
+      if (!valid_label(value))
+        throw ShapeError(fmt::format("name='{}' must be non-empty and use only letters, digits and _.:/-", value));
+      shape.name = std::string(value);
+      continue;
+    }
+    if (key == "repeat") {
+      shape.repeat = parse_value(key, value);
+      continue;
+    }
+    if (key == "pad" && op == "conv2d") {
+      // pad is the one key allowed to be zero.
+      auto& d = std::get<ConvShape>(shape.dims);
+      d.pad = value == "0" ? 0 : parse_value(key, value);
+      continue;
+    }
+    auto it = std::find_if(keys.begin(), keys.end(), [&](const KeySpec& k) { return k.key == key; });
+    if (it == keys.end()) throw ShapeError(fmt::format("unknown key '{}' for {}", key, op));
+    *it->field = parse_value(key, value);
+  }
+  for (const KeySpec& k : keys)
+    if (k.required && !seen[k.key]) throw ShapeError(fmt::format("{} is missing key '{}'", op, k.key));
+
+  if (const auto* c = std::get_if<ConvShape>(&shape.dims)) {
+    if (c->c % c->g != 0 || c->k % c->g != 0)
+      throw ShapeError(fmt::format("g={} must divide c={} and k={}", c->g, c->c, c->k));
+    if (c->h + 2 * c->pad < c->r || c->w + 2 * c->pad < c->s)
+      throw ShapeError(fmt::format("filter {}x{} is larger than the padded input {}x{}: empty output", c->r, c->s,
+                                   c->h + 2 * c->pad, c->w + 2 * c->pad));
+  }
+  check_size(shape);
+  return shape;
+}
+
+std::string to_string(const Shape& s) {
+  std::string out;
+  std::visit(
+      [&](const auto& d) {
+        using T = std::decay_t<decltype(d)>;
+        if constexpr (std::is_same_v<T, MvShape>) {
+          out = fmt::format("mv m={} k={}", d.m, d.k);
+        } else if constexpr (std::is_same_v<T, GemmShape>) {
+          out = fmt::format("gemm m={} n={} k={}", d.m, d.n, d.k);
+        } else {
+          out = fmt::format("conv2d n={} c={} h={} w={} k={} r={} s={}", d.n, d.c, d.h, d.w, d.k, d.r, d.s);
+          if (d.stride != 1) out += fmt::format(" stride={}", d.stride);
+          if (d.pad != 0) out += fmt::format(" pad={}", d.pad);
+          if (d.g != 1) out += fmt::format(" g={}", d.g);
+        }
+      },
+      s.dims);
+  if (!s.name.empty()) out += fmt::format(" name={}", s.name);
+  if (s.repeat != 1) out += fmt::format(" repeat={}", s.repeat);
+  return out;
+}
+
+std::vector<Shape> parse_shapes(std::istream& in, std::string_view source) {
+  std::vector<Shape> shapes;
+  std::string line;
+  for (int lineno = 1; std::getline(in, line); ++lineno) {
+    std::string_view body = line;
+    if (const auto hash = body.find('#'); hash != std::string_view::npos) body = body.substr(0, hash);
+    if (split_ws(body).empty()) continue;
+    try {
+      shapes.push_back(parse_shape(body));
+    } catch (const ShapeError& e) {
+      throw ShapeError(fmt::format("{}:{}: {}", source, lineno, e.what()));
+    }
+  }
+  if (in.bad()) throw ShapeError(fmt::format("{}: read error", source));
+  if (shapes.empty()) throw ShapeError(fmt::format("{}: no shapes in file", source));
+  return shapes;
+}
+
+std::vector<std::string> builtin_shape_sets() {
+  std::vector<std::string> sets;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(ROOFBENCH_SHAPES_DIR, ec))
+    if (e.path().extension() == kShapeExt) sets.push_back(e.path().stem().string());
+  std::sort(sets.begin(), sets.end());
+  return sets;
+}
+
+std::vector<Shape> load_shapes(std::string_view file_or_set) {
+  namespace fs = std::filesystem;
+  fs::path path{file_or_set};
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) {
+    const fs::path builtin = fs::path(ROOFBENCH_SHAPES_DIR) / (std::string(file_or_set) + std::string(kShapeExt));
+    if (file_or_set.find('/') != std::string_view::npos || !fs::is_regular_file(builtin, ec)) {
+      std::string known;
+      for (const auto& s : builtin_shape_sets()) known += known.empty() ? s : ", " + s;
+      throw ShapeError(fmt::format("{}: no such shape file or built-in set (sets: {})", file_or_set, known));
+    }
+    path = builtin;
+  }
+  std::ifstream in(path);
+  if (!in) throw ShapeError(fmt::format("{}: cannot open", path.string()));
+  return parse_shapes(in, path.string());
+}
+
+Shape batched(const Shape& s, std::int64_t batch) {
+  Shape out = s;
+  std::visit(
+      [&](auto& d) {
+        using T = std::decay_t<decltype(d)>;
+        if constexpr (std::is_same_v<T, MvShape>) d.b = d.b * batch;
+        else if constexpr (std::is_same_v<T, GemmShape>) d.m = d.m * batch;
+        else d.n = d.n * batch;
+      },
+      out.dims);
+  return out;
+}
+
+}  // namespace roofbench
