@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <fmt/os.h>
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <stdexcept>
@@ -36,6 +38,15 @@ std::string csv_line(const CsvRow& r) {
                      r.batch, field(r.shape), r.ops, r.bytes, number(r.measured_s), number(r.predicted_s), r.bound,
                      r.variant, r.repetitions, number(r.cv), number(ops_rate), number(bytes_rate),
                      r.bytes ? static_cast<double>(r.ops) / static_cast<double>(r.bytes) : 0.0, field(r.status));
+}
+
+void check_writable(const std::string& path) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::absolute(path).parent_path();
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) throw std::runtime_error(fmt::format("{}: directory {} does not exist", path, dir.string()));
+  if (::access(dir.c_str(), W_OK) != 0) throw std::runtime_error(fmt::format("{}: directory is not writable", path));
+  if (fs::is_directory(path, ec)) throw std::runtime_error(fmt::format("{}: is a directory", path));
 }
 
 void write_csv(const std::string& path, const std::vector<CsvRow>& rows) {

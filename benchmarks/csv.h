@@ -28,6 +28,8 @@ struct CsvRow {
 extern const char* const kCsvHeader;
 
 std::string csv_line(const CsvRow& r);
+// Fails early (before anything is timed) when path's directory is missing or read-only.
+void check_writable(const std::string& path);
 void write_csv(const std::string& path, const std::vector<CsvRow>& rows);  // throws on I/O error
 
 }  // namespace roofbench

@@ -84,6 +84,15 @@ int main(int argc, char** argv) {
       ->capture_default_str();
 
   try {
+    if (argc > 1 && argv[1][0] != '-') {
+      std::string names;
+      bool known = false;
+      for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+        known = known || sub->get_name() == argv[1];
+        names += (names.empty() ? "" : ", ") + sub->get_name();
+      }
+      if (!known) throw CLI::ValidationError(fmt::format("unknown command '{}' (commands: {})", argv[1], names));
+    }
     app.parse(argc, argv);
     if (run_cmd->parsed()) {
       run.ops = parse_names<Op>(ops, parse_op, "ops");

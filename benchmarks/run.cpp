@@ -2,6 +2,7 @@
 
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -10,6 +11,7 @@
 #include <memory>
 #include <numeric>
 #include <optional>
+#include <sstream>
 #include <stdexcept>
 
 #include "benchmarks/csv.h"
@@ -83,7 +85,25 @@ void time_case(benchmark::State& state, Case& c, Buffers& buffers) {
 // aggregates (or the single run) so long sweeps stay readable.
 class Collector : public benchmark::ConsoleReporter {
  public:
-  Collector(std::map<std::string, Case*> cases, std::size_t total) : cases_(std::move(cases)), total_(total) {}
+  Collector(std::map<std::string, Case*> cases, std::size_t total)
+      : ConsoleReporter(isatty(STDOUT_FILENO) ? OO_ColorTabular : OO_Tabular),
+        cases_(std::move(cases)),
+        total_(total) {}
+
+  // Google Benchmark's context (CPU, caches, load) goes to stdout with the table; stderr keeps
+  // only progress and errors. Debian's libbenchmark is a debug build of the *library*, which
+  // says nothing about our kernels' flags, so its warning is dropped.
+  bool ReportContext(const Context& context) override {
+    std::ostringstream sink;
+    std::ostream& err = GetErrorStream();
+    SetErrorStream(&sink);
+    const bool ok = ConsoleReporter::ReportContext(context);
+    SetErrorStream(&err);
+    std::istringstream lines(sink.str());
+    for (std::string line; std::getline(lines, line);)
+      if (line.find("Library was built as DEBUG") == std::string::npos) GetOutputStream() << line << '\n';
+    return ok;
+  }
 
   void ReportRuns(const std::vector<Run>& runs) override {
     std::vector<Run> shown;
@@ -157,6 +177,7 @@ void require_openmp_openblas() {
 
 int run_command(const RunOptions& opt) {
   require_openmp_openblas();
+  check_writable(opt.csv);
   const std::vector<Shape> shapes = distinct(load_shapes(opt.shapes));
 
   std::vector<std::unique_ptr<Case>> cases;

@@ -1,0 +1,139 @@
+// The roofbench binary as a user meets it: bad input ends in one line on stderr, a non-zero
+// exit and no output file; good input writes the CSV columns of design.md.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+extern "C" int openblas_get_parallel(void);
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string fmt_name(const std::string& stem) { return stem + "_" + std::to_string(::getpid()) + ".txt"; }
+
+struct Result {
+  int status = -1;
+  std::string err;
+};
+
+// Runs roofbench with args; stderr is captured, stdout (Google Benchmark's table) discarded.
+Result roofbench(const std::string& args) {
+  const fs::path err = fs::temp_directory_path() / fmt_name("roofbench_err");
+  const std::string cmd = std::string(ROOFBENCH_BINARY) + " " + args + " >/dev/null 2>" + err.string();
+  Result r;
+  const int raw = std::system(cmd.c_str());
+  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
+  std::ifstream in(err);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  r.err = ss.str();
+  fs::remove(err);
+  return r;
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("roofbench_cli_" + std::to_string(::getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  fs::path write(const std::string& name, const std::string& text) {
+    std::ofstream(dir_ / name) << text;
+    return dir_ / name;
+  }
+  fs::path dir_;
+};
+
+// The one-line error contract: exactly one line, prefixed, naming what went wrong.
+void expect_one_line_error(const Result& r, const std::string& mentions) {
+  EXPECT_NE(r.status, 0);
+  EXPECT_EQ(r.err.rfind("roofbench: error: ", 0), 0u) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find(mentions), std::string::npos) << r.err;
+}
+
+}  // namespace
+
+TEST_F(Cli, MalformedShapeFileNamesFileAndLineAndWritesNothing) {
+  const fs::path shapes = write("bad.shapes", "# fine\ngemm m=4 n=4 k=4\nconv2d n=1 c=3 h=8 w=8 k=4 r=3 s=3 g=2\n");
+  const fs::path csv = dir_ / "out.csv";
+  const Result r = roofbench("run --shapes " + shapes.string() + " --csv " + csv.string());
+  expect_one_line_error(r, shapes.string() + ":3:");
+  EXPECT_FALSE(fs::exists(csv));
+  EXPECT_FALSE(fs::exists(csv.string() + ".tmp"));
+}
+
+TEST_F(Cli, MissingShapeFile) {
+  expect_one_line_error(roofbench("run --shapes " + (dir_ / "nope.shapes").string() + " --csv x.csv"), "nope.shapes");
+}
+
+TEST_F(Cli, UnknownFilterValues) {
+  expect_one_line_error(roofbench("run --shapes smoke --dtypes f33 --csv x.csv"), "f33");
+  expect_one_line_error(roofbench("run --shapes smoke --impls fast --csv x.csv"), "fast");
+  expect_one_line_error(roofbench("run --shapes smoke --ops matmul --csv x.csv"), "matmul");
+}
+
+TEST_F(Cli, BadNumbers) {
+  expect_one_line_error(roofbench("run --shapes smoke --threads 0 --csv x.csv"), "--threads");
+  expect_one_line_error(roofbench("run --shapes smoke --batch -2 --csv x.csv"), "--batch");
+  expect_one_line_error(roofbench("run --shapes smoke --batch two --csv x.csv"), "--batch");
+}
+
+TEST_F(Cli, MissingRequiredOptionsAndSubcommand) {
+  expect_one_line_error(roofbench("run --csv x.csv"), "--shapes");
+  expect_one_line_error(roofbench("run --shapes smoke"), "--csv");
+  expect_one_line_error(roofbench(""), "subcommand");
+  expect_one_line_error(roofbench("frobnicate"), "frobnicate");
+}
+
+TEST_F(Cli, BatchThatDoesNotFitInMemoryIsRefusedBeforeRunning) {
+  const fs::path shapes = write("big.shapes", "gemm m=40000 n=20000 k=20000\n");
+  expect_one_line_error(roofbench("run --shapes " + shapes.string() + " --batch 64 --csv " + (dir_ / "o.csv").string()),
+                        "GiB");
+}
+
+TEST_F(Cli, UnwritableCsvIsAnError) {
+  const Result r = roofbench(
+      "run --shapes smoke --ops mv --impls opt --dtypes f32 --threads 1 --repetitions 1 --min-time 0.001 "
+      "--csv /nonexistent-dir/out.csv");
+  expect_one_line_error(r, "/nonexistent-dir/out.csv");
+}
+
+TEST_F(Cli, RunWritesContractColumnsAndOneRowPerCombination) {
+  const fs::path shapes = write("two.shapes", "mv m=33 k=17\ngemm m=7 n=9 k=5 name=t:g repeat=2\n");
+  const fs::path csv = dir_ / "out.csv";
+  const Result r = roofbench("run --shapes " + shapes.string() +
+                             " --impls naive,opt,blas --dtypes f32,f64 --threads 1,2 --batch 1,3 --repetitions 2 "
+                             "--min-time 0.001 --csv " + csv.string());
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::ifstream in(csv);
+  std::string header, line;
+  std::getline(in, header);
+  EXPECT_EQ(header.rfind("op,impl,dtype,threads,batch,shape,ops,bytes,measured_s,predicted_s,bound", 0), 0u);
+  int rows = 0, gemm_b3 = 0;
+  while (std::getline(in, line)) {
+    ++rows;
+    EXPECT_NE(line.find(",ok"), std::string::npos) << line;
+    // gemm at batch 3: m = 21, so ops = 2*21*9*5 = 1890.
+    if (line.rfind("gemm,", 0) == 0 && line.find(",3,gemm m=7 n=9 k=5 name=t:g repeat=2,1890,") != std::string::npos)
+      ++gemm_b3;
+  }
+  EXPECT_EQ(rows, 2 /*shapes*/ * 3 /*impls*/ * 2 /*dtypes*/ * 2 /*threads*/ * 2 /*batches*/);
+  EXPECT_EQ(gemm_b3, 3 * 2 * 2);
+}
+
+TEST(OpenBlas, TheLinkedLibraryIsTheOpenMPBuild) {
+  // 2 = OpenMP (0 sequential, 1 pthreads): OpenBLAS and our kernels share one thread pool.
+  EXPECT_EQ(openblas_get_parallel(), 2);
+}
