@@ -15,7 +15,7 @@ std::string read_line(const std::string& path) {
   return s;
 }
 
-// sysfs sizes look like "32K" or "32768K".
+// sysfs numbers look like "2", "32K" or "32768K".
 std::int64_t parse_size(const std::string& s) {
   if (s.empty()) return 0;
   std::int64_t v = 0;
@@ -61,7 +61,7 @@ CpuInfo detect() {
     const std::string type = read_line(dir + "type");
     if (type.empty()) break;
     if (type == "Instruction") continue;
-    const int level = std::stoi("0" + read_line(dir + "level"));
+    const int level = static_cast<int>(parse_size(read_line(dir + "level")));
     const CacheLevel c{level, parse_size(read_line(dir + "size")), count_cpus(read_line(dir + "shared_cpu_list"))};
     if (c.bytes <= 0) continue;
     if (level == 1) info.l1d = c;

@@ -25,6 +25,7 @@ struct KeySpec {
   std::string_view key;
   std::int64_t* field;
   bool required;
+  std::int64_t min_value = 1;  // pad alone may be zero
 };
 
 std::vector<std::string_view> split_ws(std::string_view s) {
@@ -40,7 +41,7 @@ std::vector<std::string_view> split_ws(std::string_view s) {
   return out;
 }
 
-std::int64_t parse_value(std::string_view key, std::string_view v) {
+std::int64_t parse_value(std::string_view key, std::string_view v, std::int64_t min_value = 1) {
   if (v.empty()) throw ShapeError(fmt::format("key '{}' has no value", key));
   std::int64_t x = 0;
   auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
@@ -48,7 +49,8 @@ std::int64_t parse_value(std::string_view key, std::string_view v) {
   if (ec == std::errc::result_out_of_range || (ec == std::errc{} && whole && x > kMaxDim))
     throw ShapeError(fmt::format("{}={} is too large (limit {})", key, v, kMaxDim));
   if (ec != std::errc{} || !whole) throw ShapeError(fmt::format("{}={} is not an integer", key, v));
-  if (x <= 0) throw ShapeError(fmt::format("{}={} must be positive", key, v));
+  if (x < min_value)
+    throw ShapeError(fmt::format("{}={} must be {}", key, v, min_value == 1 ? "positive" : "zero or positive"));
   return x;
 }
 
@@ -99,7 +101,7 @@ Shape parse_shape(std::string_view line) {
     auto& d = shape.dims.emplace<ConvShape>();
     keys = {{"n", &d.n, true},       {"c", &d.c, true},     {"h", &d.h, true}, {"w", &d.w, true},
             {"k", &d.k, true},       {"r", &d.r, true},     {"s", &d.s, true}, {"stride", &d.stride, false},
-            {"pad", nullptr, false}, {"g", &d.g, false}};
+            {"pad", &d.pad, false, 0}, {"g", &d.g, false}};
   } else {
     throw ShapeError(fmt::format("unknown op '{}' (expected mv, gemm or conv2d)", op));
   }
@@ -122,15 +124,9 @@ Shape parse_shape(std::string_view line) {
       shape.repeat = parse_value(key, value);
       continue;
     }
-    if (key == "pad" && op == "conv2d") {
-      // pad is the one key allowed to be zero.
-      auto& d = std::get<ConvShape>(shape.dims);
-      d.pad = value == "0" ? 0 : parse_value(key, value);
-      continue;
-    }
     auto it = std::find_if(keys.begin(), keys.end(), [&](const KeySpec& k) { return k.key == key; });
     if (it == keys.end()) throw ShapeError(fmt::format("unknown key '{}' for {}", key, op));
-    *it->field = parse_value(key, value);
+    *it->field = parse_value(key, value, it->min_value);
   }
   for (const KeySpec& k : keys)
     if (k.required && !seen[k.key]) throw ShapeError(fmt::format("{} is missing key '{}'", op, k.key));

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The tests: install what is missing, build Release into build/, then run
+#   1. the GoogleTest suite through ctest,
+#   2. a smoke run of `roofbench run` whose CSV is checked,
+#   3. pytest on tests/python, when that folder has test_*.py files.
+# Exits non-zero, naming the step that failed, on any failure.
+# -E: the ERR trap below also fires for a failure inside a function of deps.sh.
+set -Eeuo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/deps.sh
+source scripts/deps.sh
+
+step="setup"
+trap 'echo "test.sh: FAILED in step \"$step\" (command: $BASH_COMMAND)" >&2' ERR
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+
+begin() {
+  step="$1"
+  echo
+  echo "== test.sh: $step"
+}
+
+begin "install dependencies"
+roofbench_install_deps
+
+begin "build"
+roofbench_build
+
+# -j1: the kernel tests already use both cores; running tests side by side would only make
+# the multi-threaded ones slower and noisier.
+begin "ctest"
+ctest --test-dir build --output-on-failure -j1
+
+begin "smoke run of roofbench"
+build/roofbench run --shapes smoke --impls naive,opt,blas --dtypes f32,f64 --threads 1,2 \
+  --csv "$tmp/smoke.csv" --benchmark_min_time=0.01 --repetitions 2
+
+begin "check the smoke CSV"
+header="op,impl,dtype,threads,batch,shape,ops,bytes,measured_s,predicted_s,bound"
+if [[ ! -s "$tmp/smoke.csv" ]]; then
+  echo "test.sh: roofbench wrote no CSV (or an empty one) at $tmp/smoke.csv" >&2
+  false
+fi
+awk -v want="$header" '
+  { sub(/\r$/, "") }
+  NR == 1 {
+    if (index($0, want) != 1) { print "test.sh: bad CSV header: " $0 > "/dev/stderr"; bad = 1; exit }
+    next
+  }
+  NF { rows++ }
+  END {
+    if (bad) exit 1
+    if (rows < 2) { print "test.sh: expected more than one data row, found " rows + 0 > "/dev/stderr"; exit 1 }
+    print "test.sh: smoke CSV has the contract header and " rows " data rows"
+  }' "$tmp/smoke.csv"
+
+if compgen -G "tests/python/test_*.py" >/dev/null; then
+  begin "pytest tests/python"
+  if [[ ! -x .venv/bin/python ]]; then
+    echo "test.sh: .venv is missing; is pytest listed in scripts/requirements.txt?" >&2
+    false
+  fi
+  .venv/bin/python -m pytest -q tests/python
+fi
+
+echo
+echo "test.sh: all tests passed"
