@@ -8,6 +8,16 @@
 namespace roofbench::simd {
 
 #if defined(__AVX2__) && defined(__FMA__)
+struct Avx2Int {
+  // All-ones lanes where 0 <= y < h and 0 <= x < w.
+  static __m256i inside(__m256i y, __m256i x, int h, int w) {
+    const __m256i neg1 = _mm256_set1_epi32(-1);
+    const __m256i in_y = _mm256_and_si256(_mm256_cmpgt_epi32(y, neg1), _mm256_cmpgt_epi32(_mm256_set1_epi32(h), y));
+    const __m256i in_x = _mm256_and_si256(_mm256_cmpgt_epi32(x, neg1), _mm256_cmpgt_epi32(_mm256_set1_epi32(w), x));
+    return _mm256_and_si256(in_y, in_x);
+  }
+};
+
 struct Avx2F32 {
   using T = float;
   using V = __m256;
@@ -24,6 +34,15 @@ struct Avx2F32 {
     x = _mm_add_ss(x, _mm_movehdup_ps(x));
     return _mm_cvtss_f32(x);
   }
+  // Loads base[(ih[l] + r) * w + iw[l] + s] for each lane, 0 where that is outside the h x w
+  // image: one im2col row segment of a conv2d (ih and iw hold L int32 coordinates).
+  static V gather2d(const T* base, const int* ih, const int* iw, int r, int s, int h, int w) {
+    const __m256i y = _mm256_add_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(ih)), _mm256_set1_epi32(r));
+    const __m256i x = _mm256_add_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(iw)), _mm256_set1_epi32(s));
+    const __m256i m = Avx2Int::inside(y, x, h, w);
+    const __m256i idx = _mm256_add_epi32(_mm256_mullo_epi32(y, _mm256_set1_epi32(w)), x);
+    return _mm256_mask_i32gather_ps(zero(), base, idx, _mm256_castsi256_ps(m), 4);
+  }
 };
 struct Avx2F64 {
   using T = double;
@@ -38,6 +57,14 @@ struct Avx2F64 {
   static T sum(V v) {
     __m128d x = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
     return _mm_cvtsd_f64(_mm_add_sd(x, _mm_unpackhi_pd(x, x)));
+  }
+  static V gather2d(const T* base, const int* ih, const int* iw, int r, int s, int h, int w) {
+    const __m128i y = _mm_add_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(ih)), _mm_set1_epi32(r));
+    const __m128i x = _mm_add_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(iw)), _mm_set1_epi32(s));
+    const __m128i m = _mm256_castsi256_si128(
+        Avx2Int::inside(_mm256_castsi128_si256(y), _mm256_castsi128_si256(x), h, w));
+    const __m128i idx = _mm_add_epi32(_mm_mullo_epi32(y, _mm_set1_epi32(w)), x);
+    return _mm256_mask_i32gather_pd(zero(), base, idx, _mm256_castsi256_pd(_mm256_cvtepi32_epi64(m)), 8);
   }
 };
 #endif
@@ -54,6 +81,13 @@ struct Avx512F32 {
   static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
   static V add(V a, V b) { return _mm512_add_ps(a, b); }
   static T sum(V v) { return _mm512_reduce_add_ps(v); }
+  static V gather2d(const T* base, const int* ih, const int* iw, int r, int s, int h, int w) {
+    const __m512i y = _mm512_add_epi32(_mm512_loadu_si512(ih), _mm512_set1_epi32(r));
+    const __m512i x = _mm512_add_epi32(_mm512_loadu_si512(iw), _mm512_set1_epi32(s));
+    const __mmask16 m = _mm512_cmplt_epu32_mask(y, _mm512_set1_epi32(h)) & _mm512_cmplt_epu32_mask(x, _mm512_set1_epi32(w));
+    const __m512i idx = _mm512_add_epi32(_mm512_mullo_epi32(y, _mm512_set1_epi32(w)), x);
+    return _mm512_mask_i32gather_ps(zero(), m, idx, base, 4);
+  }
 };
 struct Avx512F64 {
   using T = double;
@@ -66,6 +100,13 @@ struct Avx512F64 {
   static V fma(V a, V b, V c) { return _mm512_fmadd_pd(a, b, c); }
   static V add(V a, V b) { return _mm512_add_pd(a, b); }
   static T sum(V v) { return _mm512_reduce_add_pd(v); }
+  static V gather2d(const T* base, const int* ih, const int* iw, int r, int s, int h, int w) {
+    const __m256i y = _mm256_add_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(ih)), _mm256_set1_epi32(r));
+    const __m256i x = _mm256_add_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(iw)), _mm256_set1_epi32(s));
+    const __mmask8 m = _mm256_cmplt_epu32_mask(y, _mm256_set1_epi32(h)) & _mm256_cmplt_epu32_mask(x, _mm256_set1_epi32(w));
+    const __m256i idx = _mm256_add_epi32(_mm256_mullo_epi32(y, _mm256_set1_epi32(w)), x);
+    return _mm512_mask_i32gather_pd(zero(), m, idx, base, 8);
+  }
 };
 #endif
 
