@@ -1,6 +1,7 @@
 // The roofbench binary as a user meets it: bad input ends in one line on stderr, a non-zero
 // exit and no output file; good input writes the CSV columns of design.md.
 #include <gtest/gtest.h>
+#include <omp.h>
 #include <sys/wait.h>
 
 #include <unistd.h>
@@ -12,7 +13,10 @@
 #include <sstream>
 #include <string>
 
+#include "kernels/registry.h"
+
 extern "C" int openblas_get_parallel(void);
+extern "C" int openblas_get_num_threads(void);
 
 namespace {
 
@@ -136,4 +140,12 @@ TEST_F(Cli, RunWritesContractColumnsAndOneRowPerCombination) {
 TEST(OpenBlas, TheLinkedLibraryIsTheOpenMPBuild) {
   // 2 = OpenMP (0 sequential, 1 pthreads): OpenBLAS and our kernels share one thread pool.
   EXPECT_EQ(openblas_get_parallel(), 2);
+}
+
+TEST(OpenBlas, FollowsTheCallersThreadCountLikeOpenMP) {
+  for (int t : {1, 2, 1}) {
+    roofbench::set_library_threads(t);
+    EXPECT_EQ(openblas_get_num_threads(), t);
+    EXPECT_EQ(omp_get_max_threads(), t);
+  }
 }
