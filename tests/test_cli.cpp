@@ -30,7 +30,7 @@ struct Result {
 };
 
 // Runs roofbench with args; stderr is captured, stdout (Google Benchmark's table) discarded.
-Result roofbench(const std::string& args) {
+Result run_roofbench(const std::string& args) {
   const fs::path err = fs::temp_directory_path() / fmt_name("roofbench_err");
   const std::string cmd = std::string(ROOFBENCH_BINARY) + " " + args + " >/dev/null 2>" + err.string();
   Result r;
@@ -72,38 +72,38 @@ void expect_one_line_error(const Result& r, const std::string& mentions) {
 TEST_F(Cli, MalformedShapeFileNamesFileAndLineAndWritesNothing) {
   const fs::path shapes = write("bad.shapes", "# fine\ngemm m=4 n=4 k=4\nconv2d n=1 c=3 h=8 w=8 k=4 r=3 s=3 g=2\n");
   const fs::path csv = dir_ / "out.csv";
-  const Result r = roofbench("run --shapes " + shapes.string() + " --csv " + csv.string());
+  const Result r = run_roofbench("run --shapes " + shapes.string() + " --csv " + csv.string());
   expect_one_line_error(r, shapes.string() + ":3:");
   EXPECT_FALSE(fs::exists(csv));
   EXPECT_FALSE(fs::exists(csv.string() + ".tmp"));
 }
 
 TEST_F(Cli, MissingShapeFile) {
-  expect_one_line_error(roofbench("run --shapes " + (dir_ / "nope.shapes").string() + " --csv x.csv"), "nope.shapes");
+  expect_one_line_error(run_roofbench("run --shapes " + (dir_ / "nope.shapes").string() + " --csv x.csv"), "nope.shapes");
 }
 
 TEST_F(Cli, UnknownFilterValues) {
-  expect_one_line_error(roofbench("run --shapes smoke --dtypes f33 --csv x.csv"), "f33");
-  expect_one_line_error(roofbench("run --shapes smoke --impls fast --csv x.csv"), "fast");
-  expect_one_line_error(roofbench("run --shapes smoke --ops matmul --csv x.csv"), "matmul");
+  expect_one_line_error(run_roofbench("run --shapes smoke --dtypes f33 --csv x.csv"), "f33");
+  expect_one_line_error(run_roofbench("run --shapes smoke --impls fast --csv x.csv"), "fast");
+  expect_one_line_error(run_roofbench("run --shapes smoke --ops matmul --csv x.csv"), "matmul");
 }
 
 TEST_F(Cli, BadNumbers) {
-  expect_one_line_error(roofbench("run --shapes smoke --threads 0 --csv x.csv"), "--threads");
-  expect_one_line_error(roofbench("run --shapes smoke --batch -2 --csv x.csv"), "--batch");
-  expect_one_line_error(roofbench("run --shapes smoke --batch two --csv x.csv"), "--batch");
+  expect_one_line_error(run_roofbench("run --shapes smoke --threads 0 --csv x.csv"), "--threads");
+  expect_one_line_error(run_roofbench("run --shapes smoke --batch -2 --csv x.csv"), "--batch");
+  expect_one_line_error(run_roofbench("run --shapes smoke --batch two --csv x.csv"), "--batch");
 }
 
 TEST_F(Cli, MissingRequiredOptionsAndSubcommand) {
-  expect_one_line_error(roofbench("run --csv x.csv"), "--shapes");
-  expect_one_line_error(roofbench("run --shapes smoke"), "--csv");
-  expect_one_line_error(roofbench(""), "subcommand");
-  expect_one_line_error(roofbench("frobnicate"), "frobnicate");
+  expect_one_line_error(run_roofbench("run --csv x.csv"), "--shapes");
+  expect_one_line_error(run_roofbench("run --shapes smoke"), "--csv");
+  expect_one_line_error(run_roofbench(""), "subcommand");
+  expect_one_line_error(run_roofbench("frobnicate"), "frobnicate");
 }
 
 TEST_F(Cli, BatchThatDoesNotFitInMemoryIsRefusedBeforeRunning) {
   const fs::path shapes = write("big.shapes", "gemm m=40000 n=20000 k=20000\n");
-  expect_one_line_error(roofbench("run --shapes " + shapes.string() + " --batch 64 --csv " + (dir_ / "o.csv").string()),
+  expect_one_line_error(run_roofbench("run --shapes " + shapes.string() + " --batch 64 --csv " + (dir_ / "o.csv").string()),
                         "GiB");
 }
 
@@ -117,7 +117,7 @@ TEST_F(Cli, UnwritableCsvIsAnError) {
 TEST_F(Cli, RunWritesContractColumnsAndOneRowPerCombination) {
   const fs::path shapes = write("two.shapes", "mv m=33 k=17\ngemm m=7 n=9 k=5 name=t:g repeat=2\n");
   const fs::path csv = dir_ / "out.csv";
-  const Result r = roofbench("run --shapes " + shapes.string() +
+  const Result r = run_roofbench("run --shapes " + shapes.string() +
                              " --impls naive,opt,blas --dtypes f32,f64 --threads 1,2 --batch 1,3 --repetitions 2 "
                              "--min-time 0.001 --csv " + csv.string());
   ASSERT_EQ(r.status, 0) << r.err;
