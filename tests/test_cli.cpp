@@ -108,7 +108,7 @@ TEST_F(Cli, BatchThatDoesNotFitInMemoryIsRefusedBeforeRunning) {
 }
 
 TEST_F(Cli, UnwritableCsvIsAnError) {
-  const Result r = roofbench(
+  const Result r = run_roofbench(
       "run --shapes smoke --ops mv --impls opt --dtypes f32 --threads 1 --repetitions 1 --min-time 0.001 "
       "--csv /nonexistent-dir/out.csv");
   expect_one_line_error(r, "/nonexistent-dir/out.csv");
