@@ -21,6 +21,7 @@
 #include "kernels/cpu.h"
 #include "kernels/registry.h"
 #include "kernels/shape.h"
+#include "tests/opt_wide_emulated.h"
 
 namespace roofbench {
 namespace {
@@ -101,12 +102,14 @@ void PrintTo(const Case& c, std::ostream* os) {
   if (const auto* mv = std::get_if<MvShape>(&c.shape.dims); mv && mv->b != 1) *os << " batch " << mv->b;
 }
 
+// The registry plus the AVX-512 blocking emulated on AVX2 (opt_wide_emulated.cpp).
 std::vector<Case> cases_for(Op op, std::span<const ShapeCase> shapes) {
   std::vector<Case> out;
-  for (const Kernel& k : registry()) {
-    if (k.op != op) continue;
-    for (const ShapeCase& sc : shapes) out.push_back({&k, batched(parse_shape(sc.line), sc.batch)});
-  }
+  for (std::span<const Kernel> table : {registry(), emulated_wide_kernels()})
+    for (const Kernel& k : table) {
+      if (k.op != op) continue;
+      for (const ShapeCase& sc : shapes) out.push_back({&k, batched(parse_shape(sc.line), sc.batch)});
+    }
   return out;
 }
 
