@@ -49,7 +49,17 @@ int main(int argc, char** argv) {
   RunOptions run;
   run.gbench_sets_repetitions = has_flag(argc, argv, "--benchmark_repetitions");
   run.gbench_sets_min_time = has_flag(argc, argv, "--benchmark_min_time");
-  benchmark::Initialize(&argc, argv);
+  // Repetitions of different benchmarks are interleaved in random order unless the user says
+  // otherwise: on a shared, noisy machine a slow minute then hits every implementation alike,
+  // which is what makes ratios within one run meaningful.
+  std::vector<char*> args(argv, argv + argc);
+  std::string interleave = "--benchmark_enable_random_interleaving=true";
+  if (!has_flag(argc, argv, "--benchmark_enable_random_interleaving")) args.insert(args.begin() + 1, interleave.data());
+  int args_count = static_cast<int>(args.size());
+  args.push_back(nullptr);
+  benchmark::Initialize(&args_count, args.data());
+  argc = args_count;
+  argv = args.data();
 
   CLI::App app{"roofbench: how long should a layer take on this machine, how long does it take, and why"};
   app.require_subcommand(1);
