@@ -1,6 +1,7 @@
 // Every kernel in the registry against the naive reference on edge shapes: tile and block
-// boundaries of the opt GEMM (MR=6, NR=16 f32 / 8 f64 on AVX2, KC=256, MC and NC from the
-// caches), odd and prime sizes, batches, and every conv2d path (implicit GEMM, im2col
+// boundaries of the opt GEMM (MR=6, NR=16 f32 / 8 f64 on AVX2, KC=512 on a 32 KiB L1, MC and
+// NC from the caches; the emulated AVX-512 blocking has NR=32/16 and KC=256), odd and prime
+// sizes, batches, and every conv2d path (implicit GEMM, im2col
 // identity, depthwise, grouped). One parameterized test per (kernel, shape); each runs at 1
 // and 2 threads. Kernels this CPU cannot run are skipped with the registry's reason.
 #include <gtest/gtest.h>
@@ -48,7 +49,7 @@ const ShapeCase kMvShapes[] = {
 };
 
 // gemm: m,n over {1,5,6,7,15,16,17,31,33,97} (MR=6 and NR=8/16 edges), k over
-// {1,2,17,255,256,257,1500} (around the KC=256 block), plus NC, MC and primes.
+// {1,2,17,255,256,257,511,512,513,1500} (around KC=256 and KC=512), plus NC, MC and primes.
 const ShapeCase kGemmShapes[] = {
     {"gemm m=1 n=1 k=1"},      {"gemm m=5 n=5 k=2"},       {"gemm m=6 n=16 k=17"},    {"gemm m=7 n=17 k=255"},
     {"gemm m=15 n=31 k=256"},  {"gemm m=16 n=33 k=257"},   {"gemm m=17 n=97 k=1500"}, {"gemm m=31 n=6 k=1"},
@@ -56,9 +57,10 @@ const ShapeCase kGemmShapes[] = {
     {"gemm m=97 n=1 k=255"},   {"gemm m=7 n=33 k=1500"},   {"gemm m=5 n=16 k=1"},     {"gemm m=15 n=5 k=257"},
     {"gemm m=33 n=97 k=2"},    {"gemm m=16 n=17 k=17"},    {"gemm m=31 n=31 k=255"},  {"gemm m=97 n=97 k=256"},
     {"gemm m=12 n=32 k=512"},   // exact multiples of the tiles and of KC: no edge code at all
-    {"gemm m=7 n=8300 k=3"},    // n > NC = 8192 (f32) / 4096 (f64)
+    {"gemm m=13 n=33 k=511"},   {"gemm m=19 n=47 k=513"},  {"gemm m=6 n=16 k=1024"},
+    {"gemm m=7 n=8300 k=3"},    // n > NC (4096 f32 / 2048 f64 with KC=512 and a 32 MiB L3)
     {"gemm m=7 n=8300 k=300"},  // crosses NC and KC together (accumulating across K blocks)
-    {"gemm m=300 n=33 k=257"},  // m > MC (252 f32 / 126 f64 with a 512 KiB L2)
+    {"gemm m=300 n=33 k=257"},  // m > MC (60 rows with KC=512 and a 512 KiB L2)
     {"gemm m=600 n=40 k=300"},  // several MC blocks per thread
     {"gemm m=37 n=29 k=53"},    {"gemm m=53 n=37 k=29"},   {"gemm m=29 n=53 k=37"},   // primes
     {"gemm m=5 n=17 k=9", 3},   // batch 3 -> m=15
