@@ -35,7 +35,9 @@ struct Operands {
   std::span<std::byte> workspace;  // workspace_bytes() of the kernel, allocated by the caller
 };
 
-// threads is the caller's choice; OpenMP regions and the BLAS library use exactly that many.
+// threads is the caller's choice and the most a kernel uses: OpenMP regions and the BLAS library
+// run that many, except that opt (like OpenBLAS) runs problems too small to pay for a fork and
+// join on fewer (opt.inc, useful_threads).
 using KernelFn = void (*)(const Shape& s, const Operands& io, int threads);
 using WorkspaceFn = std::size_t (*)(const Shape& s, int threads);
 
