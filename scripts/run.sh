@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job: install what is missing, build Release into build/, then time the opt and
-# OpenBLAS kernels in f32 over a shape set and write results/<machine-id>/run.csv.
+# OpenBLAS kernels in f32 over a shape set, write results/<machine-id>/run.csv and print the
+# speed ratios.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/deps.sh
@@ -53,3 +54,6 @@ build/roofbench run --shapes "${SHAPES:-perf-f32}" --impls opt,blas --dtypes f32
   --threads "${THREADS:-$(nproc)}" --csv "$csv" "$@"
 
 echo "run.sh: results in $ROOFBENCH_ROOT/$csv"
+echo
+echo "Speed of opt relative to OpenBLAS in this run (ratio of medians):"
+python3 scripts/ratios.py "$csv" --impl opt --base blas
