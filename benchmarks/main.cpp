@@ -3,10 +3,14 @@
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <exception>
 #include <string_view>
 
+#include "benchmarks/calibrate.h"
 #include "benchmarks/run.h"
 
 namespace {
@@ -45,7 +49,19 @@ std::vector<std::string> implemented_dtypes() {
 
 }  // namespace
 
+// OpenMP reads OMP_PLACES and OMP_PROC_BIND once, when the runtime loads, so they are set by
+// re-executing the binary. Unbound threads let the scheduler stack both of a 2-core machine's
+// threads on one core for a while: a 2-thread FMA peak measured 1x the 1-thread one.
+void bind_threads_unless_user_chose(char** argv) {
+  if (std::getenv("OMP_PROC_BIND") || std::getenv("OMP_PLACES") || std::getenv("ROOFBENCH_REEXEC")) return;
+  setenv("OMP_PROC_BIND", "close", 1);
+  setenv("OMP_PLACES", "cores", 1);
+  setenv("ROOFBENCH_REEXEC", "1", 1);
+  execv("/proc/self/exe", argv);  // returns only on failure: then run unbound
+}
+
 int main(int argc, char** argv) {
+  bind_threads_unless_user_chose(argv);
   RunOptions run;
   run.gbench_sets_repetitions = has_flag(argc, argv, "--benchmark_repetitions");
   run.gbench_sets_min_time = has_flag(argc, argv, "--benchmark_min_time");
@@ -93,6 +109,17 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1e-4, 100.0))
       ->capture_default_str();
 
+  CalibrateOptions calib;
+  std::vector<int> calib_threads{1, cpu().logical_cpus};
+  CLI::App* calib_cmd =
+      app.add_subcommand("calibrate", "Measure peak ops/s per dtype and bandwidth per memory level; write a profile");
+  calib_cmd->add_flag("--quick", calib.quick, "Fewer repetitions and a coarser sweep (under a minute)");
+  calib_cmd->add_option("--threads", calib_threads, "Thread counts")
+      ->delimiter(',')
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  calib_cmd->add_option("--out", calib.out, "Profile JSON to write")->required();
+
   try {
     if (argc > 1 && argv[1][0] != '-') {
       std::string names;
@@ -110,6 +137,12 @@ int main(int argc, char** argv) {
       run.dtypes = parse_names<DType>(dtypes, parse_dtype, "dtypes");
       run.threads = threads;
       return run_command(run);
+    }
+    if (calib_cmd->parsed()) {
+      std::sort(calib_threads.begin(), calib_threads.end());
+      calib_threads.erase(std::unique(calib_threads.begin(), calib_threads.end()), calib_threads.end());
+      calib.threads = calib_threads;
+      return calibrate_command(calib);
     }
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);

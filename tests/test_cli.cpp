@@ -14,6 +14,7 @@
 #include <string>
 
 #include "kernels/registry.h"
+#include "predictor/profile.h"
 
 extern "C" int openblas_get_parallel(void);
 extern "C" int openblas_get_num_threads(void);
@@ -135,6 +136,25 @@ TEST_F(Cli, RunWritesContractColumnsAndOneRowPerCombination) {
   }
   EXPECT_EQ(rows, 2 /*shapes*/ * 3 /*impls*/ * 2 /*dtypes*/ * 2 /*threads*/ * 2 /*batches*/);
   EXPECT_EQ(gemm_b3, 3 * 2 * 2);
+}
+
+TEST_F(Cli, CalibrateRefusesBadOptionsBeforeMeasuring) {
+  expect_one_line_error(run_roofbench("calibrate --quick"), "--out");
+  expect_one_line_error(run_roofbench("calibrate --quick --threads 0 --out x.json"), "--threads");
+  expect_one_line_error(run_roofbench("calibrate --quick --out /nonexistent-dir/p.json"), "/nonexistent-dir/p.json");
+}
+
+TEST_F(Cli, QuickCalibrationWritesAProfileThatReadsBack) {
+  const fs::path out = dir_ / "profile.json";
+  const Result r = run_roofbench("calibrate --quick --threads 1 --out " + out.string());
+  ASSERT_EQ(r.status, 0) << r.err;
+  const roofbench::Profile p = roofbench::read_profile(out.string());
+  ASSERT_FALSE(p.peaks.empty());
+  for (const auto& peak : p.peaks) EXPECT_GT(peak.ops_per_s, 1e9) << peak.dtype;  // any AVX2 core does > 1 GFLOP/s
+  bool dram = false;
+  for (const auto& b : p.bandwidth) dram = dram || (b.level == "DRAM" && b.kernel == "read");
+  EXPECT_TRUE(dram) << "the sweep must reach 4x the last-level cache";
+  EXPECT_FALSE(fs::exists(out.string() + ".tmp"));
 }
 
 TEST(OpenBlas, TheLinkedLibraryIsTheOpenMPBuild) {

@@ -1,0 +1,6 @@
+// Calibration loops compiled for avx2 (flags per file in CMakeLists.txt); calibrate.cpp calls
+// them only when cpu() reports the ISA.
+#define ROOFBENCH_ISA avx2
+#define ROOFBENCH_F32 simd::Avx2F32
+#define ROOFBENCH_F64 simd::Avx2F64
+#include "benchmarks/calib.inc"

@@ -1,0 +1,6 @@
+// Calibration loops compiled for avx512 (flags per file in CMakeLists.txt); calibrate.cpp calls
+// them only when cpu() reports the ISA.
+#define ROOFBENCH_ISA avx512
+#define ROOFBENCH_F32 simd::Avx512F32
+#define ROOFBENCH_F64 simd::Avx512F64
+#include "benchmarks/calib.inc"

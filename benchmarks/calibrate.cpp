@@ -1,0 +1,268 @@
+#include "benchmarks/calibrate.h"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <omp.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <fstream>
+
+#include "benchmarks/calib.h"
+#include "benchmarks/csv.h"
+#include "kernels/buffer.h"
+#include "predictor/levels.h"
+
+namespace roofbench {
+
+// The per-ISA loops of calib.inc.
+double peak_f32_avx2(std::int64_t);
+double peak_f64_avx2(std::int64_t);
+double peak_f32_avx512(std::int64_t);
+double peak_f64_avx512(std::int64_t);
+extern const double peak_f32_ops_avx2, peak_f64_ops_avx2, peak_f32_ops_avx512, peak_f64_ops_avx512;
+double read_avx2(const float*, std::int64_t);
+double read_avx512(const float*, std::int64_t);
+void copy_avx2(const float*, float*, std::int64_t);
+void copy_avx512(const float*, float*, std::int64_t);
+void stream_avx2(float*, std::int64_t, float);
+void stream_avx512(float*, std::int64_t, float);
+
+std::span<const PeakLoop> peak_loops() {
+  static const PeakLoop kLoops[] = {
+      {"f64", "avx512f", Isa::avx512f, peak_f64_ops_avx512, peak_f64_avx512},
+      {"f64", "avx2+fma", Isa::avx2_fma, peak_f64_ops_avx2, peak_f64_avx2},
+      {"f32", "avx512f", Isa::avx512f, peak_f32_ops_avx512, peak_f32_avx512},
+      {"f32", "avx2+fma", Isa::avx2_fma, peak_f32_ops_avx2, peak_f32_avx2},
+  };
+  return kLoops;
+}
+
+std::span<const BandwidthLoops> bandwidth_loops() {
+  static const BandwidthLoops kLoops[] = {
+      {"avx512f", Isa::avx512f, read_avx512, copy_avx512, stream_avx512},
+      {"avx2+fma", Isa::avx2_fma, read_avx2, copy_avx2, stream_avx2},
+  };
+  return kLoops;
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Settings {
+  double min_seconds;   // one timed repetition lasts at least this long
+  int repetitions;      // best of these is the roof; the median gives the spread
+  double size_step;     // geometric step of the working-set sweep
+};
+
+Settings settings(bool quick) { return quick ? Settings{0.004, 5, 2.0} : Settings{0.02, 11, std::sqrt(2.0)}; }
+
+struct Stats {
+  double best = 0;    // highest rate
+  double spread = 0;  // (best - median) / best
+};
+
+// Repeats a timed region and reports the best rate and how far the median falls below it.
+// rate(seconds) converts one repetition's time into ops/s or bytes/s.
+template <class Run, class Rate>
+Stats best_of(int repetitions, Run&& run, Rate&& rate) {
+  run();  // warm-up: page faults, frequency ramp, OpenMP pool
+  std::vector<double> rates;
+  for (int i = 0; i < repetitions; ++i) {
+    const auto t0 = Clock::now();
+    run();
+    rates.push_back(rate(std::chrono::duration<double>(Clock::now() - t0).count()));
+  }
+  std::sort(rates.begin(), rates.end());
+  const double best = rates.back(), median = rates[rates.size() / 2];
+  return {best, (best - median) / best};
+}
+
+// Doubles `count` until one run of run(count) lasts min_seconds: the timed region must dwarf
+// the timer and the OpenMP fork.
+template <class Run>
+std::int64_t enough(double min_seconds, Run&& run) {
+  std::int64_t count = 1;
+  for (;;) {
+    const auto t0 = Clock::now();
+    run(count);
+    if (std::chrono::duration<double>(Clock::now() - t0).count() >= min_seconds || count > (std::int64_t{1} << 40))
+      return count;
+    count *= 2;
+  }
+}
+
+PeakEntry measure_peak(const PeakLoop& loop, int threads, const Settings& s) {
+  double sink = 0;
+  const auto run = [&](std::int64_t iters) {
+    double local = 0;
+#pragma omp parallel num_threads(threads) reduction(+ : local)
+    local += loop.run(iters);
+    sink += local;
+  };
+  const std::int64_t iters = enough(s.min_seconds, run);
+  const Stats st = best_of(
+      s.repetitions, [&] { run(iters); },
+      [&](double sec) { return threads * static_cast<double>(iters) * loop.ops_per_iter / sec; });
+  if (sink == 12345.678) fmt::print("");  // keeps the chains' results alive
+  return {std::string(loop.dtype), threads, st.best, std::string(loop.how), st.spread};
+}
+
+enum class Traffic { read, copy, stream };
+constexpr std::string_view kTrafficNames[] = {"read", "copy", "stream"};
+
+// One sweep of working-set sizes for one kernel and thread count. Each thread owns a slice of
+// the buffer and touches it first, so its pages sit on its own NUMA node.
+BandwidthCurve sweep(const BandwidthLoops& loops, Traffic kind, int threads, std::int64_t max_bytes,
+                     const Settings& s) {
+  BandwidthCurve curve{std::string(kTrafficNames[static_cast<int>(kind)]), threads, {}};
+  constexpr std::int64_t kGrain = 64;  // floats: one iteration of the widest read loop
+  const std::int64_t max_per_thread = (max_bytes / 4 / threads + kGrain - 1) / kGrain * kGrain;
+  AlignedBuffer buffer(static_cast<std::size_t>(2 * max_per_thread * threads) * sizeof(float));
+  float* base = as<float>(buffer.bytes()).data();
+#pragma omp parallel num_threads(threads)
+  {
+    float* mine = base + 2 * max_per_thread * omp_get_thread_num();
+    for (std::int64_t i = 0; i < 2 * max_per_thread; ++i) mine[i] = 1.0f;
+  }
+  double sink = 0;
+  const std::int64_t min_bytes = cpu().l1d.bytes / 4;
+  for (double size = static_cast<double>(min_bytes); size <= static_cast<double>(max_bytes) * 1.0001;
+       size *= s.size_step) {
+    // Floats per thread; copy splits its working set into source and destination halves.
+    const std::int64_t per_thread = std::max<std::int64_t>(
+        kGrain, static_cast<std::int64_t>(size) / 4 / threads / (kind == Traffic::copy ? 2 : 1) / kGrain * kGrain);
+    const auto run = [&](std::int64_t passes) {
+      double local = 0;
+#pragma omp parallel num_threads(threads) reduction(+ : local)
+      {
+        float* mine = base + 2 * max_per_thread * omp_get_thread_num();
+        for (std::int64_t p = 0; p < passes; ++p) {
+          if (kind == Traffic::read) local += loops.read(mine, per_thread);
+          if (kind == Traffic::copy) loops.copy(mine, mine + max_per_thread, per_thread);
+          if (kind == Traffic::stream) loops.stream(mine, per_thread, float(p));
+        }
+      }
+      sink += local;
+    };
+    const std::int64_t passes = enough(s.min_seconds, run);
+    // Bytes moved per pass: read reads the set, copy reads half and writes half (STREAM counts
+    // no write-allocate traffic), stream writes it.
+    const double set_bytes = 4.0 * static_cast<double>(per_thread) * threads * (kind == Traffic::copy ? 2 : 1);
+    const Stats st = best_of(
+        s.repetitions, [&] { run(passes); }, [&](double sec) { return set_bytes * static_cast<double>(passes) / sec; });
+    curve.points.push_back({static_cast<std::int64_t>(set_bytes), st.best, st.spread});
+  }
+  if (sink == 12345.678) fmt::print("");
+  return curve;
+}
+
+std::string host_name() {
+  char buf[256] = {};
+  gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+// The nominal clock from /proc/cpuinfo: the base (or TSC) frequency, not the turbo clock.
+double nominal_hz() {
+  std::ifstream in("/proc/cpuinfo");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("cpu MHz", 0) == 0) return std::stod(line.substr(line.find(':') + 1)) * 1e6;
+  return 0;
+}
+
+nlohmann::json machine_json() {
+  const CpuInfo& c = cpu();
+  nlohmann::json isa = nlohmann::json::array();
+  for (Isa i : {Isa::avx2_fma, Isa::f16c, Isa::avx512f, Isa::avx512_bf16, Isa::avx512_vnni, Isa::avx_vnni,
+                Isa::avx512_fp16})
+    if (c.has(i)) isa.push_back(std::string(name(i)));
+  const auto level = [](const CacheLevel& l) {
+    return nlohmann::json{{"bytes", l.bytes}, {"shared_by", l.shared_by}};
+  };
+  return {{"cpu", c.model},
+          {"logical_cpus", c.logical_cpus},
+          {"isa", isa},
+          {"caches", {{"L1d", level(c.l1d)}, {"L2", level(c.l2)}, {"L3", level(c.l3)}}},
+          {"compiler", fmt::format("GCC {}", __VERSION__)},
+          {"date", fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time(nullptr)))},
+          {"host", host_name()}};
+}
+
+// Spec-sheet figures: two FMA pipes per core is an assumption (true of Zen 2-4 and of Intel's
+// server cores), and the clock is the nominal one, so a turbo clock measures above it.
+nlohmann::json spec_json(const std::vector<PeakEntry>& peaks) {
+  const double hz = nominal_hz();
+  nlohmann::json out = {{"nominal_hz", hz}, {"fma_pipes_per_core_assumed", 2}, {"peaks", nlohmann::json::array()}};
+  for (const PeakEntry& p : peaks) {
+    const int lanes32 = p.isa == "avx512f" ? 16 : 8;
+    const int lanes = p.dtype == "f64" ? lanes32 / 2 : lanes32;
+    const double theory = p.threads * 2.0 * lanes * 2.0 * hz;
+    out["peaks"].push_back({{"dtype", p.dtype},
+                            {"threads", p.threads},
+                            {"ops_per_s", theory},
+                            {"measured_ops_per_s", p.ops_per_s},
+                            {"measured_over_spec", theory > 0 ? p.ops_per_s / theory : 0}});
+  }
+  return out;
+}
+
+void print_summary(const Profile& p) {
+  fmt::print("\n{:<6} {:>7}  {:>14}  {:>8}  {}\n", "dtype", "threads", "peak GFLOP/s", "spread", "instructions");
+  for (const PeakEntry& e : p.peaks)
+    fmt::print("{:<6} {:>7}  {:>14.1f}  {:>7.1f}%  {}\n", e.dtype, e.threads, e.ops_per_s / 1e9, 100 * e.spread, e.isa);
+  fmt::print("\n{:<6} {:<7} {:>7}  {:>12}  {:>9}\n", "level", "kernel", "threads", "capacity", "GB/s");
+  for (const BandwidthEntry& b : p.bandwidth)
+    fmt::print("{:<6} {:<7} {:>7}  {:>12}  {:>9.1f}\n", b.level, b.kernel, b.threads,
+               b.capacity_bytes ? fmt::format("{} KiB", b.capacity_bytes >> 10) : "-", b.bytes_per_s / 1e9);
+}
+
+}  // namespace
+
+int calibrate_command(const CalibrateOptions& opt) {
+  check_writable(opt.out);  // fail before a minute of measuring, not after
+  const Settings s = settings(opt.quick);
+  const auto t_start = Clock::now();
+  Profile profile;
+  profile.machine = machine_json();
+  profile.machine["calibration"] = opt.quick ? "quick" : "full";
+
+  const std::int64_t llc = cpu().l3.bytes > 0 ? cpu().l3.bytes : cpu().l2.bytes;
+  for (int t : opt.threads) {
+    for (const std::string_view dtype : {"f64", "f32"}) {
+      const auto it = std::find_if(peak_loops().begin(), peak_loops().end(), [&](const PeakLoop& l) {
+        return l.dtype == dtype && cpu().has(l.isa);
+      });
+      if (it == peak_loops().end()) {
+        fmt::print(stderr, "roofbench: no {} peak loop this CPU can run; skipped\n", dtype);
+        continue;
+      }
+      profile.peaks.push_back(measure_peak(*it, t, s));
+      fmt::print(stderr, "calibrate: peak {} at {} threads: {:.1f} GFLOP/s\n", dtype, t, profile.peaks.back().ops_per_s / 1e9);
+    }
+    const auto bw = std::find_if(bandwidth_loops().begin(), bandwidth_loops().end(),
+                                 [](const BandwidthLoops& l) { return cpu().has(l.isa); });
+    if (bw == bandwidth_loops().end()) throw std::runtime_error("no bandwidth loop this CPU can run (needs AVX2)");
+    for (Traffic kind : {Traffic::read, Traffic::copy, Traffic::stream}) {
+      BandwidthCurve curve = sweep(*bw, kind, t, 4 * llc, s);
+      // Non-temporal stores bypass the caches: only their DRAM figure means anything.
+      for (const BandwidthEntry& e : detect_levels(curve, cache_capacities(t)))
+        if (kind != Traffic::stream || e.level == "DRAM") profile.bandwidth.push_back(e);
+      fmt::print(stderr, "calibrate: {} sweep at {} threads: {} sizes\n", curve.kernel, t, curve.points.size());
+      profile.curves.push_back(std::move(curve));
+    }
+  }
+  profile.spec = spec_json(profile.peaks);
+  profile.machine["calibration_seconds"] = std::chrono::duration<double>(Clock::now() - t_start).count();
+  write_profile(opt.out, profile);
+  print_summary(profile);
+  fmt::print(stderr, "roofbench: wrote {} ({:.0f} s)\n", opt.out,
+             profile.machine["calibration_seconds"].get<double>());
+  return 0;
+}
+
+}  // namespace roofbench

@@ -1,0 +1,18 @@
+// `roofbench calibrate`: measures this machine's roofline (peak ops/s per dtype, bandwidth per
+// memory level) and writes the hardware profile.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace roofbench {
+
+struct CalibrateOptions {
+  bool quick = false;        // fewer repetitions and a coarser sweep: under a minute
+  std::vector<int> threads;  // default: 1 and every logical CPU
+  std::string out;
+};
+
+int calibrate_command(const CalibrateOptions& opt);
+
+}  // namespace roofbench

@@ -1,0 +1,292 @@
+#include "predictor/profile.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <climits>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <system_error>
+
+#include "kernels/dtype.h"
+
+namespace roofbench {
+namespace {
+
+using nlohmann::json;
+
+// Strings from the machine (the CPU model, a hostname) are not guaranteed UTF-8; replacing
+// bad bytes keeps dump() from throwing halfway through a profile or an error message.
+std::string dump(const json& v, int indent = -1) {
+  return v.dump(indent, ' ', false, json::error_handler_t::replace);
+}
+
+// What a bad value was, short enough for a one-line message. dump() escapes control
+// characters, so the result never contains a newline.
+std::string found(const json& v) {
+  if (v.is_null()) return "null";
+  std::string text;
+  // dump() would print NaN and infinity as "null", which hides the actual problem.
+  if (v.is_number_float() && !std::isfinite(v.get<double>()))
+    text = fmt::format("{}", v.get<double>());
+  else
+    text = dump(v);
+  if (text.size() > 40) text = text.substr(0, 37) + "...";
+  return fmt::format("{} {}", v.type_name(), text);
+}
+
+// Validates one document. Every check names the key and its JSON pointer (RFC 6901; the keys
+// are fixed identifiers, so no ~0/~1 escaping is needed).
+class Reader {
+ public:
+  explicit Reader(std::string_view source) : source_(source) {}
+
+  [[noreturn]] void fail(const std::string& ptr, std::string_view what) const {
+    if (ptr.empty()) throw ProfileError(fmt::format("{}: {}", source_, what));
+    throw ProfileError(fmt::format("{}: {} (at {})", source_, what, ptr));
+  }
+
+  const json& require(const json& obj, const char* key, const std::string& ptr) const {
+    const auto it = obj.find(key);
+    if (it == obj.end()) fail(ptr + "/" + key, fmt::format("missing key \"{}\"", key));
+    return *it;
+  }
+
+  const json* optional(const json& obj, const char* key) const {
+    const auto it = obj.find(key);
+    return it == obj.end() ? nullptr : &*it;
+  }
+
+  void expect_object(const json& v, const char* what, const std::string& ptr) const {
+    if (!v.is_object()) fail(ptr, fmt::format("{} must be an object, found {}", what, found(v)));
+  }
+
+  void expect_array(const json& v, const char* what, const std::string& ptr) const {
+    if (!v.is_array()) fail(ptr, fmt::format("{} must be an array, found {}", what, found(v)));
+  }
+
+  std::string string(const json& v, const char* key, const std::string& ptr) const {
+    if (!v.is_string()) fail(ptr, fmt::format("\"{}\" must be a string, found {}", key, found(v)));
+    return v.get<std::string>();
+  }
+
+  // Integers only: 2.0 is rejected like "2", because a float where a count belongs means the
+  // writer computed it, and the value may not be what it meant.
+  std::int64_t integer(const json& v, const char* key, const std::string& ptr, std::int64_t min,
+                       std::int64_t max = INT64_MAX) const {
+    if (!v.is_number_integer()) fail(ptr, fmt::format("\"{}\" must be an integer, found {}", key, found(v)));
+    const bool too_big = v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(max);
+    const std::int64_t x = too_big ? max : v.get<std::int64_t>();
+    if (too_big || x > max) fail(ptr, fmt::format("\"{}\" must be <= {}, found {}", key, max, dump(v)));
+    if (x < min) fail(ptr, fmt::format("\"{}\" must be >= {}, found {}", key, min, x));
+    return x;
+  }
+
+  double number(const json& v, const char* key, const std::string& ptr, bool positive) const {
+    if (!v.is_number()) fail(ptr, fmt::format("\"{}\" must be a number, found {}", key, found(v)));
+    const double x = v.get<double>();
+    if (!std::isfinite(x)) fail(ptr, fmt::format("\"{}\" must be a finite number, found {}", key, x));
+    if (positive && !(x > 0)) fail(ptr, fmt::format("\"{}\" must be > 0, found {}", key, dump(v)));
+    if (!positive && x < 0) fail(ptr, fmt::format("\"{}\" must be >= 0, found {}", key, dump(v)));
+    return x;
+  }
+
+  PeakEntry peak(const json& v, const std::string& ptr) const {
+    expect_object(v, "a peak", ptr);
+    PeakEntry e;
+    e.dtype = string(require(v, "dtype", ptr), "dtype", ptr + "/dtype");
+    if (!parse_dtype(e.dtype)) {
+      std::string names;
+      for (DType d : kAllDTypes) names += fmt::format("{}{}", names.empty() ? "" : ", ", name(d));
+      fail(ptr + "/dtype", fmt::format("unknown dtype \"{}\" (expected one of {})", e.dtype, names));
+    }
+    e.threads = static_cast<int>(integer(require(v, "threads", ptr), "threads", ptr + "/threads", 1, INT_MAX));
+    e.ops_per_s = number(require(v, "ops_per_s", ptr), "ops_per_s", ptr + "/ops_per_s", true);
+    if (const json* isa = optional(v, "isa")) e.isa = string(*isa, "isa", ptr + "/isa");
+    if (const json* s = optional(v, "spread")) e.spread = number(*s, "spread", ptr + "/spread", false);
+    return e;
+  }
+
+  BandwidthEntry bandwidth(const json& v, const std::string& ptr) const {
+    expect_object(v, "a bandwidth entry", ptr);
+    BandwidthEntry e;
+    e.level = string(require(v, "level", ptr), "level", ptr + "/level");
+    if (e.level != "L1" && e.level != "L2" && e.level != "L3" && e.level != "DRAM")
+      fail(ptr + "/level", fmt::format("unknown level \"{}\" (expected one of L1, L2, L3, DRAM)", e.level));
+    e.capacity_bytes = integer(require(v, "capacity_bytes", ptr), "capacity_bytes", ptr + "/capacity_bytes", 0);
+    e.threads = static_cast<int>(integer(require(v, "threads", ptr), "threads", ptr + "/threads", 1, INT_MAX));
+    e.bytes_per_s = number(require(v, "bytes_per_s", ptr), "bytes_per_s", ptr + "/bytes_per_s", true);
+    if (const json* k = optional(v, "kernel")) e.kernel = kernel(*k, ptr + "/kernel");
+    return e;
+  }
+
+  BandwidthCurve curve(const json& v, const std::string& ptr) const {
+    expect_object(v, "a curve", ptr);
+    BandwidthCurve c;
+    c.kernel = kernel(require(v, "kernel", ptr), ptr + "/kernel");
+    c.threads = static_cast<int>(integer(require(v, "threads", ptr), "threads", ptr + "/threads", 1, INT_MAX));
+    const json& points = require(v, "points", ptr);
+    expect_array(points, "\"points\"", ptr + "/points");
+    for (std::size_t i = 0; i < points.size(); ++i) {
+      const std::string at = fmt::format("{}/points/{}", ptr, i);
+      const json& p = points[i];
+      expect_object(p, "a curve point", at);
+      CurvePoint cp;
+      cp.bytes = integer(require(p, "bytes", at), "bytes", at + "/bytes", 1);
+      // detect_levels does not care, but everything that plots or interpolates a sweep does.
+      if (!c.points.empty() && cp.bytes < c.points.back().bytes)
+        fail(at + "/bytes", fmt::format("points must be in ascending bytes, found {} after {}", cp.bytes,
+                                        c.points.back().bytes));
+      cp.bytes_per_s = number(require(p, "bytes_per_s", at), "bytes_per_s", at + "/bytes_per_s", true);
+      if (const json* s = optional(p, "spread")) cp.spread = number(*s, "spread", at + "/spread", false);
+      c.points.push_back(cp);
+    }
+    return c;
+  }
+
+ private:
+  std::string kernel(const json& v, const std::string& ptr) const {
+    std::string k = string(v, "kernel", ptr);
+    if (k.empty()) fail(ptr, "\"kernel\" must not be empty");
+    return k;
+  }
+
+  std::string_view source_;
+};
+
+// The message of a failed write, with the reason errno gives when it gives one.
+[[noreturn]] void cannot_write(const std::string& path, const std::string& what, int err) {
+  const std::string reason = err != 0 ? std::generic_category().message(err) : "write failed";
+  throw ProfileError(fmt::format("{}: cannot write {}: {}", path, what, reason));
+}
+
+}  // namespace
+
+nlohmann::json to_json(const Profile& p) {
+  json peaks = json::array();
+  for (const PeakEntry& e : p.peaks)
+    peaks.push_back({{"dtype", e.dtype}, {"threads", e.threads}, {"ops_per_s", e.ops_per_s}, {"isa", e.isa},
+                     {"spread", e.spread}});
+  json bandwidth = json::array();
+  for (const BandwidthEntry& e : p.bandwidth)
+    bandwidth.push_back({{"level", e.level}, {"capacity_bytes", e.capacity_bytes}, {"threads", e.threads},
+                         {"bytes_per_s", e.bytes_per_s}, {"kernel", e.kernel}});
+  json curves = json::array();
+  for (const BandwidthCurve& c : p.curves) {
+    json points = json::array();
+    for (const CurvePoint& pt : c.points)
+      points.push_back({{"bytes", pt.bytes}, {"bytes_per_s", pt.bytes_per_s}, {"spread", pt.spread}});
+    curves.push_back({{"kernel", c.kernel}, {"threads", c.threads}, {"points", std::move(points)}});
+  }
+  return {{"schema", p.schema}, {"machine", p.machine}, {"peaks", std::move(peaks)},
+          {"bandwidth", std::move(bandwidth)}, {"curves", std::move(curves)}, {"kernels", p.kernels},
+          {"spec", p.spec}};
+}
+
+Profile profile_from_json(const nlohmann::json& j, std::string_view source) {
+  const Reader r(source);
+  if (!j.is_object()) r.fail("", fmt::format("the top level must be a JSON object, found {}", found(j)));
+
+  // The schema first: a profile of another schema may legitimately lack every other key.
+  Profile p;
+  const json& schema = r.require(j, "schema", "");
+  if (!schema.is_number_integer()) r.fail("/schema", fmt::format("\"schema\" must be an integer, found {}", found(schema)));
+  if (schema != kProfileSchema)
+    r.fail("/schema", fmt::format("schema {} is not supported, this roofbench reads schema {}", dump(schema),
+                                  kProfileSchema));
+  p.schema = kProfileSchema;
+
+  p.machine = r.require(j, "machine", "");
+  r.expect_object(p.machine, "\"machine\"", "/machine");
+
+  const json& peaks = r.require(j, "peaks", "");
+  r.expect_array(peaks, "\"peaks\"", "/peaks");
+  for (std::size_t i = 0; i < peaks.size(); ++i) p.peaks.push_back(r.peak(peaks[i], fmt::format("/peaks/{}", i)));
+
+  const json& bandwidth = r.require(j, "bandwidth", "");
+  r.expect_array(bandwidth, "\"bandwidth\"", "/bandwidth");
+  for (std::size_t i = 0; i < bandwidth.size(); ++i)
+    p.bandwidth.push_back(r.bandwidth(bandwidth[i], fmt::format("/bandwidth/{}", i)));
+
+  if (const json* curves = r.optional(j, "curves")) {
+    r.expect_array(*curves, "\"curves\"", "/curves");
+    for (std::size_t i = 0; i < curves->size(); ++i)
+      p.curves.push_back(r.curve((*curves)[i], fmt::format("/curves/{}", i)));
+  }
+  if (const json* kernels = r.optional(j, "kernels")) {
+    r.expect_array(*kernels, "\"kernels\"", "/kernels");
+    p.kernels = *kernels;
+  }
+  if (const json* spec = r.optional(j, "spec")) {
+    r.expect_object(*spec, "\"spec\"", "/spec");
+    p.spec = *spec;
+  }
+  return p;
+}
+
+void write_profile(const std::string& path, const Profile& p) {
+  const json j = to_json(p);
+  // Never write what read_profile would reject: a NaN measurement would otherwise reach the
+  // file as null and only fail later, far from the calibration that produced it.
+  profile_from_json(j, fmt::format("{}: refusing to write an invalid profile", path));
+
+  // A temporary file and a rename, so a crash or a full disk never leaves half a profile
+  // where a good one was.
+  const std::string tmp = path + ".tmp";
+  std::error_code ec;
+  errno = 0;
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) cannot_write(path, tmp, errno);
+    out << dump(j, 2) << '\n';
+    out.close();
+    if (!out) {
+      const int err = errno;
+      std::filesystem::remove(tmp, ec);
+      cannot_write(path, tmp, err);
+    }
+  }
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::error_code ignored;
+    std::filesystem::remove(tmp, ignored);
+    throw ProfileError(fmt::format("{}: cannot write (rename from {} failed): {}", path, tmp, ec.message()));
+  }
+}
+
+Profile read_profile(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw ProfileError(fmt::format("{}: cannot open: is a directory", path));
+  errno = 0;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    const int err = errno;
+    throw ProfileError(fmt::format("{}: cannot open: {}", path,
+                                   err != 0 ? std::generic_category().message(err) : "open failed"));
+  }
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) throw ProfileError(fmt::format("{}: cannot read: {}", path, std::generic_category().message(errno)));
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos)
+    throw ProfileError(fmt::format("{}: not valid JSON: the file is empty", path));
+
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error& e) {
+    // what() is "[json.exception.parse_error.101] parse error at line 1, column 2: ..."; the
+    // bracketed id means nothing to a user. It has no newline, but the guard costs nothing.
+    std::string reason = e.what();
+    if (const auto end = reason.find("] "); reason.starts_with("[json.exception") && end != std::string::npos)
+      reason.erase(0, end + 2);
+    for (char& c : reason)
+      if (c == '\n' || c == '\r') c = ' ';
+    throw ProfileError(fmt::format("{}: not valid JSON: {}", path, reason));
+  }
+  return profile_from_json(j, path);
+}
+
+}  // namespace roofbench

@@ -1,0 +1,71 @@
+// The hardware profile (design.md, "Hardware profile"): written by `roofbench calibrate`, read
+// by everything else. Fixed keys: schema, machine, peaks, bandwidth, kernels, spec; roofbench
+// adds "curves" (the measured bandwidth sweeps the levels were detected from).
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace roofbench {
+
+inline constexpr int kProfileSchema = 1;
+
+struct PeakEntry {
+  std::string dtype;      // f64, f32, ...
+  int threads = 1;
+  double ops_per_s = 0;   // best of the repetitions
+  std::string isa;        // the instructions measured, e.g. "avx2+fma"
+  double spread = 0;      // (median - best) / best over the repetitions
+  bool operator==(const PeakEntry&) const = default;
+};
+
+struct BandwidthEntry {
+  std::string level;             // L1, L2, L3, DRAM
+  std::int64_t capacity_bytes = 0;  // of the level, summed over the threads' private caches; 0 for DRAM
+  int threads = 1;
+  double bytes_per_s = 0;
+  std::string kernel = "read";   // read, copy, stream (non-temporal stores)
+  bool operator==(const BandwidthEntry&) const = default;
+};
+
+struct CurvePoint {
+  std::int64_t bytes = 0;  // working set, all threads together
+  double bytes_per_s = 0;  // best of the repetitions
+  double spread = 0;       // (median - best) / best
+  bool operator==(const CurvePoint&) const = default;
+};
+
+struct BandwidthCurve {
+  std::string kernel;  // read, copy, stream
+  int threads = 1;
+  std::vector<CurvePoint> points;  // ascending bytes
+  bool operator==(const BandwidthCurve&) const = default;
+};
+
+struct Profile {
+  int schema = kProfileSchema;
+  nlohmann::json machine = nlohmann::json::object();  // cpu, cores, isa, caches, compiler, date, host
+  std::vector<PeakEntry> peaks;
+  std::vector<BandwidthEntry> bandwidth;
+  std::vector<BandwidthCurve> curves;
+  nlohmann::json kernels = nlohmann::json::array();   // fitted per-kernel roofs (the predictor issue)
+  nlohmann::json spec = nlohmann::json::object();     // theoretical figures beside the measured ones
+  bool operator==(const Profile&) const = default;
+};
+
+// Every malformed profile (not JSON, wrong schema, a missing key, a non-positive or non-finite
+// figure) is one of these, with a one-line message naming the source and the key.
+struct ProfileError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+nlohmann::json to_json(const Profile& p);
+Profile profile_from_json(const nlohmann::json& j, std::string_view source);
+void write_profile(const std::string& path, const Profile& p);  // temporary file, then rename
+Profile read_profile(const std::string& path);
+
+}  // namespace roofbench
