@@ -35,6 +35,16 @@ bool has_flag(int argc, char** argv, std::string_view flag) {
   return false;
 }
 
+// The value of --flag=value (the last one wins, as in Google Benchmark), or "".
+std::string flag_value(int argc, char** argv, std::string_view flag) {
+  std::string value;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a(argv[i]);
+    if (a.size() > flag.size() && a.rfind(flag, 0) == 0 && a[flag.size()] == '=') value = a.substr(flag.size() + 1);
+  }
+  return value;
+}
+
 // The dtypes some registry kernel implements: the default of --dtypes.
 std::vector<std::string> implemented_dtypes() {
   std::vector<std::string> out;
@@ -65,6 +75,7 @@ int main(int argc, char** argv) {
   RunOptions run;
   run.gbench_sets_repetitions = has_flag(argc, argv, "--benchmark_repetitions");
   run.gbench_sets_min_time = has_flag(argc, argv, "--benchmark_min_time");
+  run.filter = flag_value(argc, argv, "--benchmark_filter");
   // Repetitions of different benchmarks are interleaved in random order unless the user says
   // otherwise: on a shared, noisy machine a slow minute then hits every implementation alike,
   // which is what makes ratios within one run meaningful.
@@ -85,9 +96,13 @@ int main(int argc, char** argv) {
       dtypes = implemented_dtypes();
   std::vector<int> threads{cpu().logical_cpus};
   CLI::App* run_cmd = app.add_subcommand("run", "Time kernels over a shape set and write one CSV row per combination");
-  run_cmd->add_option("--shapes", run.shapes, "Shape file, or a built-in set in benchmarks/shapes/")->required();
+  run.shapes = "default";
+  run_cmd->add_option("--shapes", run.shapes, "Shape file, or a built-in set in benchmarks/shapes/")
+      ->capture_default_str();
   run_cmd->add_option("--ops", ops, "Ops to run (mv, gemm, conv2d)")->delimiter(',')->capture_default_str();
-  run_cmd->add_option("--impls", impls, "Implementations (naive, opt, blas, onednn)")
+  CLI::Option* impls_opt = run_cmd->add_option("--impls", impls,
+                                               "Implementations (naive, opt, blas, onednn); naive runs only on "
+                                               "small problems unless named here")
       ->delimiter(',')
       ->capture_default_str();
   run_cmd->add_option("--dtypes", dtypes, "Data types (f64, f32, bf16, f16, i8, i4)")
@@ -134,6 +149,7 @@ int main(int argc, char** argv) {
     if (run_cmd->parsed()) {
       run.ops = parse_names<Op>(ops, parse_op, "ops");
       run.impls = parse_names<Impl>(impls, parse_impl, "impls");
+      run.naive_everywhere = impls_opt->count() > 0 && std::find(impls.begin(), impls.end(), "naive") != impls.end();
       run.dtypes = parse_names<DType>(dtypes, parse_dtype, "dtypes");
       run.threads = threads;
       return run_command(run);

@@ -5,13 +5,16 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <map>
 #include <memory>
 #include <numeric>
 #include <optional>
+#include <regex>
 #include <sstream>
+#include <tuple>
 #include <stdexcept>
 
 #include "benchmarks/csv.h"
@@ -35,8 +38,7 @@ struct Case {
   std::int64_t batch = 1;
   int threads = 1;
   std::string name;  // op/impl/dtype/threads:T/batch:B/<shape>
-  std::optional<std::string> failure{};
-  bool checked = false;
+  std::optional<std::string> failure{};  // set by check_all() before anything is timed
   std::vector<double> seconds{};  // one per repetition
 };
 
@@ -58,11 +60,6 @@ struct Buffers {
 
 void time_case(benchmark::State& state, Case& c, Buffers& buffers) {
   set_library_threads(c.threads);
-  if (!c.checked) {
-    c.checked = true;
-    const Agreement a = check_against_naive(*c.kernel, c.run, c.threads);
-    if (!a.ok) c.failure = fmt::format("mismatch against naive: {}", a.message());
-  }
   if (c.failure) {
     state.SkipWithError(c.failure->c_str());
     for (auto _ : state) {
@@ -112,17 +109,59 @@ class Collector : public benchmark::ConsoleReporter {
       if (r.run_type == Run::RT_Iteration && it != cases_.end() && !r.error_occurred)
         it->second->seconds.push_back(r.GetAdjustedRealTime() / benchmark::GetTimeUnitMultiplier(r.time_unit));
       if (r.run_type == Run::RT_Aggregate || r.error_occurred || r.repetitions <= 1) shown.push_back(r);
+      if (r.run_type == Run::RT_Iteration) progress(r.run_name.function_name);
     }
     if (!shown.empty()) ConsoleReporter::ReportRuns(shown);
-    if (!runs.empty() && runs.front().run_type == Run::RT_Iteration && runs.front().repetition_index <= 0)
-      fmt::print(stderr, "[{}/{}] {}\n", ++done_, total_, runs.front().run_name.function_name);
   }
 
  private:
+  // One line on stderr per repetition done, at most one a second: n/N, elapsed and time left.
+  void progress(const std::string& last) {
+    ++done_;
+    const auto now = std::chrono::steady_clock::now();
+    if (done_ != total_ && now - last_print_ < std::chrono::seconds(1)) return;
+    last_print_ = now;
+    const double elapsed = std::chrono::duration<double>(now - start_).count();
+    const double left = elapsed / static_cast<double>(done_) * static_cast<double>(total_ - done_);
+    fmt::print(stderr, "[{}/{} repetitions, {:.0f} s, ~{:.0f} s left] {}\n", done_, total_, elapsed, left, last);
+  }
+
   std::map<std::string, Case*> cases_;
-  std::size_t total_;
+  std::size_t total_;  // repetitions of all benchmarks
   std::size_t done_ = 0;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now(), last_print_{};
 };
+
+std::string dims_string(const Shape& s) { return to_string(Shape{s.dims, {}, 1}); }
+
+// Checks every case against naive once, before anything is timed. Cases are visited grouped by
+// problem and dtype so each naive reference is computed once and shared by every impl and
+// thread count.
+void check_all(std::vector<std::unique_ptr<Case>>& cases) {
+  std::vector<Case*> order;
+  for (auto& c : cases) order.push_back(c.get());
+  // The descriptor does not print an mv's vector count, so the batch is part of the key.
+  const auto key = [](const Case* c) {
+    return std::make_tuple(dims_string(c->shape), c->batch, static_cast<int>(c->kernel->dtype));
+  };
+  std::stable_sort(order.begin(), order.end(), [&](const Case* a, const Case* b) { return key(a) < key(b); });
+  AlignedBuffer expected;
+  std::optional<decltype(key(order[0]))> expected_for;
+  const auto start = std::chrono::steady_clock::now();
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    Case& c = *order[i];
+    if (expected_for != key(&c)) {
+      expected = naive_output(c.run, c.kernel->dtype, c.threads);
+      expected_for = key(&c);
+    }
+    set_library_threads(c.threads);
+    const Agreement a = check_against(*c.kernel, c.run, c.threads, expected.bytes());
+    if (!a.ok) c.failure = fmt::format("mismatch against naive: {}", a.message());
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (elapsed > 2 && (i + 1) % 16 == 0)
+      fmt::print(stderr, "[checked {}/{} against naive, {:.0f} s]\n", i + 1, order.size(), elapsed);
+  }
+}
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -146,7 +185,6 @@ std::vector<Shape> distinct(const std::vector<Shape>& shapes) {
   return out;
 }
 
-std::string dims_string(const Shape& s) { return to_string(Shape{s.dims, {}, 1}); }
 
 void add_context(const RunOptions& opt) {
   const auto env = [](const char* k) {
@@ -182,6 +220,18 @@ int run_command(const RunOptions& opt) {
 
   std::vector<std::unique_ptr<Case>> cases;
   std::map<std::string, std::string> skipped;  // (op impl dtype) -> reason, printed once
+  int naive_skipped = 0;
+  // --benchmark_filter applied here too, so filtered-out cases are neither checked nor built
+  // (Google Benchmark's syntax: a regex, or "-regex" for everything else).
+  std::optional<std::regex> filter;
+  const bool negate_filter = !opt.filter.empty() && opt.filter[0] == '-';
+  if (!opt.filter.empty()) {
+    try {
+      filter.emplace(negate_filter ? opt.filter.substr(1) : opt.filter, std::regex::extended);
+    } catch (const std::regex_error& e) {
+      throw std::runtime_error(fmt::format("--benchmark_filter={}: not a regular expression", opt.filter));
+    }
+  }
   for (int t : opt.threads)
     for (std::int64_t b : opt.batches)
       for (const Shape& s : shapes) {
@@ -194,6 +244,10 @@ int run_command(const RunOptions& opt) {
         }
         for (Impl impl : opt.impls)
           for (DType d : opt.dtypes) {
+            if (impl == Impl::naive && !opt.naive_everywhere && ops(run) > kNaiveMaxOps) {
+              ++naive_skipped;
+              continue;
+            }
             const Kernel* k = select(s.op(), impl, d);
             if (!k) {
               skipped.emplace(fmt::format("{} {} {}", name(s.op()), name(impl), name(d)), why_not(s.op(), impl, d));
@@ -203,11 +257,16 @@ int run_command(const RunOptions& opt) {
             *c = {.kernel = k, .shape = s, .run = run, .batch = b, .threads = t,
                   .name = fmt::format("{}/{}/{}/threads:{}/batch:{}/{}", name(s.op()), name(impl), name(d), t, b,
                                       dims_string(s))};
+            if (filter && std::regex_search(c->name, *filter) == negate_filter) continue;
             cases.push_back(std::move(c));
           }
       }
   for (const auto& [what, why] : skipped) fmt::print(stderr, "roofbench: skipping {}: {}\n", what, why);
+  if (naive_skipped)
+    fmt::print(stderr, "roofbench: skipping naive on {} problems above {:.0e} ops (name naive in --impls to run it)\n",
+               naive_skipped, static_cast<double>(kNaiveMaxOps));
   if (cases.empty()) throw std::runtime_error("nothing to run: no kernel matches the filters");
+  check_all(cases);
 
   add_context(opt);
   Buffers buffers;
@@ -224,7 +283,8 @@ int run_command(const RunOptions& opt) {
     by_name.emplace(cp->name, cp);
   }
 
-  Collector collector(by_name, cases.size());
+  const std::size_t repetitions = opt.gbench_sets_repetitions ? 0 : static_cast<std::size_t>(opt.repetitions);
+  Collector collector(by_name, cases.size() * std::max<std::size_t>(1, repetitions));
   benchmark::RunSpecifiedBenchmarks(&collector);
 
   std::vector<CsvRow> rows;

@@ -21,7 +21,12 @@ struct RunOptions {
   double min_time = 0.1;  // seconds per repetition; ignored when --benchmark_min_time is given
   bool gbench_sets_repetitions = false;
   bool gbench_sets_min_time = false;
+  std::string filter;             // --benchmark_filter, also applied before checking
+  bool naive_everywhere = false;  // naive was named in --impls: run it even on large problems
 };
+
+// naive runs by default only on problems this small (about 0.1-0.5 s per call on one core).
+inline constexpr std::int64_t kNaiveMaxOps = 200'000'000;
 
 // Returns the process exit status.
 int run_command(const RunOptions& opt);

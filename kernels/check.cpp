@@ -73,16 +73,25 @@ Agreement agree(DType d, std::span<const std::byte> got, std::span<const std::by
   }
 }
 
-Agreement check_against_naive(const Kernel& k, const Shape& s, int threads) {
-  const Kernel* ref = select(k.op, Impl::naive, k.dtype);
-  if (!ref) throw std::logic_error(fmt::format("no naive reference for {} {}", name(k.op), name(k.dtype)));
+AlignedBuffer naive_output(const Shape& s, DType d, int threads) {
+  const Kernel* ref = select(s.op(), Impl::naive, d);
+  if (!ref) throw std::logic_error(fmt::format("no naive reference for {} {}", name(s.op()), name(d)));
+  ProblemBuffers b = make_buffers(s, d, *ref, threads);
+  ref->run(s, b.operands(), threads);
+  return std::move(b.output);
+}
+
+Agreement check_against(const Kernel& k, const Shape& s, int threads, std::span<const std::byte> expected) {
   ProblemBuffers b = make_buffers(s, k.dtype, k, threads);
-  AlignedBuffer expected(b.output.size());
   // Poison the output so a kernel that skips elements cannot pass by leaving zeros.
   std::fill(b.output.bytes().begin(), b.output.bytes().end(), std::byte{0x7f});
   k.run(s, b.operands(), threads);
-  ref->run(s, Operands{b.input.bytes(), b.weights.bytes(), expected.bytes(), {}}, threads);
-  return agree(k.dtype, b.output.bytes(), expected.bytes(), reduction_len(s));
+  return agree(k.dtype, b.output.bytes(), expected, reduction_len(s));
+}
+
+Agreement check_against_naive(const Kernel& k, const Shape& s, int threads) {
+  const AlignedBuffer expected = naive_output(s, k.dtype, threads);
+  return check_against(k, s, threads, expected.bytes());
 }
 
 }  // namespace roofbench

@@ -31,7 +31,11 @@ struct Agreement {
 // Compares outputs elementwise; reduction is the number of terms summed per output.
 Agreement agree(DType d, std::span<const std::byte> got, std::span<const std::byte> ref, std::int64_t reduction);
 
-// Runs kernel and the naive reference of the same (op, dtype) on the same inputs and compares.
+// The naive reference's output for s at d on make_buffers' deterministic inputs.
+AlignedBuffer naive_output(const Shape& s, DType d, int threads);
+// Runs k on those same inputs and compares with expected (from naive_output).
+Agreement check_against(const Kernel& k, const Shape& s, int threads, std::span<const std::byte> expected);
+// Both in one: for a single check.
 Agreement check_against_naive(const Kernel& k, const Shape& s, int threads);
 
 }  // namespace roofbench

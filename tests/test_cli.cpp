@@ -96,7 +96,6 @@ TEST_F(Cli, BadNumbers) {
 }
 
 TEST_F(Cli, MissingRequiredOptionsAndSubcommand) {
-  expect_one_line_error(run_roofbench("run --csv x.csv"), "--shapes");
   expect_one_line_error(run_roofbench("run --shapes smoke"), "--csv");
   expect_one_line_error(run_roofbench(""), "subcommand");
   expect_one_line_error(run_roofbench("frobnicate"), "frobnicate");
@@ -155,6 +154,36 @@ TEST_F(Cli, QuickCalibrationWritesAProfileThatReadsBack) {
   for (const auto& b : p.bandwidth) dram = dram || (b.level == "DRAM" && b.kernel == "read");
   EXPECT_TRUE(dram) << "the sweep must reach 4x the last-level cache";
   EXPECT_FALSE(fs::exists(out.string() + ".tmp"));
+}
+
+TEST_F(Cli, NaiveIsLeftOutOfLargeProblemsUnlessNamed) {
+  const fs::path shapes = write("big.shapes", "gemm m=600 n=600 k=600\n");  // 4.3e8 ops > kNaiveMaxOps
+  const fs::path csv = dir_ / "out.csv";
+  const Result r = run_roofbench("run --shapes " + shapes.string() +
+                                 " --dtypes f32 --threads 1 --repetitions 1 --min-time 0.001 --csv " + csv.string());
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("skipping naive on 1 problems"), std::string::npos) << r.err;
+  std::ifstream in(csv);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text.find(",naive,"), std::string::npos);
+  EXPECT_NE(text.find(",opt,"), std::string::npos);
+}
+
+TEST_F(Cli, BenchmarkFilterSelectsRowsAndABadOneIsAnError) {
+  const fs::path csv = dir_ / "out.csv";
+  const Result r = run_roofbench("run --shapes smoke --benchmark_filter=^gemm/opt/f32 --repetitions 1 "
+                                 "--min-time 0.001 --csv " + csv.string());
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::ifstream in(csv);
+  std::string line;
+  std::getline(in, line);
+  int rows = 0;
+  while (std::getline(in, line)) {
+    ++rows;
+    EXPECT_EQ(line.rfind("gemm,opt,f32,", 0), 0u) << line;
+  }
+  EXPECT_GT(rows, 0);
+  expect_one_line_error(run_roofbench("run --shapes smoke '--benchmark_filter=(' --csv x.csv"), "--benchmark_filter");
 }
 
 TEST(OpenBlas, TheLinkedLibraryIsTheOpenMPBuild) {
