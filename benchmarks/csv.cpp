@@ -13,7 +13,7 @@ namespace roofbench {
 
 const char* const kCsvHeader =
     "op,impl,dtype,threads,batch,shape,ops,bytes,measured_s,predicted_s,bound,"
-    "variant,repetitions,cv,achieved_ops_per_s,achieved_bytes_per_s,intensity,status";
+    "variant,repetitions,cv,achieved_ops_per_s,achieved_bytes_per_s,intensity,status,cache";
 
 namespace {
 
@@ -34,10 +34,10 @@ std::string csv_line(const CsvRow& r) {
     ops_rate = r.ops / *r.measured_s;
     bytes_rate = r.bytes / *r.measured_s;
   }
-  return fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4g},{}", r.op, r.impl, r.dtype, r.threads,
+  return fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4g},{},{}", r.op, r.impl, r.dtype, r.threads,
                      r.batch, field(r.shape), r.ops, r.bytes, number(r.measured_s), number(r.predicted_s), r.bound,
                      r.variant, r.repetitions, number(r.cv), number(ops_rate), number(bytes_rate),
-                     r.bytes ? static_cast<double>(r.ops) / static_cast<double>(r.bytes) : 0.0, field(r.status));
+                     r.bytes ? static_cast<double>(r.ops) / static_cast<double>(r.bytes) : 0.0, field(r.status), r.cache);
 }
 
 void check_writable(const std::string& path) {

@@ -23,6 +23,7 @@ struct CsvRow {
   int repetitions = 0;   // timed repetitions behind measured_s
   std::optional<double> cv;  // coefficient of variation of the repetitions (stddev / mean)
   std::string status;    // ok, or why there is no time (mismatch against naive, error)
+  std::string cache = "warm";  // warm or cold operands (--cache)
 };
 
 extern const char* const kCsvHeader;

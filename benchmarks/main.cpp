@@ -117,6 +117,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
   run_cmd->add_option("--csv", run.csv, "Output CSV")->required();
+  run_cmd->add_option("--cache", run.cache, "warm: operands reused; cold: rotated through twice the last-level cache")
+      ->check(CLI::IsMember({"warm", "cold"}))
+      ->capture_default_str();
   run_cmd->add_option("--repetitions", run.repetitions, "Timed repetitions per row (median reported)")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();

@@ -44,17 +44,25 @@ struct Case {
 
 // Operands of the case being timed. Google Benchmark calls a benchmark several times (iteration
 // estimation, repetitions); allocating once per case keeps fills out of the way, and releasing
-// the previous case's buffers keeps memory at one problem's worth.
+// the previous case's buffers keeps memory at one problem's worth (times the cold copies).
+//
+// Warm: one set of operands, reused, so whatever fits in cache stays there. Cold: enough
+// copies that together they span twice the last-level cache, used in turn, so every call
+// finds its operands evicted by the calls before it.
 struct Buffers {
+  bool cold = false;
   const Case* owner = nullptr;
-  ProblemBuffers bufs;
-  ProblemBuffers& for_case(const Case& c) {
+  std::vector<ProblemBuffers> copies{};
+  std::span<ProblemBuffers> for_case(const Case& c) {
     if (owner != &c) {
-      bufs = ProblemBuffers{};
-      bufs = make_buffers(c.run, c.kernel->dtype, *c.kernel, c.threads);
+      copies.clear();
+      const std::int64_t footprint = std::max<std::int64_t>(1, footprint_bytes(c.run, c.kernel->dtype));
+      const std::int64_t llc = std::max(cpu().l3.bytes, cpu().l2.bytes);
+      const std::int64_t n = cold ? std::clamp<std::int64_t>(2 * llc / footprint + 1, 1, 4096) : 1;
+      for (std::int64_t i = 0; i < n; ++i) copies.push_back(make_buffers(c.run, c.kernel->dtype, *c.kernel, c.threads));
       owner = &c;
     }
-    return bufs;
+    return copies;
   }
 };
 
@@ -66,9 +74,11 @@ void time_case(benchmark::State& state, Case& c, Buffers& buffers) {
     }
     return;
   }
-  Operands io = buffers.for_case(c).operands();
+  const std::span<ProblemBuffers> copies = buffers.for_case(c);
+  std::size_t next = 0;
   for (auto _ : state) {
-    c.kernel->run(c.run, io, c.threads);
+    c.kernel->run(c.run, copies[next].operands(), c.threads);
+    next = next + 1 == copies.size() ? 0 : next + 1;
     benchmark::ClobberMemory();
   }
   const double ops_count = static_cast<double>(ops(c.run)), byte_count = static_cast<double>(bytes(c.run, c.kernel->dtype));
@@ -193,6 +203,7 @@ void add_context(const RunOptions& opt) {
   };
   benchmark::AddCustomContext("roofbench_cpu", cpu().model);
   benchmark::AddCustomContext("roofbench_shapes", opt.shapes);
+  benchmark::AddCustomContext("roofbench_cache", opt.cache);
   benchmark::AddCustomContext("OMP_PLACES", env("OMP_PLACES"));
   benchmark::AddCustomContext("OMP_PROC_BIND", env("OMP_PROC_BIND"));
   benchmark::AddCustomContext("openblas", openblas_description());
@@ -269,7 +280,7 @@ int run_command(const RunOptions& opt) {
   check_all(cases);
 
   add_context(opt);
-  Buffers buffers;
+  Buffers buffers{.cold = opt.cache == "cold"};
   std::map<std::string, Case*> by_name;
   for (auto& c : cases) {
     Case* cp = c.get();
@@ -300,6 +311,7 @@ int run_command(const RunOptions& opt) {
     r.ops = ops(c->run);
     r.bytes = bytes(c->run, c->kernel->dtype);
     r.variant = c->kernel->variant;
+    r.cache = opt.cache;
     r.repetitions = static_cast<int>(c->seconds.size());
     if (c->failure) {
       r.status = *c->failure;

@@ -186,6 +186,20 @@ TEST_F(Cli, BenchmarkFilterSelectsRowsAndABadOneIsAnError) {
   expect_one_line_error(run_roofbench("run --shapes smoke '--benchmark_filter=(' --csv x.csv"), "--benchmark_filter");
 }
 
+TEST_F(Cli, ColdCacheRunsAndIsRecorded) {
+  const fs::path csv = dir_ / "out.csv";
+  const Result r = run_roofbench("run --shapes smoke --ops mv --impls opt --dtypes f32 --cache cold --repetitions 1 "
+                                 "--min-time 0.001 --csv " + csv.string());
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::ifstream in(csv);
+  std::string header, line;
+  std::getline(in, header);
+  EXPECT_NE(header.find(",cache"), std::string::npos);
+  ASSERT_TRUE(std::getline(in, line));
+  EXPECT_EQ(line.substr(line.size() - 5), ",cold") << line;
+  expect_one_line_error(run_roofbench("run --shapes smoke --cache hot --csv x.csv"), "--cache");
+}
+
 TEST(OpenBlas, TheLinkedLibraryIsTheOpenMPBuild) {
   // 2 = OpenMP (0 sequential, 1 pthreads): OpenBLAS and our kernels share one thread pool.
   EXPECT_EQ(openblas_get_parallel(), 2);

@@ -5,7 +5,7 @@ import sys
 
 SCRIPT = pathlib.Path(__file__).resolve().parents[2] / "scripts" / "ratios.py"
 HEADER = ("op,impl,dtype,threads,batch,shape,ops,bytes,measured_s,predicted_s,bound,"
-          "variant,repetitions,cv,achieved_ops_per_s,achieved_bytes_per_s,intensity,status\n")
+          "variant,repetitions,cv,achieved_ops_per_s,achieved_bytes_per_s,intensity,status,cache\n")
 
 
 def run(*args):
@@ -15,9 +15,9 @@ def run(*args):
 def test_ratio_is_base_time_over_impl_time(tmp_path):
     csv = tmp_path / "run.csv"
     csv.write_text(HEADER
-                   + "gemm,opt,f32,2,1,gemm m=8 n=8 k=8,1024,768,0.002,,,v,5,0.01,,,1.3,ok\n"
-                   + "gemm,blas,f32,2,1,gemm m=8 n=8 k=8,1024,768,0.003,,,v,5,0.02,,,1.3,ok\n"
-                   + "mv,opt,f32,2,1,mv m=8 k=8,128,320,0.001,,,v,5,0.01,,,0.4,ok\n")
+                   + "gemm,opt,f32,2,1,gemm m=8 n=8 k=8,1024,768,0.002,,,v,5,0.01,,,1.3,ok,warm\n"
+                   + "gemm,blas,f32,2,1,gemm m=8 n=8 k=8,1024,768,0.003,,,v,5,0.02,,,1.3,ok,warm\n"
+                   + "mv,opt,f32,2,1,mv m=8 k=8,128,320,0.001,,,v,5,0.01,,,0.4,ok,warm\n")
     r = run(csv)
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
@@ -28,8 +28,8 @@ def test_ratio_is_base_time_over_impl_time(tmp_path):
 def test_failed_rows_are_left_out(tmp_path):
     csv = tmp_path / "run.csv"
     csv.write_text(HEADER
-                   + "gemm,opt,f32,2,1,gemm m=8 n=8 k=8,1024,768,,,,v,0,,,,1.3,mismatch against naive\n"
-                   + "gemm,blas,f32,2,1,gemm m=8 n=8 k=8,1024,768,0.003,,,v,5,0.02,,,1.3,ok\n")
+                   + "gemm,opt,f32,2,1,gemm m=8 n=8 k=8,1024,768,,,,v,0,,,,1.3,mismatch against naive,warm\n"
+                   + "gemm,blas,f32,2,1,gemm m=8 n=8 k=8,1024,768,0.003,,,v,5,0.02,,,1.3,ok,warm\n")
     r = run(csv)
     assert r.returncode != 0
     assert "no row measured for both" in r.stderr
