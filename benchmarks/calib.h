@@ -10,10 +10,13 @@
 
 namespace roofbench {
 
-// Independent FMA chains, enough to cover every FMA pipe's latency: the f32/f64 compute roof.
+// Independent multiply-add chains, enough to cover every pipe's latency: the compute roof of a
+// dtype with the instructions a kernel of that dtype uses (FMA for f64/f32; conversion to f32
+// plus FMA for bf16/f16 without dot-product instructions; vpmaddubsw+vpmaddwd for int8 on AVX2;
+// vdpbf16ps and vpdpbusd where AVX512_BF16 and AVX512_VNNI exist).
 struct PeakLoop {
-  std::string_view dtype;  // f64, f32
-  std::string_view how;    // avx2+fma, avx512f
+  std::string_view dtype;  // f64, f32, bf16, f16, i8
+  std::string_view how;    // the instructions, e.g. avx2+fma, avx512_vnni
   Isa isa;
   double ops_per_iter;              // FLOP per iteration of run()
   double (*run)(std::int64_t iters);  // returns a value derived from every chain (no dead code)

@@ -24,6 +24,13 @@ double peak_f64_avx2(std::int64_t);
 double peak_f32_avx512(std::int64_t);
 double peak_f64_avx512(std::int64_t);
 extern const double peak_f32_ops_avx2, peak_f64_ops_avx2, peak_f32_ops_avx512, peak_f64_ops_avx512;
+double peak_i8_avx2(std::int64_t);
+double peak_bf16_avx2(std::int64_t);
+double peak_f16_avx2(std::int64_t);
+double peak_bf16_avx512(std::int64_t);
+double peak_i8_avx512(std::int64_t);
+extern const double peak_i8_ops_avx2, peak_bf16_ops_avx2, peak_f16_ops_avx2, peak_bf16_ops_avx512,
+    peak_i8_ops_avx512;
 double read_avx2(const float*, std::int64_t);
 double read_avx512(const float*, std::int64_t);
 void copy_avx2(const float*, float*, std::int64_t);
@@ -37,6 +44,11 @@ std::span<const PeakLoop> peak_loops() {
       {"f64", "avx2+fma", Isa::avx2_fma, peak_f64_ops_avx2, peak_f64_avx2},
       {"f32", "avx512f", Isa::avx512f, peak_f32_ops_avx512, peak_f32_avx512},
       {"f32", "avx2+fma", Isa::avx2_fma, peak_f32_ops_avx2, peak_f32_avx2},
+      {"bf16", "avx512_bf16 (vdpbf16ps)", Isa::avx512_bf16, peak_bf16_ops_avx512, peak_bf16_avx512},
+      {"bf16", "avx2 (widen to f32 + fma)", Isa::avx2_fma, peak_bf16_ops_avx2, peak_bf16_avx2},
+      {"f16", "f16c (vcvtph2ps + fma)", Isa::f16c, peak_f16_ops_avx2, peak_f16_avx2},
+      {"i8", "avx512_vnni (vpdpbusd)", Isa::avx512_vnni, peak_i8_ops_avx512, peak_i8_avx512},
+      {"i8", "avx2 (vpmaddubsw + vpmaddwd)", Isa::avx2_fma, peak_i8_ops_avx2, peak_i8_avx2},
   };
   return kLoops;
 }
@@ -212,7 +224,7 @@ nlohmann::json spec_json(const std::vector<PeakEntry>& peaks) {
 }
 
 void print_summary(const Profile& p) {
-  fmt::print("\n{:<6} {:>7}  {:>14}  {:>8}  {}\n", "dtype", "threads", "peak GFLOP/s", "spread", "instructions");
+  fmt::print("\n{:<6} {:>7}  {:>14}  {:>8}  {}\n", "dtype", "threads", "peak G(FL)OP/s", "spread", "instructions");
   for (const PeakEntry& e : p.peaks)
     fmt::print("{:<6} {:>7}  {:>14.1f}  {:>7.1f}%  {}\n", e.dtype, e.threads, e.ops_per_s / 1e9, 100 * e.spread, e.isa);
   fmt::print("\n{:<6} {:<7} {:>7}  {:>12}  {:>9}\n", "level", "kernel", "threads", "capacity", "GB/s");
@@ -233,7 +245,7 @@ int calibrate_command(const CalibrateOptions& opt) {
 
   const std::int64_t llc = cpu().l3.bytes > 0 ? cpu().l3.bytes : cpu().l2.bytes;
   for (int t : opt.threads) {
-    for (const std::string_view dtype : {"f64", "f32"}) {
+    for (const std::string_view dtype : {"f64", "f32", "bf16", "f16", "i8"}) {
       const auto it = std::find_if(peak_loops().begin(), peak_loops().end(), [&](const PeakLoop& l) {
         return l.dtype == dtype && cpu().has(l.isa);
       });
@@ -242,7 +254,7 @@ int calibrate_command(const CalibrateOptions& opt) {
         continue;
       }
       profile.peaks.push_back(measure_peak(*it, t, s));
-      fmt::print(stderr, "calibrate: peak {} at {} threads: {:.1f} GFLOP/s\n", dtype, t, profile.peaks.back().ops_per_s / 1e9);
+      fmt::print(stderr, "calibrate: peak {} at {} threads: {:.1f} G/s\n", dtype, t, profile.peaks.back().ops_per_s / 1e9);
     }
     const auto bw = std::find_if(bandwidth_loops().begin(), bandwidth_loops().end(),
                                  [](const BandwidthLoops& l) { return cpu().has(l.isa); });
