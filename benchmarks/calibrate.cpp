@@ -260,7 +260,8 @@ int calibrate_command(const CalibrateOptions& opt) {
                                  [](const BandwidthLoops& l) { return cpu().has(l.isa); });
     if (bw == bandwidth_loops().end()) throw std::runtime_error("no bandwidth loop this CPU can run (needs AVX2)");
     for (Traffic kind : {Traffic::read, Traffic::copy, Traffic::stream}) {
-      BandwidthCurve curve = sweep(*bw, kind, t, 4 * llc, s);
+      // To 8x the last-level cache: DRAM is then the median of several sizes, not one.
+      BandwidthCurve curve = sweep(*bw, kind, t, 8 * llc, s);
       // Non-temporal stores bypass the caches: only their DRAM figure means anything.
       for (const BandwidthEntry& e : detect_levels(curve, cache_capacities(t)))
         if (kind != Traffic::stream || e.level == "DRAM") profile.bandwidth.push_back(e);

@@ -207,6 +207,9 @@ void add_context(const RunOptions& opt) {
   benchmark::AddCustomContext("OMP_PLACES", env("OMP_PLACES"));
   benchmark::AddCustomContext("OMP_PROC_BIND", env("OMP_PROC_BIND"));
   benchmark::AddCustomContext("openblas", openblas_description());
+  std::string threads;
+  for (int t : opt.threads) threads += (threads.empty() ? "" : ",") + std::to_string(t);
+  benchmark::AddCustomContext("roofbench_threads", threads + " (OpenMP and OpenBLAS alike, per benchmark)");
 }
 
 }  // namespace
