@@ -140,13 +140,11 @@ int main(int argc, char** argv) {
 
   try {
     if (argc > 1 && argv[1][0] != '-') {
-      std::string names;
-      bool known = false;
-      for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
-        known = known || sub->get_name() == argv[1];
-        names += (names.empty() ? "" : ", ") + sub->get_name();
-      }
-      if (!known) throw CLI::ValidationError(fmt::format("unknown command '{}' (commands: {})", argv[1], names));
+      std::vector<std::string> names;
+      for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) names.push_back(sub->get_name());
+      if (std::find(names.begin(), names.end(), argv[1]) == names.end())
+        throw CLI::ValidationError(
+            fmt::format("unknown command '{}' (commands: {})", argv[1], fmt::join(names, ", ")));
     }
     app.parse(argc, argv);
     if (run_cmd->parsed()) {

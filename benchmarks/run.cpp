@@ -207,9 +207,8 @@ void add_context(const RunOptions& opt) {
   benchmark::AddCustomContext("OMP_PLACES", env("OMP_PLACES"));
   benchmark::AddCustomContext("OMP_PROC_BIND", env("OMP_PROC_BIND"));
   benchmark::AddCustomContext("openblas", openblas_description());
-  std::string threads;
-  for (int t : opt.threads) threads += (threads.empty() ? "" : ",") + std::to_string(t);
-  benchmark::AddCustomContext("roofbench_threads", threads + " (OpenMP and OpenBLAS alike, per benchmark)");
+  benchmark::AddCustomContext("roofbench_threads", fmt::format("{} (OpenMP and OpenBLAS alike, per benchmark)",
+                                                               fmt::join(opt.threads, ",")));
 }
 
 }  // namespace
@@ -242,7 +241,7 @@ int run_command(const RunOptions& opt) {
   if (!opt.filter.empty()) {
     try {
       filter.emplace(negate_filter ? opt.filter.substr(1) : opt.filter, std::regex::extended);
-    } catch (const std::regex_error& e) {
+    } catch (const std::regex_error&) {
       throw std::runtime_error(fmt::format("--benchmark_filter={}: not a regular expression", opt.filter));
     }
   }

@@ -85,11 +85,11 @@ const Kernel* select(Op op, Impl impl, DType dtype) {
 }
 
 std::string why_not(Op op, Impl impl, DType dtype) {
-  std::string reasons;
+  std::vector<std::string> reasons;
   for (const Kernel& k : kRegistry)
-    if (k.op == op && k.impl == impl && k.dtype == dtype)
-      reasons += reasons.empty() ? k.skip_reason() : "; " + k.skip_reason();
-  return reasons.empty() ? fmt::format("no {} {} kernel for {}", name(impl), name(op), name(dtype)) : reasons;
+    if (k.op == op && k.impl == impl && k.dtype == dtype) reasons.push_back(k.skip_reason());
+  return reasons.empty() ? fmt::format("no {} {} kernel for {}", name(impl), name(op), name(dtype))
+                         : fmt::format("{}", fmt::join(reasons, "; "));
 }
 
 void set_library_threads(int threads) {

@@ -198,9 +198,8 @@ std::vector<Shape> load_shapes(std::string_view file_or_set) {
   if (!fs::is_regular_file(path, ec)) {
     const fs::path builtin = fs::path(ROOFBENCH_SHAPES_DIR) / (std::string(file_or_set) + std::string(kShapeExt));
     if (file_or_set.find('/') != std::string_view::npos || !fs::is_regular_file(builtin, ec)) {
-      std::string known;
-      for (const auto& s : builtin_shape_sets()) known += known.empty() ? s : ", " + s;
-      throw ShapeError(fmt::format("{}: no such shape file or built-in set (sets: {})", file_or_set, known));
+      throw ShapeError(fmt::format("{}: no such shape file or built-in set (sets: {})", file_or_set,
+                                   fmt::join(builtin_shape_sets(), ", ")));
     }
     path = builtin;
   }

@@ -100,9 +100,9 @@ class Reader {
     PeakEntry e;
     e.dtype = string(require(v, "dtype", ptr), "dtype", ptr + "/dtype");
     if (!parse_dtype(e.dtype)) {
-      std::string names;
-      for (DType d : kAllDTypes) names += fmt::format("{}{}", names.empty() ? "" : ", ", name(d));
-      fail(ptr + "/dtype", fmt::format("unknown dtype \"{}\" (expected one of {})", e.dtype, names));
+      std::vector<std::string_view> names;
+      for (DType d : kAllDTypes) names.push_back(name(d));
+      fail(ptr + "/dtype", fmt::format("unknown dtype \"{}\" (expected one of {})", e.dtype, fmt::join(names, ", ")));
     }
     e.threads = static_cast<int>(integer(require(v, "threads", ptr), "threads", ptr + "/threads", 1, INT_MAX));
     e.ops_per_s = number(require(v, "ops_per_s", ptr), "ops_per_s", ptr + "/ops_per_s", true);
