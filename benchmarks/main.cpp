@@ -117,6 +117,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
   run_cmd->add_option("--csv", run.csv, "Output CSV")->required();
+  run_cmd->add_option("--profile", run.profile, "Hardware profile from `roofbench calibrate`: fills predicted_s");
   run_cmd->add_option("--cache", run.cache, "warm: operands reused; cold: rotated through twice the last-level cache")
       ->check(CLI::IsMember({"warm", "cold"}))
       ->capture_default_str();

@@ -20,6 +20,7 @@
 #include "benchmarks/csv.h"
 #include "kernels/check.h"
 #include "kernels/cost.h"
+#include "predictor/profile.h"
 
 extern "C" {
 char* openblas_get_config(void);
@@ -196,7 +197,7 @@ std::vector<Shape> distinct(const std::vector<Shape>& shapes) {
 }
 
 
-void add_context(const RunOptions& opt) {
+void add_context(const RunOptions& opt, const std::optional<Profile>& profile) {
   const auto env = [](const char* k) {
     const char* v = std::getenv(k);
     return std::string(v ? v : "(unset)");
@@ -209,6 +210,13 @@ void add_context(const RunOptions& opt) {
   benchmark::AddCustomContext("openblas", openblas_description());
   benchmark::AddCustomContext("roofbench_threads", fmt::format("{} (OpenMP and OpenBLAS alike, per benchmark)",
                                                                fmt::join(opt.threads, ",")));
+  const auto text = [](const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : std::string("?"); };
+  benchmark::AddCustomContext(
+      "roofbench_profile",
+      profile ? fmt::format("{} (calibrated {} on {}, {})", opt.profile, text(profile->machine.value("date", nlohmann::json())),
+                            text(profile->machine.value("host", nlohmann::json())),
+                            text(profile->machine.value("cpu", nlohmann::json())))
+              : std::string("(none: predicted_s left empty)"));
 }
 
 }  // namespace
@@ -229,6 +237,8 @@ void require_openmp_openblas() {
 int run_command(const RunOptions& opt) {
   require_openmp_openblas();
   check_writable(opt.csv);
+  std::optional<Profile> profile;
+  if (!opt.profile.empty()) profile = read_profile(opt.profile);  // a bad profile stops the run before any timing
   const std::vector<Shape> shapes = distinct(load_shapes(opt.shapes));
 
   std::vector<std::unique_ptr<Case>> cases;
@@ -281,7 +291,7 @@ int run_command(const RunOptions& opt) {
   if (cases.empty()) throw std::runtime_error("nothing to run: no kernel matches the filters");
   check_all(cases);
 
-  add_context(opt);
+  add_context(opt, profile);
   Buffers buffers{.cold = opt.cache == "cold"};
   std::map<std::string, Case*> by_name;
   for (auto& c : cases) {

@@ -17,6 +17,7 @@ struct RunOptions {
   std::vector<std::int64_t> batches{1};
   std::vector<int> threads;
   std::string csv;
+  std::string profile;  // --profile: fills predicted_s; recorded in the benchmark context
   std::string cache = "warm";  // warm: operands reused; cold: rotated through 2x the last-level cache
   int repetitions = 5;    // ignored when --benchmark_repetitions is given
   double min_time = 0.1;  // seconds per repetition; ignored when --benchmark_min_time is given

@@ -137,6 +137,14 @@ TEST_F(Cli, RunWritesContractColumnsAndOneRowPerCombination) {
   EXPECT_EQ(gemm_b3, 3 * 2 * 2);
 }
 
+TEST_F(Cli, RunRefusesAMissingOrCorruptProfileBeforeTiming) {
+  const std::string common = "run --shapes smoke --ops mv --impls opt --dtypes f32 --csv " + (dir_ / "o.csv").string();
+  expect_one_line_error(run_roofbench(common + " --profile " + (dir_ / "nope.json").string()), "nope.json");
+  const fs::path bad = write("bad.json", "{\"schema\": 1, \"machine\": {}, \"peaks\": [");
+  expect_one_line_error(run_roofbench(common + " --profile " + bad.string()), "not valid JSON");
+  EXPECT_FALSE(fs::exists(dir_ / "o.csv"));
+}
+
 TEST_F(Cli, CalibrateRefusesBadOptionsBeforeMeasuring) {
   expect_one_line_error(run_roofbench("calibrate --quick"), "--out");
   expect_one_line_error(run_roofbench("calibrate --quick --threads 0 --out x.json"), "--threads");
