@@ -13,6 +13,7 @@
 #include <system_error>
 
 #include "kernels/dtype.h"
+#include "kernels/registry.h"
 
 namespace roofbench {
 namespace {
@@ -124,6 +125,32 @@ class Reader {
     return e;
   }
 
+  KernelFit kernel_fit(const json& v, const std::string& ptr) const {
+    expect_object(v, "a kernel fit", ptr);
+    KernelFit k;
+    k.op = string(require(v, "op", ptr), "op", ptr + "/op");
+    if (!parse_op(k.op)) fail(ptr + "/op", fmt::format("unknown op \"{}\" (expected mv, gemm or conv2d)", k.op));
+    k.impl = string(require(v, "impl", ptr), "impl", ptr + "/impl");
+    if (!parse_impl(k.impl))
+      fail(ptr + "/impl", fmt::format("unknown impl \"{}\" (expected naive, opt, blas or onednn)", k.impl));
+    k.dtype = string(require(v, "dtype", ptr), "dtype", ptr + "/dtype");
+    if (!parse_dtype(k.dtype)) fail(ptr + "/dtype", fmt::format("unknown dtype \"{}\"", k.dtype));
+    k.threads = static_cast<int>(integer(require(v, "threads", ptr), "threads", ptr + "/threads", 1, INT_MAX));
+    if (const json* var = optional(v, "variant")) k.variant = string(*var, "variant", ptr + "/variant");
+    k.compute_ops_per_s =
+        number(require(v, "compute_ops_per_s", ptr), "compute_ops_per_s", ptr + "/compute_ops_per_s", true);
+    const json& bw = require(v, "bytes_per_s", ptr);
+    expect_object(bw, "\"bytes_per_s\"", ptr + "/bytes_per_s");
+    for (const char* level : kMemoryLevels)
+      k.bytes_per_s.push_back(number(require(bw, level, ptr + "/bytes_per_s"), level, ptr + "/bytes_per_s/" + level, true));
+    k.overhead_s = number(require(v, "overhead_s", ptr), "overhead_s", ptr + "/overhead_s", false);
+    k.blend = number(require(v, "blend", ptr), "blend", ptr + "/blend", false);
+    if (const json* n = optional(v, "points"))
+      k.points = static_cast<int>(integer(*n, "points", ptr + "/points", 0, INT_MAX));
+    if (const json* e = optional(v, "train_mape")) k.train_mape = number(*e, "train_mape", ptr + "/train_mape", false);
+    return k;
+  }
+
   BandwidthCurve curve(const json& v, const std::string& ptr) const {
     expect_object(v, "a curve", ptr);
     BandwidthCurve c;
@@ -182,8 +209,18 @@ nlohmann::json to_json(const Profile& p) {
       points.push_back({{"bytes", pt.bytes}, {"bytes_per_s", pt.bytes_per_s}, {"spread", pt.spread}});
     curves.push_back({{"kernel", c.kernel}, {"threads", c.threads}, {"points", std::move(points)}});
   }
+  json kernels = json::array();
+  for (const KernelFit& k : p.kernels) {
+    json bw = json::object();
+    for (std::size_t i = 0; i < k.bytes_per_s.size() && i < std::size(kMemoryLevels); ++i)
+      bw[kMemoryLevels[i]] = k.bytes_per_s[i];
+    kernels.push_back({{"op", k.op}, {"impl", k.impl}, {"dtype", k.dtype}, {"threads", k.threads},
+                       {"variant", k.variant}, {"compute_ops_per_s", k.compute_ops_per_s}, {"bytes_per_s", bw},
+                       {"overhead_s", k.overhead_s}, {"blend", k.blend}, {"points", k.points},
+                       {"train_mape", k.train_mape}});
+  }
   return {{"schema", p.schema}, {"machine", p.machine}, {"peaks", std::move(peaks)},
-          {"bandwidth", std::move(bandwidth)}, {"curves", std::move(curves)}, {"kernels", p.kernels},
+          {"bandwidth", std::move(bandwidth)}, {"curves", std::move(curves)}, {"kernels", std::move(kernels)},
           {"spec", p.spec}};
 }
 
@@ -219,7 +256,8 @@ Profile profile_from_json(const nlohmann::json& j, std::string_view source) {
   }
   if (const json* kernels = r.optional(j, "kernels")) {
     r.expect_array(*kernels, "\"kernels\"", "/kernels");
-    p.kernels = *kernels;
+    for (std::size_t i = 0; i < kernels->size(); ++i)
+      p.kernels.push_back(r.kernel_fit((*kernels)[i], fmt::format("/kernels/{}", i)));
   }
   if (const json* spec = r.optional(j, "spec")) {
     r.expect_object(*spec, "\"spec\"", "/spec");

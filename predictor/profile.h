@@ -46,13 +46,29 @@ struct BandwidthCurve {
   bool operator==(const BandwidthCurve&) const = default;
 };
 
+// One kernel's fitted roofline (predictor/fit.h): what (op, impl, dtype) achieves at `threads`
+// threads. t = overhead + blend(ops / compute, bytes / bandwidth[level of the working set]).
+inline constexpr const char* kMemoryLevels[] = {"L1", "L2", "L3", "DRAM"};
+struct KernelFit {
+  std::string op, impl, dtype;
+  int threads = 1;
+  std::string variant;             // the registry variant that was timed
+  double compute_ops_per_s = 0;    // achieved compute roof
+  std::vector<double> bytes_per_s; // achieved bandwidth per level, in kMemoryLevels order
+  double overhead_s = 0;           // fixed cost per call: fork/join, dispatch, packing set-up
+  double blend = 0;                // 0: hard max; p > 0: (Tc^p + Tm^p)^(1/p)
+  int points = 0;                  // training timings behind the fit
+  double train_mape = 0;           // mean |predicted/measured - 1| on those timings
+  bool operator==(const KernelFit&) const = default;
+};
+
 struct Profile {
   int schema = kProfileSchema;
   nlohmann::json machine = nlohmann::json::object();  // cpu, cores, isa, caches, compiler, date, host
   std::vector<PeakEntry> peaks;
   std::vector<BandwidthEntry> bandwidth;
   std::vector<BandwidthCurve> curves;
-  nlohmann::json kernels = nlohmann::json::array();   // fitted per-kernel roofs (the predictor issue)
+  std::vector<KernelFit> kernels;                      // fitted per-kernel roofs (predictor/fit.h)
   nlohmann::json spec = nlohmann::json::object();     // theoretical figures beside the measured ones
   bool operator==(const Profile&) const = default;
 };

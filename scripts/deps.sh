@@ -13,7 +13,7 @@
 ROOFBENCH_DEBIAN_PACKAGES=(
   cmake g++ make pkg-config
   libbenchmark-dev libgtest-dev libfmt-dev libcli11-dev nlohmann-json3-dev
-  libopenblas-openmp-dev libhwloc-dev
+  libopenblas-openmp-dev libhwloc-dev libgsl-dev
   python3 python3-venv
 )
 

@@ -41,7 +41,8 @@ Profile full_profile() {
                  {"L3", 33554432, 2, 9.1e10, "copy"},
                  {"DRAM", 0, 2, 2.5e10, "stream"}};
   p.curves = {{"read", 2, {{4096, 3.3e11, 0.01}, {8192, 3.25e11, 0.02}, {268435456, 2.4e10, 0}}}};
-  p.kernels = json::array({{{"op", "gemm"}, {"impl", "opt"}, {"dtype", "f32"}, {"threads", 2}, {"roof", 1.9e11}}});
+  p.kernels = {{"gemm", "opt", "f32", 2, "gemm_f32_6x16__avx2_fma", 1.9e11, {4e11, 1.5e11, 8e10, 2.4e10}, 3.5e-6, 0, 24,
+                0.031}};
   p.spec = {{"peak_f32", 3.84e11}, {"dram_bytes_per_s", 5.12e10}};
   return p;
 }
@@ -132,7 +133,7 @@ TEST(ProfileJson, OptionalKeysTakeTheirDefaults) {
   ASSERT_EQ(p.bandwidth.size(), 1u);
   EXPECT_EQ(p.bandwidth[0].kernel, "read");
   EXPECT_TRUE(p.curves.empty());
-  EXPECT_EQ(p.kernels, json::array());
+  EXPECT_TRUE(p.kernels.empty());
   EXPECT_EQ(p.spec, json::object());
 }
 
@@ -169,6 +170,12 @@ TEST(ProfileJson, MalformedProfilesNameTheKey) {
   expect_json_error([](json& j) { j.erase("bandwidth"); }, {"missing key \"bandwidth\"", "(at /bandwidth)"});
   expect_json_error([](json& j) { j["curves"] = 3; }, {"\"curves\" must be an array", "(at /curves)"});
   expect_json_error([](json& j) { j["kernels"] = json::object(); }, {"\"kernels\" must be an array", "(at /kernels)"});
+  expect_json_error([](json& j) { j["kernels"][0]["op"] = "matmul"; }, {"unknown op \"matmul\"", "(at /kernels/0/op)"});
+  expect_json_error([](json& j) { j["kernels"][0]["bytes_per_s"].erase("L2"); },
+                    {"missing key \"L2\"", "(at /kernels/0/bytes_per_s/L2)"});
+  expect_json_error([](json& j) { j["kernels"][0]["compute_ops_per_s"] = 0; },
+                    {"must be > 0", "(at /kernels/0/compute_ops_per_s)"});
+  expect_json_error([](json& j) { j["kernels"][0]["overhead_s"] = -1e-6; }, {"must be >= 0", "(at /kernels/0/overhead_s)"});
   expect_json_error([](json& j) { j["spec"] = json::array(); }, {"\"spec\" must be an object", "(at /spec)"});
 
   expect_json_error([](json& j) { j["peaks"][1] = 5; }, {"a peak must be an object", "(at /peaks/1)"});

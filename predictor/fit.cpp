@@ -1,0 +1,178 @@
+#include "predictor/fit.h"
+
+#include <fmt/format.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_multimin.h>
+
+#include <algorithm>
+#include <cmath>
+#include <iterator>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "kernels/cost.h"
+#include "predictor/roofline.h"
+
+namespace roofbench {
+namespace {
+
+constexpr std::size_t kLevels = std::size(kMemoryLevels);
+// Parameters in log space (every one is positive): compute, one bandwidth per level, overhead.
+constexpr std::size_t kParams = 2 + kLevels;
+
+struct Point {
+  double ops, bytes, seconds;
+  std::size_t level;
+};
+
+struct Problem {
+  std::vector<Point> points;
+  double blend;
+};
+
+double model_seconds(const double* x, const Point& pt, double p) {
+  return std::exp(x[kParams - 1]) + blend(pt.ops / std::exp(x[0]), pt.bytes / std::exp(x[1 + pt.level]), p);
+}
+
+double squared_log_error(const gsl_vector* v, void* data) {
+  const auto& prob = *static_cast<const Problem*>(data);
+  double sum = 0;
+  for (const Point& pt : prob.points) {
+    const double e = std::log(model_seconds(v->data, pt, prob.blend) / pt.seconds);
+    sum += e * e;
+  }
+  return std::isfinite(sum) ? sum : 1e300;
+}
+
+struct MinimizerDeleter {
+  void operator()(gsl_multimin_fminimizer* m) const { gsl_multimin_fminimizer_free(m); }
+};
+struct VectorDeleter {
+  void operator()(gsl_vector* v) const { gsl_vector_free(v); }
+};
+using VectorPtr = std::unique_ptr<gsl_vector, VectorDeleter>;
+
+// Nelder-Mead from x, restarted from its own result until a restart no longer improves:
+// a simplex can collapse onto a face of a piecewise (max) objective, and a fresh one escapes.
+double minimise(Problem& prob, std::vector<double>& x) {
+  gsl_multimin_function f{&squared_log_error, kParams, &prob};
+  const std::unique_ptr<gsl_multimin_fminimizer, MinimizerDeleter> m(
+      gsl_multimin_fminimizer_alloc(gsl_multimin_fminimizer_nmsimplex2, kParams));
+  VectorPtr start(gsl_vector_alloc(kParams)), step(gsl_vector_alloc(kParams));
+  double best = INFINITY;
+  for (int restart = 0; restart < 8; ++restart) {
+    std::copy(x.begin(), x.end(), start->data);
+    gsl_vector_set_all(step.get(), 0.5);  // a factor of e^0.5 ~ 1.6 in every parameter
+    gsl_multimin_fminimizer_set(m.get(), &f, start.get(), step.get());
+    for (int it = 0; it < 4000; ++it) {
+      if (gsl_multimin_fminimizer_iterate(m.get()) != GSL_SUCCESS) break;
+      if (gsl_multimin_test_size(gsl_multimin_fminimizer_size(m.get()), 1e-7) == GSL_SUCCESS) break;
+    }
+    const double value = m->fval;
+    if (value >= best * (1 - 1e-9)) break;
+    best = value;
+    std::copy(m->x->data, m->x->data + kParams, x.begin());
+  }
+  return best;
+}
+
+double machine_read_bandwidth(const Profile& p, std::size_t level, int threads) {
+  for (const BandwidthEntry& b : p.bandwidth)
+    if (b.level == kMemoryLevels[level] && b.threads == threads && b.kernel == "read") return b.bytes_per_s;
+  return 0;
+}
+
+}  // namespace
+
+double mean_abs_error(const Profile& machine, const KernelFit& k, std::span<const Sample> samples) {
+  double sum = 0;
+  for (const Sample& s : samples) {
+    const DType d = *parse_dtype(k.dtype);
+    const std::string level = memory_level(machine, footprint_bytes(s.run, d), k.threads, false);
+    sum += std::abs(predict_fitted(k, s.run, d, level).seconds / s.seconds - 1);
+  }
+  return samples.empty() ? 0 : sum / static_cast<double>(samples.size());
+}
+
+KernelFit fit_kernel(const Profile& machine, const Kernel& kernel, int threads, std::span<const Sample> samples) {
+  if (samples.empty()) throw std::invalid_argument("fit_kernel: no samples");
+  gsl_set_error_handler_off();  // GSL reports through return codes; its default handler aborts
+
+  Problem prob;
+  double best_ops_rate = 0;
+  std::vector<double> best_bytes_rate(kLevels, 0);
+  for (const Sample& s : samples) {
+    if (!(s.seconds > 0)) throw std::invalid_argument("fit_kernel: a training time is not positive");
+    const std::string level = memory_level(machine, footprint_bytes(s.run, kernel.dtype), threads, false);
+    const auto li = static_cast<std::size_t>(
+        std::find(std::begin(kMemoryLevels), std::end(kMemoryLevels), level) - std::begin(kMemoryLevels));
+    const Point pt{static_cast<double>(ops(s.run)), static_cast<double>(bytes(s.run, kernel.dtype)), s.seconds, li};
+    best_ops_rate = std::max(best_ops_rate, pt.ops / pt.seconds);
+    best_bytes_rate[li] = std::max(best_bytes_rate[li], pt.bytes / pt.seconds);
+    prob.points.push_back(pt);
+  }
+
+  // Start from what the timings already show: the best rates seen are lower bounds of the roofs.
+  std::vector<double> x0(kParams);
+  x0[0] = std::log(best_ops_rate);
+  for (std::size_t l = 0; l < kLevels; ++l) {
+    const double machine_bw = machine_read_bandwidth(machine, l, threads);
+    x0[1 + l] = std::log(std::max({best_bytes_rate[l], machine_bw, 1e6}));
+  }
+  x0[kParams - 1] = std::log(std::max(1e-8, 0.5 * std::min_element(samples.begin(), samples.end(), [](auto& a, auto& b) {
+                                                     return a.seconds < b.seconds;
+                                                   })->seconds));
+
+  double best_error = INFINITY;
+  std::vector<double> best_x;
+  for (double form : kBlendForms) {
+    prob.blend = form;
+    std::vector<double> x = x0;
+    const double e = minimise(prob, x);
+    if (e < best_error) {
+      best_error = e;
+      best_x = x;
+      best_x.push_back(form);
+    }
+  }
+
+  KernelFit fit;
+  fit.op = name(kernel.op);
+  fit.impl = name(kernel.impl);
+  fit.dtype = name(kernel.dtype);
+  fit.threads = threads;
+  fit.variant = kernel.variant;
+  fit.compute_ops_per_s = std::exp(best_x[0]);
+  fit.overhead_s = std::exp(best_x[kParams - 1]);
+  fit.blend = best_x[kParams];
+  fit.points = static_cast<int>(samples.size());
+
+  // A level's bandwidth is fitted only when some training point had its memory term there and
+  // that term was not negligible; otherwise it is the machine's, at the efficiency of the
+  // nearest level that was fitted (or the machine's own figure when none was).
+  std::vector<double> efficiency(kLevels, 0);
+  for (std::size_t l = 0; l < kLevels; ++l) {
+    const double bw = std::exp(best_x[1 + l]);
+    const double machine_bw = machine_read_bandwidth(machine, l, threads);
+    for (const Point& pt : prob.points)
+      if (pt.level == l && pt.bytes / bw > 0.3 * pt.ops / fit.compute_ops_per_s && machine_bw > 0)
+        efficiency[l] = bw / machine_bw;
+  }
+  for (std::size_t l = 0; l < kLevels; ++l) {
+    double eff = efficiency[l];
+    for (std::size_t d = 1; eff == 0 && d < kLevels; ++d) {
+      if (l >= d && efficiency[l - d] > 0) eff = efficiency[l - d];
+      else if (l + d < kLevels && efficiency[l + d] > 0) eff = efficiency[l + d];
+    }
+    const double machine_bw = machine_read_bandwidth(machine, l, threads);
+    fit.bytes_per_s.push_back(efficiency[l] > 0 ? std::exp(best_x[1 + l])
+                              : machine_bw > 0   ? (eff > 0 ? eff : 1.0) * machine_bw
+                                                 : std::exp(best_x[1 + l]));
+  }
+  fit.train_mape = mean_abs_error(machine, fit, samples);
+  return fit;
+}
+
+}  // namespace roofbench
