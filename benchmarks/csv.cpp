@@ -13,7 +13,9 @@ namespace roofbench {
 
 const char* const kCsvHeader =
     "op,impl,dtype,threads,batch,shape,ops,bytes,measured_s,predicted_s,bound,"
-    "variant,repetitions,cv,achieved_ops_per_s,achieved_bytes_per_s,intensity,status,cache";
+    "variant,repetitions,cv,achieved_ops_per_s,achieved_bytes_per_s,intensity,status,cache,"
+    "classic_s,classic_bound,t_compute_s,t_memory_s,overhead_s,level,model,measured_over_predicted,"
+    "predicted_throughput_per_s,measured_throughput_per_s,predicted_ops_per_s";
 
 namespace {
 
@@ -34,10 +36,22 @@ std::string csv_line(const CsvRow& r) {
     ops_rate = r.ops / *r.measured_s;
     bytes_rate = r.bytes / *r.measured_s;
   }
-  return fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4g},{},{}", r.op, r.impl, r.dtype, r.threads,
-                     r.batch, field(r.shape), r.ops, r.bytes, number(r.measured_s), number(r.predicted_s), r.bound,
-                     r.variant, r.repetitions, number(r.cv), number(ops_rate), number(bytes_rate),
-                     r.bytes ? static_cast<double>(r.ops) / static_cast<double>(r.bytes) : 0.0, field(r.status), r.cache);
+  // Throughput in samples per second at the row's batch: batch / latency (design.md: it is not
+  // 1 / latency once batches exist).
+  const auto per_second = [&](const std::optional<double>& t) {
+    return t && *t > 0 ? std::optional<double>(static_cast<double>(r.batch) / *t) : std::nullopt;
+  };
+  std::optional<double> ratio;
+  if (r.measured_s && r.predicted_s && *r.predicted_s > 0) ratio = *r.measured_s / *r.predicted_s;
+  return fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4g},{},{},{},{},{},{},{},{},{},{},{},{},{}", r.op,
+                     r.impl, r.dtype, r.threads, r.batch, field(r.shape), r.ops, r.bytes, number(r.measured_s),
+                     number(r.predicted_s), r.bound, r.variant, r.repetitions, number(r.cv), number(ops_rate),
+                     number(bytes_rate), r.bytes ? static_cast<double>(r.ops) / static_cast<double>(r.bytes) : 0.0,
+                     field(r.status), r.cache, number(r.classic_s), r.classic_bound, number(r.t_compute_s),
+                     number(r.t_memory_s), number(r.overhead_s), r.level, r.model, number(ratio),
+                     number(per_second(r.predicted_s)), number(per_second(r.measured_s)),
+                     number(r.predicted_s && *r.predicted_s > 0 ? std::optional<double>(r.ops / *r.predicted_s)
+                                                                : std::nullopt));
 }
 
 void check_writable(const std::string& path) {

@@ -24,6 +24,12 @@ struct CsvRow {
   std::optional<double> cv;  // coefficient of variation of the repetitions (stddev / mean)
   std::string status;    // ok, or why there is no time (mismatch against naive, error)
   std::string cache = "warm";  // warm or cold operands (--cache)
+  // the prediction behind predicted_s (predictor/roofline.h); empty cells without a profile
+  std::optional<double> classic_s;    // classic roofline: max(ops / peak, bytes / bandwidth)
+  std::string classic_bound;
+  std::optional<double> t_compute_s, t_memory_s, overhead_s;  // the terms of predicted_s
+  std::string level;                  // memory level holding the working set
+  std::string model;                  // "fitted", or "classic" when the profile has no fit
 };
 
 extern const char* const kCsvHeader;

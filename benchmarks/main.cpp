@@ -11,7 +11,9 @@
 #include <string_view>
 
 #include "benchmarks/calibrate.h"
+#include "benchmarks/model.h"
 #include "benchmarks/run.h"
+#include "predictor/evaluate.h"
 
 namespace {
 
@@ -96,37 +98,67 @@ int main(int argc, char** argv) {
       dtypes = implemented_dtypes();
   std::vector<int> threads{cpu().logical_cpus};
   CLI::App* run_cmd = app.add_subcommand("run", "Time kernels over a shape set and write one CSV row per combination");
+  CLI::App* predict_cmd =
+      app.add_subcommand("predict", "Predict every row `run` would time, from a profile alone (no kernel runs)");
   run.shapes = "default";
-  run_cmd->add_option("--shapes", run.shapes, "Shape file, or a built-in set in benchmarks/shapes/")
-      ->capture_default_str();
-  run_cmd->add_option("--ops", ops, "Ops to run (mv, gemm, conv2d)")->delimiter(',')->capture_default_str();
-  CLI::Option* impls_opt = run_cmd->add_option("--impls", impls,
-                                               "Implementations (naive, opt, blas, onednn); naive runs only on "
-                                               "small problems unless named here")
-      ->delimiter(',')
-      ->capture_default_str();
-  run_cmd->add_option("--dtypes", dtypes, "Data types (f64, f32, bf16, f16, i8, i4)")
-      ->delimiter(',')
-      ->capture_default_str();
-  run_cmd->add_option("--batch", run.batches, "Batch sizes")
-      ->delimiter(',')
-      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 20))
-      ->capture_default_str();
-  run_cmd->add_option("--threads", threads, "Thread counts (OpenMP and OpenBLAS alike)")
-      ->delimiter(',')
-      ->check(CLI::Range(1, 1024))
-      ->capture_default_str();
-  run_cmd->add_option("--csv", run.csv, "Output CSV")->required();
+  CLI::Option* impls_opt = nullptr;
+  // run and predict take the same filters, so a predict CSV lines up row by row with a run CSV.
+  for (CLI::App* cmd : {run_cmd, predict_cmd}) {
+    cmd->add_option("--shapes", run.shapes, "Shape file, or a built-in set in benchmarks/shapes/")->capture_default_str();
+    cmd->add_option("--ops", ops, "Ops (mv, gemm, conv2d)")->delimiter(',')->capture_default_str();
+    CLI::Option* o = cmd->add_option("--impls", impls,
+                                     "Implementations (naive, opt, blas, onednn); naive runs only on small problems "
+                                     "unless named here")
+                         ->delimiter(',')
+                         ->capture_default_str();
+    if (cmd == run_cmd) impls_opt = o;
+    cmd->add_option("--dtypes", dtypes, "Data types (f64, f32, bf16, f16, i8, i4)")
+        ->delimiter(',')
+        ->capture_default_str();
+    cmd->add_option("--batch", run.batches, "Batch sizes")
+        ->delimiter(',')
+        ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 20))
+        ->capture_default_str();
+    cmd->add_option("--threads", threads, "Thread counts (OpenMP and OpenBLAS alike)")
+        ->delimiter(',')
+        ->check(CLI::Range(1, 1024))
+        ->capture_default_str();
+    cmd->add_option("--csv", run.csv, "Output CSV")->required();
+    cmd->add_option("--cache", run.cache, "warm: operands reused; cold: rotated through twice the last-level cache")
+        ->check(CLI::IsMember({"warm", "cold"}))
+        ->capture_default_str();
+  }
   run_cmd->add_option("--profile", run.profile, "Hardware profile from `roofbench calibrate`: fills predicted_s");
-  run_cmd->add_option("--cache", run.cache, "warm: operands reused; cold: rotated through twice the last-level cache")
-      ->check(CLI::IsMember({"warm", "cold"}))
-      ->capture_default_str();
+  predict_cmd->add_option("--profile", run.profile, "Hardware profile from `roofbench calibrate`")->required();
   run_cmd->add_option("--repetitions", run.repetitions, "Timed repetitions per row (median reported)")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
   run_cmd->add_option("--min-time", run.min_time, "Minimum seconds per repetition")
       ->check(CLI::Range(1e-4, 100.0))
       ->capture_default_str();
+
+  EvaluateOptions eval;
+  CLI::App* eval_cmd = app.add_subcommand(
+      "evaluate", "Score the predictions in a run CSV: fitted and classic roofline side by side");
+  eval_cmd->add_option("csv", eval.csv, "CSV written by `roofbench run --profile`")->required();
+  eval_cmd->add_option("--worst", eval.worst, "Worst rows to list")->check(CLI::Range(0, 1000))->capture_default_str();
+  eval_cmd->add_option("--csv", eval.out_csv, "Write the per-group scores to this CSV");
+
+  ModelOptions model;
+  CLI::App* model_cmd = app.add_subcommand(
+      "model", "Whole-model metrics per layer and in total: parameters, size, MACs, activations, latency, energy");
+  model_cmd->add_option("model", model.model, "Model file, or a built-in model (resnet18, mobilenetv2, bert-base, "
+                                              "llama-7b-decode)")
+      ->required();
+  model_cmd->add_option("--profile", model.profile, "Hardware profile from `roofbench calibrate`")->required();
+  model_cmd->add_option("--batch", model.batch, "Batch size")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 20))
+      ->capture_default_str();
+  model_cmd->add_option("--dtype", model.dtype, "Data type")->capture_default_str();
+  model_cmd->add_option("--impl", model.impl, "Implementation")->capture_default_str();
+  model_cmd->add_option("--threads", model.threads, "Threads (default: every logical CPU)")->check(CLI::Range(1, 1024));
+  model_cmd->add_flag("--measure", model.measure, "Time every layer and print measured beside predicted");
+  model_cmd->add_option("--csv", model.csv, "Write the per-layer table to this CSV");
 
   CalibrateOptions calib;
   std::vector<int> calib_threads{1, cpu().logical_cpus};
@@ -148,13 +180,18 @@ int main(int argc, char** argv) {
             fmt::format("unknown command '{}' (commands: {})", argv[1], fmt::join(names, ", ")));
     }
     app.parse(argc, argv);
-    if (run_cmd->parsed()) {
+    if (run_cmd->parsed() || predict_cmd->parsed()) {
       run.ops = parse_names<Op>(ops, parse_op, "ops");
       run.impls = parse_names<Impl>(impls, parse_impl, "impls");
       run.naive_everywhere = impls_opt->count() > 0 && std::find(impls.begin(), impls.end(), "naive") != impls.end();
       run.dtypes = parse_names<DType>(dtypes, parse_dtype, "dtypes");
       run.threads = threads;
-      return run_command(run);
+      return run_cmd->parsed() ? run_command(run) : predict_command(run);
+    }
+    if (eval_cmd->parsed()) return evaluate_command(eval);
+    if (model_cmd->parsed()) {
+      if (model.threads == 0) model.threads = cpu().logical_cpus;
+      return model_command(model);
     }
     if (calib_cmd->parsed()) {
       std::sort(calib_threads.begin(), calib_threads.end());

@@ -30,8 +30,10 @@ struct RunOptions {
 // naive runs by default only on problems this small (about 0.1-0.5 s per call on one core).
 inline constexpr std::int64_t kNaiveMaxOps = 200'000'000;
 
-// Returns the process exit status.
+// Return the process exit status. predict takes the same options (profile required) and
+// writes the rows run would time, predicted from the profile with no kernel run.
 int run_command(const RunOptions& opt);
+int predict_command(const RunOptions& opt);
 
 // Fails (throws std::runtime_error) unless the loaded OpenBLAS is the OpenMP build: a pthread
 // OpenBLAS would start its own threads beside our OpenMP pool and oversubscribe the cores.

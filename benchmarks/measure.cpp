@@ -1,0 +1,184 @@
+#include "benchmarks/measure.h"
+
+#include <benchmark/benchmark.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <numeric>
+#include <sstream>
+#include <tuple>
+
+#include "kernels/check.h"
+#include "kernels/cost.h"
+
+namespace roofbench {
+namespace {
+
+// Operands of the job being timed. Google Benchmark calls a benchmark several times (iteration
+// estimation, repetitions); allocating once per job keeps fills out of the way, and releasing
+// the previous job's buffers keeps memory at one problem's worth (times the cold copies).
+//
+// Warm: one set of operands, reused, so whatever fits in cache stays there. Cold: enough
+// copies that together they span twice the last-level cache, used in turn, so every call
+// finds its operands evicted by the calls before it.
+struct Buffers {
+  bool cold = false;
+  const Job* owner = nullptr;
+  std::vector<ProblemBuffers> copies{};
+  std::span<ProblemBuffers> for_job(const Job& j) {
+    if (owner != &j) {
+      copies.clear();
+      const std::int64_t footprint = std::max<std::int64_t>(1, footprint_bytes(j.run, j.kernel->dtype));
+      const std::int64_t llc = std::max(cpu().l3.bytes, cpu().l2.bytes);
+      const std::int64_t n = cold ? std::clamp<std::int64_t>(2 * llc / footprint + 1, 1, 4096) : 1;
+      for (std::int64_t i = 0; i < n; ++i) copies.push_back(make_buffers(j.run, j.kernel->dtype, *j.kernel, j.threads));
+      owner = &j;
+    }
+    return copies;
+  }
+};
+
+void time_job(benchmark::State& state, const Job& j, Buffers& buffers) {
+  set_library_threads(j.threads);
+  const std::span<ProblemBuffers> copies = buffers.for_job(j);
+  std::size_t next = 0;
+  for (auto _ : state) {
+    j.kernel->run(j.run, copies[next].operands(), j.threads);
+    next = next + 1 == copies.size() ? 0 : next + 1;
+    benchmark::ClobberMemory();
+  }
+  const double ops_count = static_cast<double>(ops(j.run)), byte_count = static_cast<double>(bytes(j.run, j.kernel->dtype));
+  using benchmark::Counter;
+  state.counters["ops/s"] = Counter(ops_count, Counter::kIsIterationInvariantRate);
+  state.counters["bytes/s"] = Counter(byte_count, Counter::kIsIterationInvariantRate, Counter::kIs1024);
+  state.counters["intensity"] = Counter(ops_count / byte_count);
+}
+
+// Keeps every repetition's time for our own median and CV, and shows the console only the
+// aggregates (or the single run) so long sweeps stay readable; with console off, only the
+// progress lines on stderr.
+class Collector : public benchmark::ConsoleReporter {
+ public:
+  Collector(std::map<std::string, Job*> jobs, std::size_t total, bool console)
+      : ConsoleReporter(isatty(STDOUT_FILENO) ? OO_ColorTabular : OO_Tabular),
+        jobs_(std::move(jobs)),
+        total_(total),
+        console_(console) {}
+
+  // Google Benchmark's context (CPU, caches, load) goes to stdout with the table; stderr keeps
+  // only progress and errors. Debian's libbenchmark is a debug build of the *library*, which
+  // says nothing about our kernels' flags, so its warning is dropped.
+  bool ReportContext(const Context& context) override {
+    if (!console_) return true;
+    std::ostringstream sink;
+    std::ostream& err = GetErrorStream();
+    SetErrorStream(&sink);
+    const bool ok = ConsoleReporter::ReportContext(context);
+    SetErrorStream(&err);
+    std::istringstream lines(sink.str());
+    for (std::string line; std::getline(lines, line);)
+      if (line.find("Library was built as DEBUG") == std::string::npos) GetOutputStream() << line << '\n';
+    return ok;
+  }
+
+  void ReportRuns(const std::vector<Run>& runs) override {
+    std::vector<Run> shown;
+    for (const Run& r : runs) {
+      auto it = jobs_.find(r.run_name.function_name);
+      if (r.run_type == Run::RT_Iteration && it != jobs_.end() && !r.error_occurred)
+        it->second->seconds.push_back(r.GetAdjustedRealTime() / benchmark::GetTimeUnitMultiplier(r.time_unit));
+      if (r.run_type == Run::RT_Aggregate || r.error_occurred || r.repetitions <= 1) shown.push_back(r);
+      if (r.run_type == Run::RT_Iteration) progress(r.run_name.function_name);
+    }
+    if (console_ && !shown.empty()) ConsoleReporter::ReportRuns(shown);
+  }
+
+ private:
+  // One line on stderr per repetition done, at most one a second: n/N, elapsed and time left.
+  void progress(const std::string& last) {
+    ++done_;
+    const auto now = std::chrono::steady_clock::now();
+    if (done_ != total_ && now - last_print_ < std::chrono::seconds(1)) return;
+    last_print_ = now;
+    const double elapsed = std::chrono::duration<double>(now - start_).count();
+    const double left = elapsed / static_cast<double>(done_) * static_cast<double>(total_ - std::min(done_, total_));
+    fmt::print(stderr, "[{}/{} repetitions, {:.0f} s, ~{:.0f} s left] {}\n", done_, total_, elapsed, left, last);
+  }
+
+  std::map<std::string, Job*> jobs_;
+  std::size_t total_;  // repetitions of all benchmarks
+  bool console_;
+  std::size_t done_ = 0;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now(), last_print_{};
+};
+
+}  // namespace
+
+void check_jobs(std::span<Job* const> jobs) {
+  std::vector<Job*> order(jobs.begin(), jobs.end());
+  // The descriptor does not print an mv's vector count, so it is part of the key.
+  const auto key = [](const Job* j) {
+    const auto* mv = std::get_if<MvShape>(&j->run.dims);
+    return std::make_tuple(to_string(Shape{j->run.dims, {}, 1}), mv ? mv->b : 0, static_cast<int>(j->kernel->dtype));
+  };
+  std::stable_sort(order.begin(), order.end(), [&](const Job* a, const Job* b) { return key(a) < key(b); });
+  AlignedBuffer expected;
+  std::optional<decltype(key(order[0]))> expected_for;
+  const auto start = std::chrono::steady_clock::now();
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    Job& j = *order[i];
+    if (expected_for != key(&j)) {
+      expected = naive_output(j.run, j.kernel->dtype, j.threads);
+      expected_for = key(&j);
+    }
+    set_library_threads(j.threads);
+    const Agreement a = check_against(*j.kernel, j.run, j.threads, expected.bytes());
+    if (!a.ok) j.failure = fmt::format("mismatch against naive: {}", a.message());
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (elapsed > 2 && (i + 1) % 16 == 0)
+      fmt::print(stderr, "[checked {}/{} against naive, {:.0f} s]\n", i + 1, order.size(), elapsed);
+  }
+}
+
+void measure_jobs(std::span<Job* const> jobs, const MeasureOptions& opt) {
+  benchmark::ClearRegisteredBenchmarks();
+  Buffers buffers{.cold = opt.cold};
+  std::map<std::string, Job*> by_name;
+  for (Job* j : jobs) {
+    if (j->failure) continue;
+    auto* bm = benchmark::RegisterBenchmark(j->name.c_str(), [j, &buffers](benchmark::State& st) {
+      time_job(st, *j, buffers);
+    });
+    // OpenMP workers are invisible to the CPU timer of the main thread.
+    bm->UseRealTime()->Unit(benchmark::kMicrosecond);
+    if (!opt.repetitions_from_gbench) bm->Repetitions(opt.repetitions);
+    if (!opt.min_time_from_gbench) bm->MinTime(opt.min_time);
+    by_name.emplace(j->name, j);
+  }
+  if (by_name.empty()) return;
+  const std::size_t repetitions = opt.repetitions_from_gbench ? 0 : static_cast<std::size_t>(opt.repetitions);
+  Collector collector(by_name, by_name.size() * std::max<std::size_t>(1, repetitions), opt.console);
+  benchmark::RunSpecifiedBenchmarks(&collector);
+  benchmark::ClearRegisteredBenchmarks();
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+double coefficient_of_variation(const std::vector<double>& v) {
+  if (v.size() < 2) return 0;
+  const double mean = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+  double ss = 0;
+  for (double x : v) ss += (x - mean) * (x - mean);
+  return std::sqrt(ss / static_cast<double>(v.size() - 1)) / mean;
+}
+
+}  // namespace roofbench

@@ -1,0 +1,44 @@
+// Timing kernels with Google Benchmark: shared by `run` (the sweep), `calibrate` (the training
+// sweep the predictor is fitted on) and `model --measure`, so every measured time in roofbench
+// comes from the same method: real time, repetitions of at least min_time each, interleaved in
+// random order across jobs, median reported with the coefficient of variation.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "kernels/registry.h"
+
+namespace roofbench {
+
+struct Job {
+  const Kernel* kernel = nullptr;
+  Shape run;          // batch applied
+  int threads = 1;
+  std::string name;   // unique benchmark name, e.g. op/impl/dtype/threads:T/batch:B/<shape>
+  std::optional<std::string> failure{};  // set by check_jobs: no time is taken for it
+  std::vector<double> seconds{};         // one per repetition, filled by measure_jobs
+};
+
+struct MeasureOptions {
+  int repetitions = 5;
+  double min_time = 0.1;          // seconds per repetition
+  bool repetitions_from_gbench = false;  // --benchmark_repetitions given: leave it to Google Benchmark
+  bool min_time_from_gbench = false;     // --benchmark_min_time given
+  bool cold = false;              // rotate through operand copies spanning 2x the last-level cache
+  bool console = true;            // print Google Benchmark's table (false: only progress on stderr)
+};
+
+// Checks every job against naive once (grouped so each reference is computed once); a
+// mismatch sets job.failure.
+void check_jobs(std::span<Job* const> jobs);
+
+// Times every job without a failure; fills job.seconds. Jobs' names must be unique.
+void measure_jobs(std::span<Job* const> jobs, const MeasureOptions& opt);
+
+double median(std::vector<double> v);
+double coefficient_of_variation(const std::vector<double>& v);  // sample stddev / mean; 0 below 2 values
+
+}  // namespace roofbench

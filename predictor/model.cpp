@@ -1,0 +1,1 @@
+#include "predictor/model.h"
