@@ -11,10 +11,17 @@
 #include <cmath>
 #include <ctime>
 #include <fstream>
+#include <map>
+#include <memory>
+#include <tuple>
 
 #include "benchmarks/calib.h"
+#include "benchmarks/measure.h"
+#include "benchmarks/run.h"
 #include "benchmarks/csv.h"
 #include "kernels/buffer.h"
+#include "kernels/cost.h"
+#include "predictor/fit.h"
 #include "predictor/levels.h"
 
 namespace roofbench {
@@ -234,10 +241,86 @@ void print_summary(const Profile& p) {
                b.capacity_bytes ? fmt::format("{} KiB", b.capacity_bytes >> 10) : "-", b.bytes_per_s / 1e9);
 }
 
+// The training sweep: every kernel this CPU runs (the variant select() picks), at every
+// calibrated thread count, on the shapes of benchmarks/shapes/training.shapes for its op, timed
+// with the same method as `run` (benchmarks/measure.h), then fitted (predictor/fit.h). naive is
+// timed only on the problems `run` would give it by default.
+void fit_kernels(Profile& profile, const CalibrateOptions& opt) {
+  const std::vector<Shape> shapes = load_shapes("training");
+  std::vector<std::unique_ptr<Job>> jobs;
+  for (const Kernel& k : registry()) {
+    if (select(k.op, k.impl, k.dtype) != &k) continue;
+    for (int t : opt.threads)
+      for (const Shape& s : shapes) {
+        if (s.op() != k.op || (k.impl == Impl::naive && ops(s) > kNaiveMaxOps)) continue;
+        jobs.push_back(std::make_unique<Job>(Job{.kernel = &k, .run = s, .threads = t,
+                                                 .name = fmt::format("train/{}/{}/{}/threads:{}/{}", name(k.op),
+                                                                     name(k.impl), name(k.dtype), t, to_string(s))}));
+      }
+  }
+  std::vector<Job*> pointers;
+  for (auto& j : jobs) pointers.push_back(j.get());
+  fmt::print(stderr, "calibrate: timing the training sweep ({} kernel x shape x thread combinations)\n", jobs.size());
+  measure_jobs(pointers, {.repetitions = opt.quick ? 2 : 3, .min_time = opt.quick ? 0.01 : 0.04, .console = false});
+
+  for (const auto& j : jobs) {
+    if (j->seconds.empty()) continue;
+    profile.training.push_back({{"op", name(j->kernel->op)}, {"impl", name(j->kernel->impl)},
+                                {"dtype", name(j->kernel->dtype)}, {"threads", j->threads},
+                                {"shape", to_string(j->run)}, {"seconds", median(j->seconds)},
+                                {"cv", coefficient_of_variation(j->seconds)}});
+  }
+}
+
+// Fits every (op, impl, dtype, threads) that has training timings in the profile.
+void fit_from_training(Profile& profile, std::string_view source) {
+  std::map<std::tuple<Op, Impl, DType, int>, std::vector<Sample>> samples;
+  for (std::size_t i = 0; i < profile.training.size(); ++i) {
+    const nlohmann::json& t = profile.training[i];
+    try {
+      const auto op = parse_op(t.at("op").get<std::string>());
+      const auto impl = parse_impl(t.at("impl").get<std::string>());
+      const auto dtype = parse_dtype(t.at("dtype").get<std::string>());
+      const double seconds = t.at("seconds").get<double>();
+      if (!op || !impl || !dtype || !(seconds > 0) || !std::isfinite(seconds)) throw std::runtime_error("bad value");
+      const Shape shape = parse_shape(t.at("shape").get<std::string>());
+      samples[{*op, *impl, *dtype, t.at("threads").get<int>()}].push_back({shape, seconds});
+    } catch (const std::exception& e) {
+      throw ProfileError(fmt::format("{}: training timing {} is malformed: {}", source, i, e.what()));
+    }
+  }
+  profile.kernels.clear();
+  for (const auto& [key, points] : samples) {
+    const auto& [op, impl, dtype, threads] = key;
+    const Kernel* k = select(op, impl, dtype);
+    if (!k) continue;  // timed on another CPU: nothing here could run it
+    profile.kernels.push_back(fit_kernel(profile, *k, threads, points));
+  }
+}
+
+void print_fits(const Profile& p) {
+  fmt::print("\n{:<7} {:<6} {:<5} {:>3}  {:>9}  {:>7} {:>7} {:>7} {:>7}  {:>9}  {:>5}  {:>9}\n", "op", "impl", "dtype", "thr",
+             "G(FL)OP/s", "L1 GB/s", "L2 GB/s", "L3 GB/s", "DRAM", "overhead", "blend", "train err");
+  for (const KernelFit& k : p.kernels)
+    fmt::print("{:<7} {:<6} {:<5} {:>3}  {:>9.1f}  {:>7.1f} {:>7.1f} {:>7.1f} {:>7.1f}  {:>7.1f}us  {:>5}  {:>8.1f}%\n", k.op,
+               k.impl, k.dtype, k.threads, k.compute_ops_per_s / 1e9, k.bytes_per_s[0] / 1e9, k.bytes_per_s[1] / 1e9,
+               k.bytes_per_s[2] / 1e9, k.bytes_per_s[3] / 1e9, k.overhead_s * 1e6,
+               k.blend == 0 ? std::string("max") : fmt::format("p={}", k.blend), 100 * k.train_mape);
+}
+
 }  // namespace
 
 int calibrate_command(const CalibrateOptions& opt) {
   check_writable(opt.out);  // fail before a minute of measuring, not after
+  if (!opt.refit.empty()) {
+    Profile profile = read_profile(opt.refit);
+    fit_from_training(profile, opt.refit);
+    write_profile(opt.out, profile);
+    print_fits(profile);
+    fmt::print(stderr, "roofbench: refitted {} kernels from the {} training timings of {}; wrote {}\n",
+               profile.kernels.size(), profile.training.size(), opt.refit, opt.out);
+    return 0;
+  }
   const Settings s = settings(opt.quick);
   const auto t_start = Clock::now();
   Profile profile;
@@ -271,9 +354,14 @@ int calibrate_command(const CalibrateOptions& opt) {
     }
   }
   profile.spec = spec_json(profile.peaks);
+  if (!opt.no_fit) {
+    fit_kernels(profile, opt);
+    fit_from_training(profile, opt.out);
+  }
   profile.machine["calibration_seconds"] = std::chrono::duration<double>(Clock::now() - t_start).count();
   write_profile(opt.out, profile);
   print_summary(profile);
+  print_fits(profile);
   fmt::print(stderr, "roofbench: wrote {} ({:.0f} s)\n", opt.out,
              profile.machine["calibration_seconds"].get<double>());
   return 0;

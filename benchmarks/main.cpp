@@ -165,6 +165,11 @@ int main(int argc, char** argv) {
   CLI::App* calib_cmd =
       app.add_subcommand("calibrate", "Measure peak ops/s per dtype and bandwidth per memory level; write a profile");
   calib_cmd->add_flag("--quick", calib.quick, "Fewer repetitions and a coarser sweep (under a minute)");
+  calib_cmd->add_flag("--no-fit", calib.no_fit,
+                      "Measure the machine only; skip the training sweep that fits each kernel's roofline");
+  calib_cmd->add_option("--refit", calib.refit,
+                        "Measure nothing: refit the kernels from the training timings stored in this profile")
+      ->check(CLI::ExistingFile);
   calib_cmd->add_option("--threads", calib_threads, "Thread counts")
       ->delimiter(',')
       ->check(CLI::Range(1, 1024))

@@ -1,9 +1,357 @@
 #include "benchmarks/model.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
 #include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "benchmarks/csv.h"
+#include "benchmarks/measure.h"
+#include "benchmarks/run.h"
+#include "kernels/cost.h"
+#include "kernels/registry.h"
+#include "predictor/model.h"
+#include "predictor/profile.h"
 
 namespace roofbench {
+namespace {
 
-int model_command(const ModelOptions&) { throw std::runtime_error("model: not implemented yet"); }
+// Timing of one layer (shared by every layer with the same batched dimensions).
+struct Measured {
+  double seconds = 0;  // median of one execution
+  double cv = 0;
+  std::string variant;
+  std::optional<std::string> failure;
+};
+
+std::string layer_name(const Shape& s, std::size_t index) {
+  return s.name.empty() ? fmt::format("{}#{}", name(s.op()), index + 1) : s.name;
+}
+
+// 11678912 -> "11.68M": counts with an SI prefix, two decimals above a thousand.
+std::string si(double x) {
+  static const char* const prefix[] = {"", "k", "M", "G", "T", "P", "E"};
+  int i = 0;
+  while (x >= 1000 && i < 6) {
+    x /= 1000;
+    ++i;
+  }
+  return i == 0 ? fmt::format("{:.0f}", x) : fmt::format("{:.2f}{}", x, prefix[i]);
+}
+
+// 11678912 -> "11,678,912"
+std::string grouped(std::int64_t x) {
+  std::string digits = fmt::format("{}", x < 0 ? -x : x), out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return x < 0 ? "-" + out : out;
+}
+
+double mb(std::int64_t bytes) { return static_cast<double>(bytes) / 1e6; }
+double us(double s) { return s * 1e6; }
+
+// Dimensions only (no name, no repeat, and mv's batch, which to_string leaves out): layers
+// with the same key are timed once.
+std::string dims_key(const Shape& run) {
+  Shape s = run;
+  s.name.clear();
+  s.repeat = 1;
+  const auto* mv = std::get_if<MvShape>(&run.dims);
+  return mv ? fmt::format("{} b={}", to_string(s), mv->b) : to_string(s);
+}
+
+// --measure: every distinct layer timed once with the shared timing module.
+std::vector<Measured> measure_layers(const ModelMetrics& m, const std::vector<std::string>& names) {
+  // Everything that can refuse does so before the first timing.
+  std::map<std::string, const Kernel*> kernels;
+  for (const LayerMetrics& l : m.layers) {
+    const Op op = l.shape.op();
+    const Kernel* k = select(op, m.impl, m.dtype);
+    if (!k)
+      throw std::runtime_error(fmt::format("--measure: cannot time {} {} {}: {}", name(op),
+                                           name(m.impl), name(m.dtype), why_not(op, m.impl, m.dtype)));
+    kernels.emplace(std::string(name(op)), k);
+  }
+  require_openmp_openblas();
+  for (std::size_t i = 0; i < m.layers.size(); ++i) {
+    try {
+      check_size(m.layers[i].run);
+    } catch (const ShapeError& e) {
+      throw std::runtime_error(fmt::format("--measure: {} at batch {}: {}", names[i], m.batch, e.what()));
+    }
+  }
+
+  std::vector<std::unique_ptr<Job>> jobs;
+  std::map<std::string, Job*> by_dims;
+  std::vector<Job*> of_layer;
+  std::set<std::string> job_names;
+  for (std::size_t i = 0; i < m.layers.size(); ++i) {
+    const LayerMetrics& l = m.layers[i];
+    const std::string key = dims_key(l.run);
+    if (auto it = by_dims.find(key); it != by_dims.end()) {
+      of_layer.push_back(it->second);
+      continue;
+    }
+    auto job = std::make_unique<Job>();
+    job->kernel = kernels.at(std::string(name(l.shape.op())));
+    job->run = l.run;
+    job->threads = m.threads;
+    std::string jn = "model/" + names[i];
+    for (int n = 2; job_names.count(jn); ++n) jn = fmt::format("model/{}~{}", names[i], n);
+    job_names.insert(jn);
+    job->name = jn;
+    by_dims.emplace(key, job.get());
+    of_layer.push_back(job.get());
+    jobs.push_back(std::move(job));
+  }
+  std::vector<Job*> ptrs;
+  for (const auto& j : jobs) ptrs.push_back(j.get());
+  fmt::print(stderr, "roofbench: checking and timing {} distinct layers of {} ({} {}, warm, {} threads, batch {})\n",
+             ptrs.size(), m.layers.size(), name(m.impl), name(m.dtype), m.threads, m.batch);
+  check_jobs(ptrs);
+  measure_jobs(ptrs, MeasureOptions{.repetitions = 3, .min_time = 0.05, .console = false});
+
+  std::vector<Measured> out;
+  for (const Job* j : of_layer) {
+    Measured r;
+    r.variant = j->kernel->variant;
+    if (j->failure) r.failure = *j->failure;
+    else if (j->seconds.empty()) r.failure = "no timing recorded";
+    else {
+      r.seconds = median(j->seconds);
+      r.cv = coefficient_of_variation(j->seconds);
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c == '\n' ? ' ' : c);
+  return q + "\"";
+}
+
+std::string num(std::optional<double> v) { return v ? fmt::format("{:.6g}", *v) : std::string{}; }
+
+// Per-layer CSV. Counts (params .. energy_j) and *_total_s are the layer's totals over its
+// repeats, like the printed table; t_compute_s, t_memory_s, overhead_s, predicted_s and
+// measured_s are one execution.
+constexpr const char* kModelCsvHeader =
+    "model,layer,op,shape,repeat,batch,dtype,impl,threads,params,weight_bytes,macs,ops,act_in_bytes,act_out_bytes,"
+    "bytes,energy_j,t_compute_s,t_memory_s,overhead_s,level,bound,roofline,predicted_s,predicted_total_s,"
+    "measured_s,measured_total_s,measured_over_predicted,cv,variant,status";
+
+void write_model_csv(const std::string& path, const std::string& model, const ModelMetrics& m,
+                     const std::vector<std::string>& names, const std::vector<Measured>& measured) {
+  const std::string tmp = path + ".tmp";
+  std::FILE* f = std::fopen(tmp.c_str(), "w");
+  if (!f) throw std::runtime_error(fmt::format("{}: cannot write", tmp));
+  fmt::print(f, "{}\n", kModelCsvHeader);
+  for (std::size_t i = 0; i < m.layers.size(); ++i) {
+    const LayerMetrics& l = m.layers[i];
+    const Prediction& p = l.prediction;
+    const double rep = static_cast<double>(l.shape.repeat);
+    std::optional<double> ms, mt, ratio, cv;
+    std::string variant, status = "predicted";
+    if (!measured.empty()) {
+      const Measured& r = measured[i];
+      variant = r.variant;
+      if (r.failure) {
+        status = *r.failure;
+      } else {
+        ms = r.seconds;
+        mt = r.seconds * rep;
+        ratio = r.seconds / p.seconds;
+        cv = r.cv;
+        status = "ok";
+      }
+    }
+    fmt::print(f, "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+               csv_field(model), csv_field(names[i]), name(l.shape.op()), csv_field(to_string(l.shape)),
+               l.shape.repeat, m.batch, name(m.dtype), name(m.impl), m.threads, l.total.params,
+               l.total.weight_bytes, l.total.macs, l.total.ops, l.total.act_in_bytes, l.total.act_out_bytes,
+               l.total.bytes, num(l.total.energy_pj * 1e-12), num(p.t_compute), num(p.t_memory), num(p.overhead),
+               p.level, p.bound, p.fitted ? "fitted" : "classic", num(p.seconds), num(l.latency_s), num(ms),
+               num(mt), num(ratio), num(cv), variant, csv_field(status));
+  }
+  const bool ok = std::fflush(f) == 0 && !std::ferror(f);
+  if (std::fclose(f) != 0 || !ok) {
+    std::remove(tmp.c_str());
+    throw std::runtime_error(fmt::format("{}: write failed", tmp));
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) throw std::runtime_error(fmt::format("{}: cannot rename into place: {}", path, ec.message()));
+}
+
+void print_table(const ModelMetrics& m, const std::vector<std::string>& names, const std::vector<Measured>& measured) {
+  std::size_t w = 5;
+  for (const std::string& n : names) w = std::max(w, n.size());
+  const bool meas = !measured.empty();
+  fmt::print("{:<{}}  {:<6} {:>4} {:>9} {:>9} {:>9} {:>9} {:>11} {:>11} {:>7} {:>11}", "layer", w, "op", "rep",
+             "params", "MACs", "in MB", "out MB", "T_comp us", "T_mem us", "bound", "pred us");
+  if (meas) fmt::print(" {:>11} {:>9}", "meas us", "meas/pred");
+  fmt::print("\n");
+  for (std::size_t i = 0; i < m.layers.size(); ++i) {
+    const LayerMetrics& l = m.layers[i];
+    const double rep = static_cast<double>(l.shape.repeat);
+    fmt::print("{:<{}}  {:<6} {:>4} {:>9} {:>9} {:>9.3f} {:>9.3f} {:>11.1f} {:>11.1f} {:>7} {:>11.1f}", names[i], w,
+               name(l.shape.op()), l.shape.repeat, si(static_cast<double>(l.total.params)),
+               si(static_cast<double>(l.total.macs)), mb(l.total.act_in_bytes), mb(l.total.act_out_bytes),
+               us(l.prediction.t_compute * rep), us(l.prediction.t_memory * rep), l.prediction.bound,
+               us(l.latency_s));
+    if (meas) {
+      const Measured& r = measured[i];
+      if (r.failure) fmt::print(" {:>11} {:>9}", "failed", "-");
+      else fmt::print(" {:>11.1f} {:>9.2f}", us(r.seconds * rep), r.seconds / l.prediction.seconds);
+    }
+    fmt::print("\n");
+  }
+}
+
+// How the MAC energy of the default table is composed, for the printed note.
+std::string mac_composition(DType d) {
+  switch (d) {
+    case DType::f64: return "2 x the f32 mult + add: the table has no 64-bit float figure";
+    case DType::f32: return "32-bit float mult 3.7 + add 0.9";
+    case DType::bf16: return "priced like f16: 16-bit float mult 1.1 + add 0.4";
+    case DType::f16: return "16-bit float mult 1.1 + add 0.4";
+    case DType::i8: return "8-bit int mult 0.2 + 32-bit int add 0.1: int32 accumulation";
+    case DType::i4: return "priced like i8: 8-bit int mult 0.2 + 32-bit int add 0.1";
+  }
+  return "";
+}
+
+void print_notes(const ModelMetrics& m, std::size_t lines, const EnergyTable& energy) {
+  const DType d = m.dtype;
+  fmt::print("\napproximations\n");
+  fmt::print("  - peak activation is the largest input + output of ONE layer execution: tensors kept alive\n"
+             "    across layers (residual and skip paths, a KV cache) are ignored, so the real peak can be higher\n");
+  fmt::print("  - only the lines of the model file are counted: pooling, softmax, normalization, activation\n"
+             "    functions, residual adds and embeddings are not; parameters are the weight operand of every\n"
+             "    line (conv filters, the second gemm operand, the mv matrix), without biases\n");
+  const bool default_mac = energy.mac(d) == default_energy_table().mac(d);
+  fmt::print("  - energy table: {}; {:g} pJ per {} MAC{};\n"
+             "    {:g} pJ per byte, every compulsory byte priced as a DRAM access (an upper bound for layers\n"
+             "    whose operands stay in cache)\n",
+             energy.source, energy.mac(d), name(d), default_mac ? fmt::format(" ({})", mac_composition(d)) : "",
+             energy.dram_pj_per_byte);
+  std::set<std::string> unfitted, unrunnable;
+  for (const LayerMetrics& l : m.layers) {
+    const Op op = l.shape.op();
+    if (!l.prediction.fitted) unfitted.insert(fmt::format("{} {} {}", name(op), name(m.impl), name(d)));
+    if (!select(op, m.impl, d))
+      unrunnable.insert(fmt::format("{} {} {} ({})", name(op), name(m.impl), name(d), why_not(op, m.impl, d)));
+  }
+  const auto fitted = static_cast<std::size_t>(m.totals.fitted_layers);
+  if (fitted == lines)
+    fmt::print("  - latency: fitted roofline of each kernel (its achieved roofs + per-call overhead) for all {} lines\n",
+               lines);
+  else if (fitted == 0)
+    fmt::print("  - latency: classic roofline max(ops / peak, bytes / bandwidth) for all {} lines: the profile\n"
+               "    has no kernel fit for {} at {} threads\n",
+               lines, fmt::join(unfitted, ", "), m.threads);
+  else
+    fmt::print("  - latency: fitted roofline for {} lines, classic roofline max(ops / peak, bytes / bandwidth)\n"
+               "    for {}: the profile has no kernel fit for {} at {} threads\n",
+               fitted, lines - fitted, fmt::join(unfitted, ", "), m.threads);
+  fmt::print("  - latency: layers back to back, each with warm caches as in a repeated benchmark: a working set\n"
+             "    that fits a cache is read from it, though in a real forward pass the other layers would have\n"
+             "    evicted it; no fusion, no framework overhead; throughput = batch / latency\n");
+  if (!unrunnable.empty())
+    fmt::print("  - no kernel this CPU can run for {}: predictions only, --measure is refused\n",
+               fmt::join(unrunnable, ", "));
+}
+
+}  // namespace
+
+int model_command(const ModelOptions& opt) {
+  if (!opt.csv.empty()) check_writable(opt.csv);  // fail before any work, not after timing
+  const std::optional<DType> dtype = parse_dtype(opt.dtype);
+  if (!dtype) throw std::runtime_error(fmt::format("--dtype: unknown value '{}' (f64, f32, bf16, f16, i8, i4)", opt.dtype));
+  const std::optional<Impl> impl = parse_impl(opt.impl);
+  if (!impl) throw std::runtime_error(fmt::format("--impl: unknown value '{}' (naive, opt, blas, onednn)", opt.impl));
+  if (opt.batch < 1) throw std::runtime_error(fmt::format("--batch {}: must be positive", opt.batch));
+  if (opt.threads < 1) throw std::runtime_error(fmt::format("--threads {}: must be positive", opt.threads));
+
+  const Profile profile = read_profile(opt.profile);
+  const EnergyTable energy = energy_table(profile.energy, opt.profile);
+  const std::vector<Shape> layers = load_model(opt.model);
+  const std::string model = model_display_name(opt.model);
+  const ModelMetrics m = model_metrics(layers, profile, opt.batch, *dtype, *impl, opt.threads, energy);
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < layers.size(); ++i) names.push_back(layer_name(layers[i], i));
+
+  std::vector<Measured> measured;
+  if (opt.measure) measured = measure_layers(m, names);
+
+  const DType d = *dtype;
+  const bool integer = d == DType::i8 || d == DType::i4;
+  std::int64_t executions = 0;
+  for (const Shape& s : layers) executions += s.repeat;
+  fmt::print("model {}: {} lines, {} layer executions; batch {}, {}, impl {}, {} threads; profile {}\n", model,
+             layers.size(), executions, opt.batch, name(d), name(*impl), opt.threads, opt.profile);
+  fmt::print("per layer, every column is the total over the layer's repeats (rep); MB = 1e6 bytes\n\n");
+  print_table(m, names, measured);
+
+  const ModelTotals& t = m.totals;
+  const LayerCounts& c = t.counts;
+  // The two terms of energy_pj, shown apart.
+  const double mac_mj = static_cast<double>(c.macs) * energy.mac(d) * 1e-9;
+  const double dram_mj = static_cast<double>(c.bytes) * energy.dram_pj_per_byte * 1e-9;
+  fmt::print("\ntotals\n");
+  fmt::print("  parameters          {:>12}  ({} weights)\n", si(static_cast<double>(c.params)), grouped(c.params));
+  fmt::print("  model size          {:>12.2f}  MB at {}-bit weights\n", mb(c.weight_bytes), bits(d).weights);
+  fmt::print("  MACs                {:>12.3f}  G\n", static_cast<double>(c.macs) / 1e9);
+  fmt::print("  ops (2 x MAC)       {:>12.3f}  G{}\n", static_cast<double>(c.ops) / 1e9, integer ? "OP" : "FLOP");
+  fmt::print("  activations, total  {:>12.2f}  MB (every layer's output x repeat, {}-bit)\n",
+             mb(t.total_activation_bytes), bits(d).output);
+  fmt::print("  activations, peak   {:>12.2f}  MB (input + output of {}, one execution)\n",
+             mb(t.peak_activation_bytes), names[t.peak_layer]);
+  fmt::print("  predicted latency   {:>12.3f}  ms\n", t.latency_s * 1e3);
+  fmt::print("  throughput          {:>12.1f}  samples/s at batch {}\n", t.throughput, opt.batch);
+  fmt::print("  energy              {:>12.3f}  mJ ({:.3f} mJ MACs at {:g} pJ + {:.3f} mJ DRAM at {:g} pJ/byte)\n",
+             c.energy_pj * 1e-9, mac_mj, energy.mac(d), dram_mj, energy.dram_pj_per_byte);
+
+  int failed = 0;
+  if (opt.measure) {
+    double total = 0;
+    for (std::size_t i = 0; i < m.layers.size(); ++i) {
+      if (measured[i].failure) {
+        ++failed;
+        fmt::print(stderr, "roofbench: {}: {}\n", names[i], *measured[i].failure);
+      } else {
+        total += measured[i].seconds * static_cast<double>(layers[i].repeat);
+      }
+    }
+    if (failed)
+      fmt::print("  measured latency    {:>12}  ({} layers failed the check against naive: see stderr)\n", "n/a", failed);
+    else {
+      fmt::print("  measured latency    {:>12.3f}  ms (median per layer x repeat; measured/predicted {:.2f})\n",
+                 total * 1e3, total / t.latency_s);
+      fmt::print("  measured throughput {:>12.1f}  samples/s at batch {}\n", static_cast<double>(opt.batch) / total,
+                 opt.batch);
+    }
+  }
+  print_notes(m, layers.size(), energy);
+
+  if (!opt.csv.empty()) {
+    write_model_csv(opt.csv, model, m, names, measured);
+    fmt::print(stderr, "roofbench: wrote {} rows to {}\n", m.layers.size(), opt.csv);
+  }
+  return failed ? 1 : 0;
+}
 
 }  // namespace roofbench

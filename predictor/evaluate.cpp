@@ -1,9 +1,393 @@
 #include "predictor/evaluate.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <numeric>
+#include <sstream>
 #include <stdexcept>
+#include <tuple>
 
 namespace roofbench {
 
-int evaluate_command(const EvaluateOptions&) { throw std::runtime_error("evaluate: not implemented yet"); }
+namespace fs = std::filesystem;
+
+namespace {
+
+[[noreturn]] void fail_at(const std::string& name, int line, std::string_view what) {
+  throw std::runtime_error(fmt::format("{}:{}: {}", name, line, what));
+}
+
+}  // namespace
+
+std::vector<CsvRecord> parse_csv(std::string_view text, const std::string& name) {
+  // Spreadsheets save CSV with a UTF-8 byte order mark; it would otherwise glue onto "op".
+  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
+  std::vector<CsvRecord> out;
+  const std::size_t n = text.size();
+  std::size_t i = 0;
+  int line = 1;
+  while (i < n) {
+    CsvRecord rec{line, {}};
+    bool blank = true;
+    for (;;) {
+      std::string field;
+      bool quoted = false;
+      if (i < n && text[i] == '"') {
+        quoted = true;
+        const int start = line;
+        for (++i;; ++i) {
+          if (i == n) fail_at(name, start, "unterminated quoted field");
+          if (text[i] == '"') {
+            if (i + 1 < n && text[i + 1] == '"') {
+              field += '"';
+              ++i;
+              continue;
+            }
+            ++i;
+            break;
+          }
+          if (text[i] == '\n') ++line;
+          field += text[i];
+        }
+      } else {
+        for (; i < n && text[i] != ',' && text[i] != '\n' && text[i] != '\r'; ++i) {
+          // A lone quote means the writer did not quote the field, so its commas cannot be trusted.
+          if (text[i] == '"') fail_at(name, line, "quote inside an unquoted field");
+          field += text[i];
+        }
+      }
+      if (quoted || !field.empty()) blank = false;
+      rec.fields.push_back(std::move(field));
+      if (i == n) break;
+      if (text[i] == ',') {
+        blank = false;
+        ++i;
+        continue;
+      }
+      if (text[i] != '\r' && text[i] != '\n') fail_at(name, line, "text after a closing quote");
+      if (text[i] == '\r') ++i;
+      if (i < n && text[i] == '\n') ++i;
+      ++line;
+      break;
+    }
+    if (!blank) out.push_back(std::move(rec));
+  }
+  return out;
+}
+
+namespace {
+
+std::string_view trimmed(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// Empty cells are "absent" (the writer's convention); anything else must be a finite number.
+std::optional<double> number_cell(std::string_view cell, const std::string& name, int line, std::string_view column) {
+  const std::string_view s = trimmed(cell);
+  if (s.empty()) return std::nullopt;
+  double v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || end != s.data() + s.size() || !std::isfinite(v))
+    fail_at(name, line, fmt::format("{}: '{}' is not a number", column, cell));
+  return v;
+}
+
+long long count_cell(std::string_view cell, const std::string& name, int line, std::string_view column) {
+  const std::string_view s = trimmed(cell);
+  long long v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc{} || end != s.data() + s.size() || v < 1)
+    fail_at(name, line, fmt::format("{}: '{}' is not a positive integer", column, cell));
+  return v;
+}
+
+}  // namespace
+
+EvaluationInput read_evaluation(std::string_view text, const std::string& name) {
+  const std::vector<CsvRecord> records = parse_csv(text, name);
+  if (records.empty()) throw std::runtime_error(fmt::format("{}: file is empty", name));
+  const std::vector<std::string>& header = records.front().fields;
+  const auto column = [&](std::string_view col) -> std::optional<std::size_t> {
+    const auto it = std::find(header.begin(), header.end(), col);
+    return it == header.end() ? std::nullopt : std::optional<std::size_t>(it - header.begin());
+  };
+  std::vector<std::string> missing;
+  for (const char* col : {"op", "impl", "dtype", "threads", "batch", "shape", "measured_s", "predicted_s", "classic_s",
+                          "status"})
+    if (!column(col)) missing.emplace_back(col);
+  if (!missing.empty())
+    throw std::runtime_error(fmt::format("{}: missing column{} {} (expected a CSV from `roofbench run --profile`)", name,
+                                         missing.size() > 1 ? "s" : "", fmt::join(missing, ", ")));
+  if (records.size() == 1) throw std::runtime_error(fmt::format("{}: has a header but no data rows", name));
+
+  EvaluationInput in;
+  for (std::size_t r = 1; r < records.size(); ++r) {
+    const CsvRecord& rec = records[r];
+    if (rec.fields.size() != header.size())
+      fail_at(name, rec.line, fmt::format("{} fields, the header has {}", rec.fields.size(), header.size()));
+    const auto cell = [&](std::string_view col) { return rec.fields[*column(col)]; };
+    const auto optional_cell = [&](std::string_view col) { return column(col) ? cell(col) : std::string{}; };
+    const auto number = [&](std::string_view col) { return number_cell(cell(col), name, rec.line, col); };
+
+    // Every numeric cell is checked, skipped rows too: a corrupt file should not pass as "skipped".
+    ScoredRow row;
+    row.line = rec.line;
+    row.op = cell("op");
+    row.impl = cell("impl");
+    row.dtype = cell("dtype");
+    const long long threads = count_cell(cell("threads"), name, rec.line, "threads");
+    if (threads > 1 << 20) fail_at(name, rec.line, fmt::format("threads: {} is out of range", threads));
+    row.threads = static_cast<int>(threads);
+    row.batch = count_cell(cell("batch"), name, rec.line, "batch");
+    row.shape = cell("shape");
+    const std::optional<double> measured = number("measured_s"), predicted = number("predicted_s");
+    row.classic_s = number("classic_s");
+    if (row.classic_s && *row.classic_s <= 0) row.classic_s.reset();
+    if (column("cv")) row.cv = number("cv");
+    row.model = optional_cell("model");
+    row.bound = optional_cell("bound");
+    row.level = optional_cell("level");
+
+    if (trimmed(cell("status")) != "ok") {
+      ++in.skipped_failed;
+    } else if (!measured || *measured <= 0) {
+      ++in.skipped_no_measured;
+    } else if (!predicted || *predicted <= 0) {
+      ++in.skipped_no_prediction;
+    } else {
+      row.measured_s = *measured;
+      row.predicted_s = *predicted;
+      in.rows.push_back(std::move(row));
+    }
+  }
+  if (in.rows.empty())
+    throw std::runtime_error(fmt::format("{}: no row has both measured_s and predicted_s: run with --profile", name));
+  return in;
+}
+
+Score score_errors(std::span<const double> errors) {
+  Score s;
+  s.rows = errors.size();
+  if (errors.empty()) return s;
+  std::vector<double> ape(errors.size());
+  std::transform(errors.begin(), errors.end(), ape.begin(), [](double e) { return std::abs(e); });
+  std::sort(ape.begin(), ape.end());
+  const double rows = static_cast<double>(errors.size());
+  const std::size_t mid = ape.size() / 2;
+  s.mape_pct = 100 * std::accumulate(ape.begin(), ape.end(), 0.0) / rows;
+  s.median_ape_pct = 100 * (ape.size() % 2 ? ape[mid] : (ape[mid - 1] + ape[mid]) / 2);
+  // A prediction off by exactly 10 % computes as 0.10000000000000009; it belongs inside.
+  const auto within = [&](double limit) {
+    return 100 * static_cast<double>(std::upper_bound(ape.begin(), ape.end(), limit + 1e-12) - ape.begin()) / rows;
+  };
+  s.within_10_pct = within(0.10);
+  s.within_25_pct = within(0.25);
+  s.bias_pct = 100 * std::accumulate(errors.begin(), errors.end(), 0.0) / rows;
+  return s;
+}
+
+std::vector<GroupScore> group_scores(std::span<const ScoredRow> rows) {
+  using Key = std::tuple<std::string, std::string, std::string, int>;
+  struct Errors {
+    std::vector<double> fitted, classic;
+  };
+  std::map<Key, Errors> all, by_kernel, by_threads;
+  for (const ScoredRow& r : rows) {
+    for (auto [groups, key] : {std::pair{&all, Key{}}, std::pair{&by_kernel, Key{r.op, r.impl, r.dtype, 0}},
+                               std::pair{&by_threads, Key{r.op, r.impl, r.dtype, r.threads}}}) {
+      Errors& e = (*groups)[key];
+      e.fitted.push_back(r.fitted_error());
+      if (const auto c = r.classic_error()) e.classic.push_back(*c);
+    }
+  }
+  std::vector<GroupScore> out;
+  const auto emit = [&](const std::map<Key, Errors>& groups) {
+    for (const auto& [key, e] : groups)
+      out.push_back({std::get<0>(key), std::get<1>(key), std::get<2>(key), std::get<3>(key), score_errors(e.fitted),
+                     score_errors(e.classic)});
+  };
+  emit(all);
+  emit(by_kernel);
+  const bool several_thread_counts =
+      std::any_of(rows.begin(), rows.end(), [&](const ScoredRow& r) { return r.threads != rows.front().threads; });
+  if (several_thread_counts) emit(by_threads);
+  return out;
+}
+
+namespace {
+
+std::string read_text(const std::string& path) {
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);
+  if (!fs::exists(st)) throw std::runtime_error(fmt::format("{}: no such file", path));
+  if (fs::is_directory(st)) throw std::runtime_error(fmt::format("{}: is a directory, not a CSV file", path));
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(fmt::format("{}: cannot open for reading", path));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) throw std::runtime_error(fmt::format("{}: read error", path));
+  return ss.str();
+}
+
+// Checked before the input is read, so a typo in --csv costs nothing.
+void check_out_dir(const std::string& path) {
+  const fs::path dir = fs::absolute(path).parent_path();
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    throw std::runtime_error(fmt::format("{}: directory {} does not exist", path, dir.string()));
+  if (fs::is_directory(path, ec)) throw std::runtime_error(fmt::format("{}: is a directory", path));
+}
+
+std::string csv_field(std::string_view s) {
+  if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+void write_scores_csv(const std::string& path, std::span<const GroupScore> groups) {
+  // Written beside the target and renamed, so a reader never sees half a file.
+  const std::string tmp = path + ".tmp";
+  std::FILE* f = std::fopen(tmp.c_str(), "w");
+  if (!f) throw std::runtime_error(fmt::format("{}: cannot write", tmp));
+  fmt::print(f, "op,impl,dtype,threads,model,rows,mape_pct,median_ape_pct,within_10_pct,within_25_pct,bias_pct\n");
+  const auto all = [](const std::string& s) { return s.empty() ? std::string("all") : csv_field(s); };
+  for (const GroupScore& g : groups) {
+    for (const auto& [model, s] : {std::pair{"fitted", &g.fitted}, std::pair{"classic", &g.classic}}) {
+      fmt::print(f, "{},{},{},{},{},{}", all(g.op), all(g.impl), all(g.dtype),
+                 g.threads ? std::to_string(g.threads) : "all", model, s->rows);
+      // No rows (no classic_s anywhere in the group): empty cells, the run CSV's "absent".
+      if (s->rows == 0)
+        fmt::print(f, ",,,,,\n");
+      else
+        fmt::print(f, ",{:.6g},{:.6g},{:.6g},{:.6g},{:.6g}\n", s->mape_pct, s->median_ape_pct, s->within_10_pct,
+                   s->within_25_pct, s->bias_pct);
+    }
+  }
+  const bool ok = std::fflush(f) == 0 && !std::ferror(f);
+  if (std::fclose(f) != 0 || !ok) {
+    std::remove(tmp.c_str());
+    throw std::runtime_error(fmt::format("{}: write failed", tmp));
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    std::remove(tmp.c_str());
+    throw std::runtime_error(fmt::format("{}: cannot rename into place: {}", path, ec.message()));
+  }
+}
+
+std::string seconds(double s) {
+  // The unit is picked on the rounded figure, so 0.99997 s reads "1.000 s" and not "1000. ms".
+  const auto at_least = [&](double scale) { return s >= scale * (1 - 5e-5); };
+  if (at_least(1)) return fmt::format("{:#.4g} s", s);
+  if (at_least(1e-3)) return fmt::format("{:#.4g} ms", s * 1e3);
+  if (at_least(1e-6)) return fmt::format("{:#.4g} us", s * 1e6);
+  return fmt::format("{:#.4g} ns", s * 1e9);
+}
+
+std::string group_label(const GroupScore& g) {
+  if (g.op.empty()) return "all";
+  const std::string kernel = fmt::format("{} {} {}", g.op, g.impl, g.dtype);
+  return g.threads ? fmt::format("{}, {} thr", kernel, g.threads) : kernel;
+}
+
+std::string score_cells(const Score& s) {
+  if (s.rows == 0) return fmt::format("{:>5} {:>7} {:>7} {:>7} {:>7} {:>7}", 0, "-", "-", "-", "-", "-");
+  return fmt::format("{:>5} {:>7.1f} {:>7.1f} {:>7.1f} {:>7.1f} {:>+7.1f}", s.rows, s.mape_pct, s.median_ape_pct,
+                     s.within_10_pct, s.within_25_pct, s.bias_pct);
+}
+
+void print_scores(std::span<const GroupScore> groups) {
+  std::size_t width = 5;
+  for (const GroupScore& g : groups) width = std::max(width, group_label(g).size());
+  const std::string block = fmt::format("{:>5} {:>7} {:>7} {:>7} {:>7} {:>7}", "rows", "MAPE%", "median%", "<=10%",
+                                         "<=25%", "bias%");
+  fmt::print("{:<{}}   {:<{}}   {}\n", "", width, "fitted (predicted_s)", block.size(), "classic roofline (classic_s)");
+  fmt::print("{:<{}}   {}   {}\n", "group", width, block, block);
+  bool kernels = false, threads = false;
+  for (const GroupScore& g : groups) {
+    // A blank line between the overall row, the per-kernel rows and the per-thread-count rows.
+    if ((!g.op.empty() && !kernels) || (g.threads && !threads)) fmt::print("\n");
+    kernels = kernels || !g.op.empty();
+    threads = threads || g.threads;
+    fmt::print("{:<{}}   {}   {}\n", group_label(g), width, score_cells(g.fitted), score_cells(g.classic));
+  }
+}
+
+void print_worst(std::span<const ScoredRow> rows, int worst) {
+  std::vector<const ScoredRow*> order;
+  for (const ScoredRow& r : rows) order.push_back(&r);
+  const std::size_t n = std::min<std::size_t>(static_cast<std::size_t>(worst), order.size());
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n), order.end(),
+                    [](const ScoredRow* a, const ScoredRow* b) {
+                      return std::abs(a->fitted_error()) > std::abs(b->fitted_error());
+                    });
+  order.resize(n);
+
+  std::size_t w_op = 2, w_impl = 4, w_dtype = 5, w_where = 11;
+  const auto where = [](const ScoredRow& r) {
+    if (r.level.empty() || r.level == r.bound) return r.bound.empty() ? std::string("-") : r.bound;
+    return fmt::format("{}/{}", r.bound.empty() ? "-" : r.bound, r.level);
+  };
+  for (const ScoredRow* r : order) {
+    w_op = std::max(w_op, r->op.size());
+    w_impl = std::max(w_impl, r->impl.size());
+    w_dtype = std::max(w_dtype, r->dtype.size());
+    w_where = std::max(w_where, where(*r).size());
+  }
+  // The shape goes last: descriptors are long and would push every other column off-screen.
+  fmt::print("\nworst {} row{} by |fitted error|\n", n, n == 1 ? "" : "s");
+  fmt::print("{:<{}}  {:<{}}  {:<{}}  {:>7}  {:>5}  {:>10}  {:>10}  {:>8}  {:>10}  {:>8}  {:>6}  {:<{}}  {}\n", "op", w_op,
+             "impl", w_impl, "dtype", w_dtype, "threads", "batch", "measured", "predicted", "error", "classic", "error",
+             "cv", "bound/level", w_where, "shape");
+  for (const ScoredRow* r : order) {
+    const auto ce = r->classic_error();
+    fmt::print("{:<{}}  {:<{}}  {:<{}}  {:>7}  {:>5}  {:>10}  {:>10}  {:>8}  {:>10}  {:>8}  {:>6}  {:<{}}  {}\n", r->op,
+               w_op, r->impl, w_impl, r->dtype, w_dtype, r->threads, r->batch, seconds(r->measured_s),
+               seconds(r->predicted_s), fmt::format("{:+.1f}%", 100 * r->fitted_error()),
+               r->classic_s ? seconds(*r->classic_s) : "-", ce ? fmt::format("{:+.1f}%", 100 * *ce) : "-",
+               r->cv ? fmt::format("{:.1f}%", 100 * *r->cv) : "-", where(*r), w_where, r->shape);
+  }
+}
+
+}  // namespace
+
+int evaluate_command(const EvaluateOptions& opt) {
+  if (!opt.out_csv.empty()) check_out_dir(opt.out_csv);
+  const EvaluationInput in = read_evaluation(read_text(opt.csv), opt.csv);
+  const std::vector<GroupScore> groups = group_scores(in.rows);
+
+  std::vector<std::string> reasons;
+  if (in.skipped_failed) reasons.push_back(fmt::format("{} with status other than ok", in.skipped_failed));
+  if (in.skipped_no_measured) reasons.push_back(fmt::format("{} without measured_s", in.skipped_no_measured));
+  if (in.skipped_no_prediction) reasons.push_back(fmt::format("{} without predicted_s", in.skipped_no_prediction));
+  fmt::print("{}: scored {} row{}, skipped {}{}\n", opt.csv, in.rows.size(), in.rows.size() == 1 ? "" : "s",
+             in.skipped(), reasons.empty() ? "" : fmt::format(" ({})", fmt::join(reasons, ", ")));
+  const auto unfitted =
+      std::count_if(in.rows.begin(), in.rows.end(), [](const ScoredRow& r) { return r.model == "classic"; });
+  if (unfitted)
+    fmt::print("note: {} scored row{} had no fit in the profile (model=classic): there predicted_s is the classic "
+               "roofline\n",
+               unfitted, unfitted == 1 ? "" : "s");
+  fmt::print("error = predicted / measured - 1, in %; bias > 0: predicts too slow; <=10%: share of rows within 10 %\n\n");
+  print_scores(groups);
+  if (opt.worst > 0) print_worst(in.rows, opt.worst);
+  if (!opt.out_csv.empty()) {
+    write_scores_csv(opt.out_csv, groups);
+    fmt::print("\nscores written to {}\n", opt.out_csv);
+  }
+  return 0;
+}
 
 }  // namespace roofbench

@@ -221,7 +221,7 @@ nlohmann::json to_json(const Profile& p) {
   }
   return {{"schema", p.schema}, {"machine", p.machine}, {"peaks", std::move(peaks)},
           {"bandwidth", std::move(bandwidth)}, {"curves", std::move(curves)}, {"kernels", std::move(kernels)},
-          {"spec", p.spec}, {"energy", p.energy}};
+          {"spec", p.spec}, {"training", p.training}, {"energy", p.energy}};
 }
 
 Profile profile_from_json(const nlohmann::json& j, std::string_view source) {
@@ -262,6 +262,10 @@ Profile profile_from_json(const nlohmann::json& j, std::string_view source) {
   if (const json* spec = r.optional(j, "spec")) {
     r.expect_object(*spec, "\"spec\"", "/spec");
     p.spec = *spec;
+  }
+  if (const json* training = r.optional(j, "training")) {
+    r.expect_array(*training, "\"training\"", "/training");
+    p.training = *training;
   }
   if (const json* energy = r.optional(j, "energy")) {
     r.expect_object(*energy, "\"energy\"", "/energy");

@@ -70,6 +70,7 @@ struct Profile {
   std::vector<BandwidthCurve> curves;
   std::vector<KernelFit> kernels;                      // fitted per-kernel roofs (predictor/fit.h)
   nlohmann::json spec = nlohmann::json::object();     // theoretical figures beside the measured ones
+  nlohmann::json training = nlohmann::json::array();  // the timings the kernel fits came from (op, impl, dtype, threads, shape, seconds, cv)
   nlohmann::json energy = nlohmann::json::object();   // optional overrides of the energy table (predictor/model.h)
   bool operator==(const Profile&) const = default;
 };

@@ -1,0 +1,243 @@
+// `roofbench evaluate`: the scores on hand-computed rows, the CSV reader on the quoting a run CSV
+// can contain, and every error a user can meet as one line naming the file (and line).
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "predictor/evaluate.h"
+
+namespace {
+
+using namespace roofbench;
+namespace fs = std::filesystem;
+
+const std::string kHeader = "op,impl,dtype,threads,batch,shape,measured_s,predicted_s,classic_s,status,model,cv,level,bound\n";
+
+// Four rows measured at 1 s, predicted +5 %, -20 %, +30 %, -2 %; the classic roofline says 0.5 s
+// (-50 %) for each. |errors| 2, 5, 20, 30 %: MAPE 14.25, median 12.5, within 10 % 2 of 4,
+// within 25 % 3 of 4, bias (5 - 20 + 30 - 2) / 4 = 3.25.
+const std::string kFourRows = kHeader +
+                              "gemm,opt,f32,2,1,gemm m=8 n=8 k=8,1,1.05,0.5,ok,fitted,0.01,L1,compute\n"
+                              "gemm,opt,f32,2,1,gemm m=16 n=16 k=16,1,0.80,0.5,ok,fitted,0.01,L1,compute\n"
+                              "gemm,opt,f32,2,1,gemm m=32 n=32 k=32,1,1.30,0.5,ok,fitted,0.01,L1,compute\n"
+                              "gemm,opt,f32,2,1,gemm m=64 n=64 k=64,1,0.98,0.5,ok,fitted,0.01,L1,compute\n";
+
+void expect_score(const Score& s, std::size_t rows, double mape, double median, double w10, double w25, double bias) {
+  EXPECT_EQ(s.rows, rows);
+  EXPECT_NEAR(s.mape_pct, mape, 1e-9);
+  EXPECT_NEAR(s.median_ape_pct, median, 1e-9);
+  EXPECT_NEAR(s.within_10_pct, w10, 1e-9);
+  EXPECT_NEAR(s.within_25_pct, w25, 1e-9);
+  EXPECT_NEAR(s.bias_pct, bias, 1e-9);
+}
+
+// The message of the runtime_error f throws ("" when it throws nothing).
+template <class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const std::runtime_error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+class EvaluateFiles : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("roofbench_evaluate_" + std::to_string(::getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string write(const std::string& name, const std::string& text) {
+    std::ofstream(dir_ / name, std::ios::binary) << text;
+    return (dir_ / name).string();
+  }
+  // evaluate_command's error message, with its table output swallowed.
+  std::string command_error(const EvaluateOptions& opt) {
+    ::testing::internal::CaptureStdout();
+    const std::string err = error_of([&] { evaluate_command(opt); });
+    ::testing::internal::GetCapturedStdout();
+    return err;
+  }
+  fs::path dir_;
+};
+
+TEST(Evaluate, ScoresMatchHandComputedFixture) {
+  const EvaluationInput in = read_evaluation(kFourRows, "four.csv");
+  ASSERT_EQ(in.rows.size(), 4u);
+  EXPECT_EQ(in.skipped(), 0);
+  const std::vector<GroupScore> groups = group_scores(in.rows);
+  ASSERT_EQ(groups.size(), 2u);  // "all" and gemm opt f32; one thread count, so no per-thread groups
+  expect_score(groups[0].fitted, 4, 14.25, 12.5, 50, 75, 3.25);
+  expect_score(groups[0].classic, 4, 50, 50, 0, 0, -50);
+  EXPECT_TRUE(groups[0].op.empty());
+  expect_score(groups[1].fitted, 4, 14.25, 12.5, 50, 75, 3.25);
+}
+
+TEST(Evaluate, ScoreEdgeCases) {
+  // Exactly 10 % and 25 % off count as within (2.2 / 2 - 1 is 0.10000000000000009 in doubles).
+  const std::vector<double> edges{2.2 / 2 - 1, 1.25 / 1 - 1, -0.5};
+  expect_score(score_errors(edges), 3, 100.0 * (0.1 + 0.25 + 0.5) / 3, 25, 100.0 / 3, 200.0 / 3,
+               100.0 * (0.1 + 0.25 - 0.5) / 3);
+  expect_score(score_errors(std::vector<double>{-0.3}), 1, 30, 30, 0, 0, -30);
+  EXPECT_EQ(score_errors({}).rows, 0u);
+}
+
+TEST(Evaluate, GroupsByKernelAndByThreadsWhenSeveralThreadCounts) {
+  const std::string csv = kHeader +
+                          "mv,opt,f32,1,1,mv m=8 k=8,1,1.1,,ok,fitted,,L1,memory\n"
+                          "gemm,blas,f32,2,1,gemm m=8 n=8 k=8,2,3,1,ok,fitted,,L1,compute\n"
+                          "mv,opt,f32,2,1,mv m=8 k=8,1,0.7,0.5,ok,fitted,,L1,memory\n";
+  const std::vector<GroupScore> g = group_scores(read_evaluation(csv, "g.csv").rows);
+  std::vector<std::string> keys;
+  for (const GroupScore& s : g) keys.push_back(s.op + "/" + s.impl + "/" + s.dtype + "/" + std::to_string(s.threads));
+  EXPECT_EQ(keys, (std::vector<std::string>{"///0", "gemm/blas/f32/0", "mv/opt/f32/0", "gemm/blas/f32/2",
+                                            "mv/opt/f32/1", "mv/opt/f32/2"}));
+  expect_score(g[2].fitted, 2, 20, 20, 50, 50, -10);  // mv opt f32: +10 %, -30 %
+  // The 1-thread mv row has no classic_s: it counts for the fitted scores only.
+  expect_score(g[2].classic, 1, 50, 50, 0, 0, -50);
+  EXPECT_EQ(g[4].classic.rows, 0u);
+  expect_score(g[1].fitted, 1, 50, 50, 0, 0, 50);
+}
+
+TEST(Evaluate, CsvReaderHandlesQuotingCrlfAndBlankLines) {
+  const std::string text = "a,b,c\r\n\"x, \"\"y\"\"\",\"multi\nline\",\r\n\r\n,,\"\"\nlast,row,end";
+  const std::vector<CsvRecord> r = parse_csv(text, "q.csv");
+  ASSERT_EQ(r.size(), 4u);
+  EXPECT_EQ(r[1].fields, (std::vector<std::string>{"x, \"y\"", "multi\nline", ""}));
+  EXPECT_EQ(r[1].line, 2);
+  EXPECT_EQ(r[2].fields, (std::vector<std::string>{"", "", ""}));
+  EXPECT_EQ(r[2].line, 5);  // the quoted newline and the blank line both count
+  EXPECT_EQ(r[3].fields, (std::vector<std::string>{"last", "row", "end"}));  // no trailing newline
+  EXPECT_EQ(r[3].line, 6);
+
+  EXPECT_EQ(error_of([] { parse_csv("a,b\n1,\"open\n", "u.csv"); }), "u.csv:2: unterminated quoted field");
+  EXPECT_EQ(error_of([] { parse_csv("a,b\n\"x\"y,2\n", "t.csv"); }), "t.csv:2: text after a closing quote");
+  EXPECT_EQ(error_of([] { parse_csv("a,b\nx\"y,2\n", "s.csv"); }), "s.csv:2: quote inside an unquoted field");
+}
+
+TEST(Evaluate, QuotedShapeWithCommasAndColumnsFoundByName) {
+  // Columns in another order with an extra one, and a shape label holding a comma and quotes.
+  const std::string csv =
+      "extra,status,predicted_s,classic_s,measured_s,shape,batch,threads,dtype,impl,op\r\n"
+      "z,ok,0.5,0.25,1,\"gemm m=8 n=8 k=8 name=bert:\"\"ffn, up\"\"\",4,2,f32,opt,gemm\r\n";
+  const EvaluationInput in = read_evaluation(csv, "order.csv");
+  ASSERT_EQ(in.rows.size(), 1u);
+  const ScoredRow& r = in.rows[0];
+  EXPECT_EQ(r.shape, "gemm m=8 n=8 k=8 name=bert:\"ffn, up\"");
+  EXPECT_EQ(r.op, "gemm");
+  EXPECT_EQ(r.batch, 4);
+  EXPECT_EQ(r.threads, 2);
+  EXPECT_EQ(r.line, 2);
+  EXPECT_DOUBLE_EQ(r.fitted_error(), -0.5);
+  EXPECT_DOUBLE_EQ(*r.classic_error(), -0.75);
+  EXPECT_FALSE(r.cv);  // optional columns may be absent
+  EXPECT_TRUE(r.model.empty());
+}
+
+TEST(Evaluate, SkippedRowsAreCountedByReason) {
+  const std::string csv = kFourRows +
+                          "gemm,opt,f32,2,1,gemm m=8 n=8 k=8,,,,mismatch against naive,,,,\n"
+                          "gemm,opt,f32,2,1,\"gemm m=8, n=8\",1,,,ok,,,,\n"
+                          "gemm,opt,f32,2,1,gemm m=8 n=8 k=8,,1,1,ok,fitted,,,\n"
+                          "gemm,opt,f32,2,1,gemm m=8 n=8 k=8,1,0,1,ok,fitted,,,\n";
+  const EvaluationInput in = read_evaluation(csv, "skip.csv");
+  EXPECT_EQ(in.rows.size(), 4u);
+  EXPECT_EQ(in.skipped_failed, 1);
+  EXPECT_EQ(in.skipped_no_measured, 1);
+  EXPECT_EQ(in.skipped_no_prediction, 2);  // empty, and zero
+  EXPECT_EQ(in.skipped(), 4);
+}
+
+TEST(Evaluate, MalformedInputNamesFileLineAndColumn) {
+  EXPECT_EQ(error_of([] { read_evaluation("", "e.csv"); }), "e.csv: file is empty");
+  EXPECT_EQ(error_of([] { read_evaluation("\n\n", "e.csv"); }), "e.csv: file is empty");
+  EXPECT_EQ(error_of([] { read_evaluation(kHeader, "h.csv"); }), "h.csv: has a header but no data rows");
+  EXPECT_EQ(error_of([] { read_evaluation("op,impl,dtype,threads,batch,shape,measured_s,status\n", "c.csv"); }),
+            "c.csv: missing columns predicted_s, classic_s (expected a CSV from `roofbench run --profile`)");
+  EXPECT_EQ(error_of([] {
+              read_evaluation("op,impl,dtype,threads,batch,shape,measured_s,predicted_s,status\nx", "c.csv");
+            }),
+            "c.csv: missing column classic_s (expected a CSV from `roofbench run --profile`)");
+  EXPECT_EQ(error_of([] { read_evaluation(kHeader + "gemm,opt,f32,2,1,s,1,1,1,ok,,,,\ngemm,opt,f32,2,1,s,1,abc,1,ok,,,,\n",
+                                          "n.csv"); }),
+            "n.csv:3: predicted_s: 'abc' is not a number");
+  EXPECT_EQ(error_of([] { read_evaluation(kHeader + "gemm,opt,f32,2,1,s,1,1,1,ok,,1.2.3,,\n", "n.csv"); }),
+            "n.csv:2: cv: '1.2.3' is not a number");
+  EXPECT_EQ(error_of([] { read_evaluation(kHeader + "gemm,opt,f32,2,1,s,nan,1,1,ok,,,,\n", "n.csv"); }),
+            "n.csv:2: measured_s: 'nan' is not a number");
+  EXPECT_EQ(error_of([] { read_evaluation(kHeader + "gemm,opt,f32,two,1,s,1,1,1,ok,,,,\n", "n.csv"); }),
+            "n.csv:2: threads: 'two' is not a positive integer");
+  EXPECT_EQ(error_of([] { read_evaluation(kHeader + "gemm,opt,f32,2,1,s,1,1\n", "f.csv"); }),
+            "f.csv:2: 8 fields, the header has 14");
+  EXPECT_EQ(error_of([] { read_evaluation(kHeader + "gemm,opt,f32,2,1,s,1,,,ok,,,,\n", "p.csv"); }),
+            "p.csv: no row has both measured_s and predicted_s: run with --profile");
+}
+
+TEST_F(EvaluateFiles, MissingFileDirectoryAndOutputDirectoryAreOneLineErrors) {
+  const std::string missing = (dir_ / "nope.csv").string();
+  EXPECT_EQ(command_error({missing, 5, ""}), missing + ": no such file");
+  EXPECT_EQ(command_error({dir_.string(), 5, ""}), dir_.string() + ": is a directory, not a CSV file");
+  EXPECT_EQ(command_error({write("empty.csv", ""), 5, ""}), (dir_ / "empty.csv").string() + ": file is empty");
+  // The output directory is checked before the input is even read.
+  const std::string out = (dir_ / "no_dir" / "scores.csv").string();
+  const std::string err = command_error({missing, 5, out});
+  EXPECT_EQ(err.rfind(out + ": directory ", 0), 0u) << err;
+  EXPECT_NE(err.find("does not exist"), std::string::npos) << err;
+}
+
+TEST_F(EvaluateFiles, CommandPrintsTablesAndWritesScoresCsv) {
+  const std::string run = write("run.csv", kFourRows + "gemm,opt,f32,2,1,x,,,,error,,,,\n");
+  const std::string out = (dir_ / "scores.csv").string();
+  ::testing::internal::CaptureStdout();
+  EXPECT_EQ(evaluate_command({run, 2, out}), 0);
+  const std::string printed = ::testing::internal::GetCapturedStdout();
+  EXPECT_NE(printed.find("scored 4 rows, skipped 1 (1 with status other than ok)"), std::string::npos) << printed;
+  EXPECT_NE(printed.find("worst 2 rows by |fitted error|"), std::string::npos) << printed;
+  EXPECT_NE(printed.find("+30.0%"), std::string::npos) << printed;  // the worst row: 1.30 s for 1 s
+  EXPECT_NE(printed.find("1.300 s"), std::string::npos) << printed;
+  EXPECT_EQ(printed.find("-2.0%"), std::string::npos) << printed;  // the best row is not among the worst 2
+
+  EXPECT_FALSE(fs::exists(out + ".tmp"));
+  std::ifstream in(out);
+  std::vector<std::string> lines;
+  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  ASSERT_EQ(lines.size(), 5u);  // header, then (all, gemm opt f32) x (fitted, classic)
+  EXPECT_EQ(lines[0], "op,impl,dtype,threads,model,rows,mape_pct,median_ape_pct,within_10_pct,within_25_pct,bias_pct");
+  EXPECT_EQ(lines[1], "all,all,all,all,fitted,4,14.25,12.5,50,75,3.25");
+  EXPECT_EQ(lines[2], "all,all,all,all,classic,4,50,50,0,0,-50");
+  EXPECT_EQ(lines[3], "gemm,opt,f32,all,fitted,4,14.25,12.5,50,75,3.25");
+}
+
+TEST_F(EvaluateFiles, BinaryReportsABadCellAsOneLine) {
+  const std::string run = write("bad.csv", kHeader + "gemm,opt,f32,2,1,\"a, b\",1,1,1,ok,,,,\n"
+                                                     "gemm,opt,f32,2,1,s,fast,1,1,ok,,,,\n");
+  const fs::path err = dir_ / "stderr.txt";
+  const std::string out = (dir_ / "scores.csv").string();
+  const int raw = std::system((std::string(ROOFBENCH_BINARY) + " evaluate " + run + " --csv " + out + " >/dev/null 2>" +
+                               err.string())
+                                  .c_str());
+  ASSERT_TRUE(WIFEXITED(raw));
+  EXPECT_EQ(WEXITSTATUS(raw), 1);
+  std::stringstream ss;
+  ss << std::ifstream(err).rdbuf();
+  const std::string msg = ss.str();
+  EXPECT_EQ(msg, "roofbench: error: " + run + ":3: measured_s: 'fast' is not a number\n");
+  EXPECT_EQ(std::count(msg.begin(), msg.end(), '\n'), 1);
+  EXPECT_FALSE(fs::exists(out));
+  EXPECT_FALSE(fs::exists(out + ".tmp"));
+}
+
+}  // namespace
