@@ -23,6 +23,7 @@
 #include "kernels/cost.h"
 #include "predictor/fit.h"
 #include "predictor/levels.h"
+#include "predictor/roofline.h"
 
 namespace roofbench {
 
@@ -261,7 +262,7 @@ void fit_kernels(Profile& profile, const CalibrateOptions& opt) {
   std::vector<Job*> pointers;
   for (auto& j : jobs) pointers.push_back(j.get());
   fmt::print(stderr, "calibrate: timing the training sweep ({} kernel x shape x thread combinations)\n", jobs.size());
-  measure_jobs(pointers, {.repetitions = opt.quick ? 2 : 3, .min_time = opt.quick ? 0.01 : 0.04, .console = false});
+  measure_jobs(pointers, {.repetitions = opt.quick ? 2 : 5, .min_time = opt.quick ? 0.01 : 0.04, .console = false});
 
   for (const auto& j : jobs) {
     if (j->seconds.empty()) continue;
@@ -274,7 +275,7 @@ void fit_kernels(Profile& profile, const CalibrateOptions& opt) {
 
 // Fits every (op, impl, dtype, threads) that has training timings in the profile.
 void fit_from_training(Profile& profile, std::string_view source) {
-  std::map<std::tuple<Op, Impl, DType, int>, std::vector<Sample>> samples;
+  std::map<std::tuple<Op, Impl, DType, int, std::string>, std::vector<Sample>> samples;
   for (std::size_t i = 0; i < profile.training.size(); ++i) {
     const nlohmann::json& t = profile.training[i];
     try {
@@ -284,14 +285,14 @@ void fit_from_training(Profile& profile, std::string_view source) {
       const double seconds = t.at("seconds").get<double>();
       if (!op || !impl || !dtype || !(seconds > 0) || !std::isfinite(seconds)) throw std::runtime_error("bad value");
       const Shape shape = parse_shape(t.at("shape").get<std::string>());
-      samples[{*op, *impl, *dtype, t.at("threads").get<int>()}].push_back({shape, seconds});
+      samples[{*op, *impl, *dtype, t.at("threads").get<int>(), std::string(shape_class(shape))}].push_back({shape, seconds});
     } catch (const std::exception& e) {
       throw ProfileError(fmt::format("{}: training timing {} is malformed: {}", source, i, e.what()));
     }
   }
   profile.kernels.clear();
   for (const auto& [key, points] : samples) {
-    const auto& [op, impl, dtype, threads] = key;
+    const auto& [op, impl, dtype, threads, shape_class] = key;
     const Kernel* k = select(op, impl, dtype);
     if (!k) continue;  // timed on another CPU: nothing here could run it
     profile.kernels.push_back(fit_kernel(profile, *k, threads, points));
@@ -299,11 +300,11 @@ void fit_from_training(Profile& profile, std::string_view source) {
 }
 
 void print_fits(const Profile& p) {
-  fmt::print("\n{:<7} {:<6} {:<5} {:>3}  {:>9}  {:>7} {:>7} {:>7} {:>7}  {:>9}  {:>5}  {:>9}\n", "op", "impl", "dtype", "thr",
+  fmt::print("\n{:<7} {:<9} {:<6} {:<5} {:>3}  {:>9}  {:>7} {:>7} {:>7} {:>7}  {:>9}  {:>5}  {:>9}\n", "op", "class", "impl", "dtype", "thr",
              "G(FL)OP/s", "L1 GB/s", "L2 GB/s", "L3 GB/s", "DRAM", "overhead", "blend", "train err");
   for (const KernelFit& k : p.kernels)
-    fmt::print("{:<7} {:<6} {:<5} {:>3}  {:>9.1f}  {:>7.1f} {:>7.1f} {:>7.1f} {:>7.1f}  {:>7.1f}us  {:>5}  {:>8.1f}%\n", k.op,
-               k.impl, k.dtype, k.threads, k.compute_ops_per_s / 1e9, k.bytes_per_s[0] / 1e9, k.bytes_per_s[1] / 1e9,
+    fmt::print("{:<7} {:<9} {:<6} {:<5} {:>3}  {:>9.1f}  {:>7.1f} {:>7.1f} {:>7.1f} {:>7.1f}  {:>7.1f}us  {:>5}  {:>8.1f}%\n", k.op,
+               k.shape_class, k.impl, k.dtype, k.threads, k.compute_ops_per_s / 1e9, k.bytes_per_s[0] / 1e9, k.bytes_per_s[1] / 1e9,
                k.bytes_per_s[2] / 1e9, k.bytes_per_s[3] / 1e9, k.overhead_s * 1e6,
                k.blend == 0 ? std::string("max") : fmt::format("p={}", k.blend), 100 * k.train_mape);
 }

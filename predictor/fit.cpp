@@ -30,19 +30,20 @@ struct Point {
 struct Problem {
   std::vector<Point> points;
   double blend;
+  double fixed_compute = 0;  // > 0: the compute roof is not fitted but this
 };
 
-double model_seconds(const double* x, const Point& pt, double p) {
-  return std::exp(x[kParams - 1]) + blend(pt.ops / std::exp(x[0]), pt.bytes / std::exp(x[1 + pt.level]), p);
+double model_seconds(const Problem& prob, const double* x, const Point& pt) {
+  const double compute = prob.fixed_compute > 0 ? prob.fixed_compute : std::exp(x[0]);
+  return std::exp(x[kParams - 1]) + blend(pt.ops / compute, pt.bytes / std::exp(x[1 + pt.level]), prob.blend);
 }
 
-double squared_log_error(const gsl_vector* v, void* data) {
+// Absolute, not squared: on a noisy machine one disturbed training timing should pull the fit
+// no harder than any other point (a median-like fit, not a mean-like one).
+double abs_log_error(const gsl_vector* v, void* data) {
   const auto& prob = *static_cast<const Problem*>(data);
   double sum = 0;
-  for (const Point& pt : prob.points) {
-    const double e = std::log(model_seconds(v->data, pt, prob.blend) / pt.seconds);
-    sum += e * e;
-  }
+  for (const Point& pt : prob.points) sum += std::abs(std::log(model_seconds(prob, v->data, pt) / pt.seconds));
   return std::isfinite(sum) ? sum : 1e300;
 }
 
@@ -57,7 +58,7 @@ using VectorPtr = std::unique_ptr<gsl_vector, VectorDeleter>;
 // Nelder-Mead from x, restarted from its own result until a restart no longer improves:
 // a simplex can collapse onto a face of a piecewise (max) objective, and a fresh one escapes.
 double minimise(Problem& prob, std::vector<double>& x) {
-  gsl_multimin_function f{&squared_log_error, kParams, &prob};
+  gsl_multimin_function f{&abs_log_error, kParams, &prob};
   const std::unique_ptr<gsl_multimin_fminimizer, MinimizerDeleter> m(
       gsl_multimin_fminimizer_alloc(gsl_multimin_fminimizer_nmsimplex2, kParams));
   VectorPtr start(gsl_vector_alloc(kParams)), step(gsl_vector_alloc(kParams));
@@ -79,9 +80,8 @@ double minimise(Problem& prob, std::vector<double>& x) {
 }
 
 double machine_read_bandwidth(const Profile& p, std::size_t level, int threads) {
-  for (const BandwidthEntry& b : p.bandwidth)
-    if (b.level == kMemoryLevels[level] && b.threads == threads && b.kernel == "read") return b.bytes_per_s;
-  return 0;
+  const BandwidthEntry* b = machine_bandwidth(p, kMemoryLevels[level], threads);
+  return b ? b->bytes_per_s : 0;
 }
 
 }  // namespace
@@ -90,14 +90,18 @@ double mean_abs_error(const Profile& machine, const KernelFit& k, std::span<cons
   double sum = 0;
   for (const Sample& s : samples) {
     const DType d = *parse_dtype(k.dtype);
-    const std::string level = memory_level(machine, footprint_bytes(s.run, d), k.threads, false);
-    sum += std::abs(predict_fitted(k, s.run, d, level).seconds / s.seconds - 1);
+    const MemoryPlace place =
+        memory_place(machine, working_set(s.run, *parse_impl(k.impl), d, k.threads), k.threads, false);
+    sum += std::abs(predict_fitted(k, s.run, d, place).seconds / s.seconds - 1);
   }
   return samples.empty() ? 0 : sum / static_cast<double>(samples.size());
 }
 
 KernelFit fit_kernel(const Profile& machine, const Kernel& kernel, int threads, std::span<const Sample> samples) {
   if (samples.empty()) throw std::invalid_argument("fit_kernel: no samples");
+  for (const Sample& s : samples)
+    if (shape_class(s.run) != shape_class(samples.front().run))
+      throw std::invalid_argument("fit_kernel: samples of different shape classes");
   gsl_set_error_handler_off();  // GSL reports through return codes; its default handler aborts
 
   Problem prob;
@@ -105,14 +109,29 @@ KernelFit fit_kernel(const Profile& machine, const Kernel& kernel, int threads, 
   std::vector<double> best_bytes_rate(kLevels, 0);
   for (const Sample& s : samples) {
     if (!(s.seconds > 0)) throw std::invalid_argument("fit_kernel: a training time is not positive");
-    const std::string level = memory_level(machine, footprint_bytes(s.run, kernel.dtype), threads, false);
+    const MemoryPlace place =
+        memory_place(machine, working_set(s.run, kernel.impl, kernel.dtype, threads), threads, false);
     const auto li = static_cast<std::size_t>(
-        std::find(std::begin(kMemoryLevels), std::end(kMemoryLevels), level) - std::begin(kMemoryLevels));
-    const Point pt{static_cast<double>(ops(s.run)), static_cast<double>(bytes(s.run, kernel.dtype)), s.seconds, li};
+        std::find(std::begin(kMemoryLevels), std::end(kMemoryLevels), place.level) - std::begin(kMemoryLevels));
+    // The point's bytes are scaled by the machine curve, so the fitted figure is the level's plateau.
+    const Point pt{static_cast<double>(ops(s.run)),
+                   static_cast<double>(bytes(s.run, kernel.dtype) + added_bytes(s.run, kernel.impl, kernel.dtype)) /
+                       place.scale,
+                   s.seconds, li};
     best_ops_rate = std::max(best_ops_rate, pt.ops / pt.seconds);
     best_bytes_rate[li] = std::max(best_bytes_rate[li], pt.bytes / pt.seconds);
     prob.points.push_back(pt);
   }
+
+  // An op whose every training point sits far below the machine's ridge (an mv: ops grow with
+  // bytes) cannot tell a compute roof from a bandwidth: both scale alike. Its compute roof is
+  // then the machine's peak, not a parameter the fit could use to explain memory time.
+  const double peak = machine_peak(machine, kernel.dtype, threads);
+  const bool compute_observable = std::any_of(prob.points.begin(), prob.points.end(), [&](const Point& pt) {
+    const double bw = machine_read_bandwidth(machine, pt.level, threads);
+    return bw <= 0 || pt.ops / peak > 0.3 * pt.bytes / bw;
+  });
+  if (!compute_observable) prob.fixed_compute = peak;
 
   // Start from what the timings already show: the best rates seen are lower bounds of the roofs.
   std::vector<double> x0(kParams);
@@ -143,8 +162,9 @@ KernelFit fit_kernel(const Profile& machine, const Kernel& kernel, int threads, 
   fit.impl = name(kernel.impl);
   fit.dtype = name(kernel.dtype);
   fit.threads = threads;
+  fit.shape_class = shape_class(samples.front().run);
   fit.variant = kernel.variant;
-  fit.compute_ops_per_s = std::exp(best_x[0]);
+  fit.compute_ops_per_s = compute_observable ? std::exp(best_x[0]) : peak;
   fit.overhead_s = std::exp(best_x[kParams - 1]);
   fit.blend = best_x[kParams];
   fit.points = static_cast<int>(samples.size());

@@ -3,8 +3,8 @@
 //
 // Parameters, each physical and printed with its unit: the achieved compute roof (ops/s), the
 // achieved bandwidth per memory level (bytes/s) and a fixed overhead per call (s). They
-// minimise the squared log error sum(log(predicted / measured)^2), so a 10% miss on a 5 us
-// call weighs as much as one on a 5 s call. The blend of the compute and memory terms is not
+// minimise the absolute log error sum |log(predicted / measured)|, so a 10% miss on a 5 us
+// call weighs as much as one on a 5 s call, and one disturbed timing no more than any other. The blend of the compute and memory terms is not
 // chosen by taste: every form in kBlendForms is fitted and the one with the least error kept.
 #pragma once
 
@@ -27,6 +27,7 @@ inline constexpr double kBlendForms[] = {0, 1, 2, 4};
 // bandwidth there scaled by the efficiency of the nearest fitted level (a kernel that reaches
 // 80% of L3 bandwidth is assumed to reach 80% of DRAM bandwidth if it was never seen there).
 // Throws std::invalid_argument on no samples or a non-positive time.
+// All samples must be of one shape_class (predictor/roofline.h), which the fit records.
 KernelFit fit_kernel(const Profile& machine, const Kernel& k, int threads, std::span<const Sample> samples);
 
 // Mean |predicted / measured - 1| of a fit over samples.

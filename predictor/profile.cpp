@@ -137,6 +137,11 @@ class Reader {
     if (!parse_dtype(k.dtype)) fail(ptr + "/dtype", fmt::format("unknown dtype \"{}\"", k.dtype));
     k.threads = static_cast<int>(integer(require(v, "threads", ptr), "threads", ptr + "/threads", 1, INT_MAX));
     if (const json* var = optional(v, "variant")) k.variant = string(*var, "variant", ptr + "/variant");
+    if (const json* c = optional(v, "class")) {
+      k.shape_class = string(*c, "class", ptr + "/class");
+      if (k.shape_class != "dense" && k.shape_class != "grouped" && k.shape_class != "depthwise")
+        fail(ptr + "/class", fmt::format("unknown class \"{}\" (expected dense, grouped or depthwise)", k.shape_class));
+    }
     k.compute_ops_per_s =
         number(require(v, "compute_ops_per_s", ptr), "compute_ops_per_s", ptr + "/compute_ops_per_s", true);
     const json& bw = require(v, "bytes_per_s", ptr);
@@ -214,7 +219,7 @@ nlohmann::json to_json(const Profile& p) {
     json bw = json::object();
     for (std::size_t i = 0; i < k.bytes_per_s.size() && i < std::size(kMemoryLevels); ++i)
       bw[kMemoryLevels[i]] = k.bytes_per_s[i];
-    kernels.push_back({{"op", k.op}, {"impl", k.impl}, {"dtype", k.dtype}, {"threads", k.threads},
+    kernels.push_back({{"op", k.op}, {"impl", k.impl}, {"dtype", k.dtype}, {"threads", k.threads}, {"class", k.shape_class},
                        {"variant", k.variant}, {"compute_ops_per_s", k.compute_ops_per_s}, {"bytes_per_s", bw},
                        {"overhead_s", k.overhead_s}, {"blend", k.blend}, {"points", k.points},
                        {"train_mape", k.train_mape}});

@@ -11,6 +11,13 @@
 namespace roofbench {
 namespace {
 
+std::size_t level_index(std::string_view level) {
+  const auto* it = std::find(std::begin(kMemoryLevels), std::end(kMemoryLevels), level);
+  return static_cast<std::size_t>(it - std::begin(kMemoryLevels));
+}
+
+}  // namespace
+
 const BandwidthEntry* machine_bandwidth(const Profile& p, std::string_view level, int threads) {
   for (const BandwidthEntry& b : p.bandwidth)
     if (b.level == level && b.threads == threads && b.kernel == "read") return &b;
@@ -26,19 +33,38 @@ double machine_peak(const Profile& p, DType d, int threads) {
                                  threads, threads));
 }
 
-std::size_t level_index(std::string_view level) {
-  const auto* it = std::find(std::begin(kMemoryLevels), std::end(kMemoryLevels), level);
-  return static_cast<std::size_t>(it - std::begin(kMemoryLevels));
-}
-
-}  // namespace
-
 std::string memory_level(const Profile& p, std::int64_t working_set, int threads, bool cold) {
   if (!cold)
     for (const char* level : {"L1", "L2", "L3"})
       if (const BandwidthEntry* b = machine_bandwidth(p, level, threads); b && working_set <= b->capacity_bytes)
         return level;
   return "DRAM";
+}
+
+MemoryPlace memory_place(const Profile& p, std::int64_t working_set, int threads, bool cold) {
+  MemoryPlace place{memory_level(p, working_set, threads, cold), 1};
+  const BandwidthEntry* plateau = machine_bandwidth(p, place.level, threads);
+  if (cold || !plateau) return place;
+  for (const BandwidthCurve& c : p.curves) {
+    if (c.kernel != "read" || c.threads != threads || c.points.size() < 2) continue;
+    const auto& pts = c.points;
+    const double x = std::log(static_cast<double>(std::max<std::int64_t>(working_set, 1)));
+    double bw = 0;
+    if (working_set <= pts.front().bytes) {
+      bw = pts.front().bytes_per_s;
+    } else if (working_set >= pts.back().bytes) {
+      bw = pts.back().bytes_per_s;
+    } else {
+      const auto hi = std::find_if(pts.begin(), pts.end(), [&](const CurvePoint& q) { return q.bytes >= working_set; });
+      const auto lo = hi - 1;
+      const double x0 = std::log(static_cast<double>(lo->bytes)), x1 = std::log(static_cast<double>(hi->bytes));
+      const double f = x1 > x0 ? (x - x0) / (x1 - x0) : 0;
+      bw = std::exp(std::log(lo->bytes_per_s) + f * (std::log(hi->bytes_per_s) - std::log(lo->bytes_per_s)));
+    }
+    place.scale = bw / plateau->bytes_per_s;
+    break;
+  }
+  return place;
 }
 
 double blend(double a, double b, double p) {
@@ -49,26 +75,57 @@ double blend(double a, double b, double p) {
   return hi * std::pow(std::pow(a / hi, p) + std::pow(b / hi, p), 1 / p);
 }
 
-Prediction predict_fitted(const KernelFit& k, const Shape& run, DType d, std::string_view level) {
+std::int64_t added_bytes(const Shape& run, Impl impl, DType d) {
+  if (impl == Impl::naive || run.op() == Op::mv) return 0;
+  const std::int64_t size = (bits(d).input + 7) / 8;  // panels hold the compute type
+  if (const auto* g = std::get_if<GemmShape>(&run.dims)) return 2 * size * (g->m * g->k + g->k * g->n);
+  const auto& c = std::get<ConvShape>(run.dims);
+  const std::int64_t pq = c.p() * c.q(), crs = (c.c / c.g) * c.r * c.s;
+  if (impl == Impl::blas) {
+    const bool identity = c.r == 1 && c.s == 1 && c.stride == 1 && c.pad == 0;
+    return identity ? 0 : 2 * size * c.n * c.g * crs * pq;
+  }
+  if (c.g == c.c)  // depthwise: padded planes in, wide rows out
+    return 2 * size * c.n * c.c * ((c.h + 2 * c.pad) * (c.w + 2 * c.pad) + pq * c.stride);
+  return 2 * size * (c.n * c.g * crs * pq + c.k * crs);
+}
+
+std::int64_t working_set(const Shape& run, Impl impl, DType d, int threads) {
+  const Kernel* k = select(run.op(), impl, d);
+  return footprint_bytes(run, d) + (k ? static_cast<std::int64_t>(k->workspace_bytes(run, threads)) : 0);
+}
+
+Prediction predict_fitted(const KernelFit& k, const Shape& run, DType d, const MemoryPlace& place) {
   Prediction out;
-  out.level = level;
+  out.level = place.level;
   out.t_compute = static_cast<double>(ops(run)) / k.compute_ops_per_s;
-  out.t_memory = static_cast<double>(bytes(run, d)) / k.bytes_per_s.at(level_index(level));
+  const Impl impl = parse_impl(k.impl).value_or(Impl::naive);
+  out.t_memory = static_cast<double>(bytes(run, d) + added_bytes(run, impl, d)) /
+                 (k.bytes_per_s.at(level_index(place.level)) * place.scale);
   out.overhead = k.overhead_s;
   out.seconds = k.overhead_s + blend(out.t_compute, out.t_memory, k.blend);
-  out.bound = out.t_compute >= out.t_memory ? "compute" : std::string(level);
+  out.bound = out.t_compute >= out.t_memory ? "compute" : place.level;
   out.fitted = true;
   return out;
 }
 
-const KernelFit* find_fit(const Profile& p, Op op, Impl impl, DType d, int threads) {
+std::string_view shape_class(const Shape& s) {
+  const auto* c = std::get_if<ConvShape>(&s.dims);
+  if (!c || c->g == 1) return "dense";
+  return c->g == c->c ? "depthwise" : "grouped";
+}
+
+const KernelFit* find_fit(const Profile& p, const Shape& s, Impl impl, DType d, int threads) {
   for (const KernelFit& k : p.kernels)
-    if (k.op == name(op) && k.impl == name(impl) && k.dtype == name(d) && k.threads == threads) return &k;
+    if (k.op == name(s.op()) && k.impl == name(impl) && k.dtype == name(d) && k.threads == threads &&
+        k.shape_class == shape_class(s))
+      return &k;
   return nullptr;
 }
 
 Prediction predict(const Profile& p, const Shape& run, Impl impl, DType d, int threads, bool cold) {
-  const std::string level = memory_level(p, footprint_bytes(run, d), threads, cold);
+  const MemoryPlace place = memory_place(p, working_set(run, impl, d, threads), threads, cold);
+  const std::string& level = place.level;
   const BandwidthEntry* bw = machine_bandwidth(p, level, threads);
   if (!bw)
     throw ProfileError(fmt::format("the profile has no {} read bandwidth at {} threads (calibrate with --threads {})",
@@ -77,8 +134,8 @@ Prediction predict(const Profile& p, const Shape& run, Impl impl, DType d, int t
   const double classic_memory = static_cast<double>(bytes(run, d)) / bw->bytes_per_s;
 
   Prediction out;
-  if (const KernelFit* k = find_fit(p, run.op(), impl, d, threads)) {
-    out = predict_fitted(*k, run, d, level);
+  if (const KernelFit* k = find_fit(p, run, impl, d, threads)) {
+    out = predict_fitted(*k, run, d, place);
   } else {
     out.level = level;
     out.t_compute = classic_compute;

@@ -23,7 +23,7 @@ namespace roofbench {
 struct Prediction {
   double seconds = 0;        // fitted when `fitted`, else the classic figure
   double t_compute = 0;      // ops / compute roof
-  double t_memory = 0;       // bytes / bandwidth of `level`
+  double t_memory = 0;       // bytes / bandwidth of `level` (at the working set's size, when fitted)
   double overhead = 0;       // fixed per-call cost (fitted only)
   std::string level;         // memory level of the working set: L1, L2, L3, DRAM
   std::string bound;         // "compute" or the memory level, whichever term is larger
@@ -32,21 +32,54 @@ struct Prediction {
   bool fitted = false;       // the profile had a fit for this kernel
 };
 
+// The machine's read bandwidth at a level for `threads` threads, or nullptr.
+const BandwidthEntry* machine_bandwidth(const Profile& p, std::string_view level, int threads);
+// The machine's peak of a dtype at `threads` threads (i4: the i8 peak unless calibrated);
+// throws ProfileError naming what is missing.
+double machine_peak(const Profile& p, DType d, int threads);
+
 // The level that holds `working_set` bytes for `threads` threads, by the capacities in the
 // profile's read bandwidth entries (cold: always DRAM).
 std::string memory_level(const Profile& p, std::int64_t working_set, int threads, bool cold);
 
+// Where a working set is read from: its level, and how the machine's bandwidth at exactly that
+// size compares with the level's plateau (the measured read curve, interpolated log-log). A
+// cache does not stop delivering at its nominal capacity and not at full speed up to it: a
+// shared L3 gives way to DRAM gradually, from well below its size. scale is 1 when cold or
+// when the profile has no curve.
+struct MemoryPlace {
+  std::string level;
+  double scale = 1;  // machine bandwidth at the working set / the level's plateau
+};
+MemoryPlace memory_place(const Profile& p, std::int64_t working_set, int threads, bool cold);
+
 // blend(a, b) of the fitted roofline: max(a, b) when p == 0, else (a^p + b^p)^(1/p).
 double blend(double a, double b, double p);
 
-// The fitted roofline of one kernel on a batched shape (the shape as run).
-Prediction predict_fitted(const KernelFit& k, const Shape& run, DType d, std::string_view level);
+// The fitted roofline of one kernel on a batched shape (the shape as run):
+// t = overhead + blend(ops / compute, (bytes + added_bytes) / (bandwidth[level] * place.scale)).
+Prediction predict_fitted(const KernelFit& k, const Shape& run, DType d, const MemoryPlace& place);
+// The working set whose level predict() looks up: the operands plus the kernel's workspace.
+std::int64_t working_set(const Shape& run, Impl impl, DType d, int threads);
 
 // Both rooflines for one row. Throws ProfileError when the profile lacks the machine figures
 // (peak of the dtype at these threads, bandwidth of the level), naming what is missing.
 Prediction predict(const Profile& p, const Shape& run, Impl impl, DType d, int threads, bool cold);
 
-// The fit for (op, impl, dtype, threads), or nullptr.
-const KernelFit* find_fit(const Profile& p, Op op, Impl impl, DType d, int threads);
+// Traffic an implementation adds to the compulsory bytes (kernels/cost.h): buffers it writes
+// and reads back. blas conv2d: the im2col matrix (none for a 1x1, stride-1, unpadded conv);
+// blas and opt gemm: both operands packed into panels; opt conv2d: the image packed into
+// panels (implicit im2col) and the filters packed, or for depthwise the zero-padded planes and
+// the wide output row; mv and naive: nothing. The fitted memory term charges
+// bytes + added_bytes to the kernel's bandwidth; the classic roofline only the compulsory bytes.
+std::int64_t added_bytes(const Shape& run, Impl impl, DType d);
+
+// Shapes one kernel runs by different algorithms, fitted separately: a conv2d is "depthwise"
+// (g = c: one filter per channel, no reduction across channels), "grouped" (1 < g < c: one
+// small GEMM per group) or "dense"; mv and gemm are always "dense".
+std::string_view shape_class(const Shape& s);
+
+// The fit for (op, impl, dtype, threads) and the shape's class, or nullptr.
+const KernelFit* find_fit(const Profile& p, const Shape& s, Impl impl, DType d, int threads);
 
 }  // namespace roofbench

@@ -145,6 +145,35 @@ TEST_F(Cli, RunRefusesAMissingOrCorruptProfileBeforeTiming) {
   EXPECT_FALSE(fs::exists(dir_ / "o.csv"));
 }
 
+// The acceptance of the predictor issue: the same shape and profile give the same predicted_s
+// in run and in predict (one function computes both).
+TEST_F(Cli, RunAndPredictAgreeExactlyOnPredictedSeconds) {
+  const fs::path profile = dir_ / "p.json";
+  ASSERT_EQ(run_roofbench("calibrate --quick --no-fit --threads 1 --out " + profile.string()).status, 0);
+  const std::string common = " --shapes smoke --impls opt --dtypes f32 --threads 1 --batch 1,2 --profile " + profile.string();
+  ASSERT_EQ(run_roofbench("run" + common + " --repetitions 1 --min-time 0.001 --csv " + (dir_ / "r.csv").string()).status, 0);
+  ASSERT_EQ(run_roofbench("predict" + common + " --csv " + (dir_ / "p.csv").string()).status, 0);
+  const auto predicted = [](const fs::path& csv) {
+    std::ifstream in(csv);
+    std::string line;
+    std::getline(in, line);
+    std::vector<std::string> cells;
+    while (std::getline(in, line)) {
+      // op..shape (the shape has no comma in the smoke set), then ops, bytes, measured_s, predicted_s
+      std::vector<std::string> f;
+      std::stringstream ss(line);
+      for (std::string c; std::getline(ss, c, ',');) f.push_back(c);
+      cells.push_back(f.at(0) + f.at(4) + f.at(5) + "=" + f.at(9));
+    }
+    std::sort(cells.begin(), cells.end());
+    return cells;
+  };
+  const auto from_run = predicted(dir_ / "r.csv"), from_predict = predicted(dir_ / "p.csv");
+  EXPECT_EQ(from_run.size(), 2u * 7u);
+  EXPECT_EQ(from_run, from_predict);
+  for (const std::string& c : from_run) EXPECT_NE(c.back(), '=') << c;  // predicted_s present
+}
+
 TEST_F(Cli, CalibrateRefusesBadOptionsBeforeMeasuring) {
   expect_one_line_error(run_roofbench("calibrate --quick"), "--out");
   expect_one_line_error(run_roofbench("calibrate --quick --threads 0 --out x.json"), "--threads");

@@ -41,7 +41,7 @@ Profile full_profile() {
                  {"L3", 33554432, 2, 9.1e10, "copy"},
                  {"DRAM", 0, 2, 2.5e10, "stream"}};
   p.curves = {{"read", 2, {{4096, 3.3e11, 0.01}, {8192, 3.25e11, 0.02}, {268435456, 2.4e10, 0}}}};
-  p.kernels = {{"gemm", "opt", "f32", 2, "gemm_f32_6x16__avx2_fma", 1.9e11, {4e11, 1.5e11, 8e10, 2.4e10}, 3.5e-6, 0, 24,
+  p.kernels = {{"gemm", "opt", "f32", 2, "dense", "gemm_f32_6x16__avx2_fma", 1.9e11, {4e11, 1.5e11, 8e10, 2.4e10}, 3.5e-6, 0, 24,
                 0.031}};
   p.spec = {{"peak_f32", 3.84e11}, {"dram_bytes_per_s", 5.12e10}};
   return p;
