@@ -139,8 +139,10 @@ class Reader {
     if (const json* var = optional(v, "variant")) k.variant = string(*var, "variant", ptr + "/variant");
     if (const json* c = optional(v, "class")) {
       k.shape_class = string(*c, "class", ptr + "/class");
-      if (k.shape_class != "dense" && k.shape_class != "grouped" && k.shape_class != "depthwise")
-        fail(ptr + "/class", fmt::format("unknown class \"{}\" (expected dense, grouped or depthwise)", k.shape_class));
+      if (k.shape_class != "dense" && k.shape_class != "pointwise" && k.shape_class != "grouped" &&
+          k.shape_class != "depthwise")
+        fail(ptr + "/class",
+             fmt::format("unknown class \"{}\" (expected dense, pointwise, grouped or depthwise)", k.shape_class));
     }
     k.compute_ops_per_s =
         number(require(v, "compute_ops_per_s", ptr), "compute_ops_per_s", ptr + "/compute_ops_per_s", true);

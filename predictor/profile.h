@@ -52,7 +52,7 @@ inline constexpr const char* kMemoryLevels[] = {"L1", "L2", "L3", "DRAM"};
 struct KernelFit {
   std::string op, impl, dtype;
   int threads = 1;
-  std::string shape_class = "dense";  // predictor/roofline.h shape_class(): dense, grouped, depthwise
+  std::string shape_class = "dense";  // predictor/roofline.h shape_class(): dense, pointwise, grouped, depthwise
   std::string variant;             // the registry variant that was timed
   double compute_ops_per_s = 0;    // achieved compute roof
   std::vector<double> bytes_per_s; // achieved bandwidth per level, in kMemoryLevels order

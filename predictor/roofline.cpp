@@ -111,7 +111,8 @@ Prediction predict_fitted(const KernelFit& k, const Shape& run, DType d, const M
 
 std::string_view shape_class(const Shape& s) {
   const auto* c = std::get_if<ConvShape>(&s.dims);
-  if (!c || c->g == 1) return "dense";
+  if (!c) return "dense";
+  if (c->g == 1) return c->r == 1 && c->s == 1 && c->stride == 1 && c->pad == 0 ? "pointwise" : "dense";
   return c->g == c->c ? "depthwise" : "grouped";
 }
 

@@ -76,7 +76,9 @@ std::int64_t added_bytes(const Shape& run, Impl impl, DType d);
 
 // Shapes one kernel runs by different algorithms, fitted separately: a conv2d is "depthwise"
 // (g = c: one filter per channel, no reduction across channels), "grouped" (1 < g < c: one
-// small GEMM per group) or "dense"; mv and gemm are always "dense".
+// small GEMM per group), "pointwise" (1x1, stride 1, no padding: the image is already the GEMM
+// operand, so no im2col and plain panel copies instead of gathers) or "dense"; mv and gemm are
+// always "dense".
 std::string_view shape_class(const Shape& s);
 
 // The fit for (op, impl, dtype, threads) and the shape's class, or nullptr.

@@ -56,6 +56,8 @@ TEST(Roofline, MemoryPlaceScalesByTheMeasuredCurveBetweenItsPoints) {
 
 TEST(Roofline, ShapeClassesSeparateConvAlgorithms) {
   EXPECT_EQ(shape_class(parse_shape("conv2d n=1 c=8 h=8 w=8 k=8 r=3 s=3")), "dense");
+  EXPECT_EQ(shape_class(parse_shape("conv2d n=1 c=8 h=8 w=8 k=8 r=1 s=1")), "pointwise");
+  EXPECT_EQ(shape_class(parse_shape("conv2d n=1 c=8 h=8 w=8 k=8 r=1 s=1 stride=2")), "dense");
   EXPECT_EQ(shape_class(parse_shape("conv2d n=1 c=8 h=8 w=8 k=8 r=3 s=3 g=2")), "grouped");
   EXPECT_EQ(shape_class(parse_shape("conv2d n=1 c=8 h=8 w=8 k=16 r=3 s=3 g=8")), "depthwise");
   EXPECT_EQ(shape_class(gemm(4, 4, 4)), "dense");
