@@ -18,27 +18,45 @@
 namespace roofbench {
 namespace {
 
-// Operands of the job being timed. Google Benchmark calls a benchmark several times (iteration
-// estimation, repetitions); allocating once per job keeps fills out of the way, and releasing
-// the previous job's buffers keeps memory at one problem's worth (times the cold copies).
+// Operands of the jobs being timed. Google Benchmark calls a benchmark several times (iteration
+// estimation, repetitions), and with random interleaving every repetition of a job comes
+// after some other job. Each job's operands are therefore allocated and filled once and kept
+// while they fit a budget (a quarter of physical memory): reallocating on every visit gave
+// each repetition fresh pages and measurably more spread. Past the budget, the oldest are
+// released.
 //
 // Warm: one set of operands, reused, so whatever fits in cache stays there. Cold: enough
 // copies that together they span twice the last-level cache, used in turn, so every call
 // finds its operands evicted by the calls before it.
 struct Buffers {
   bool cold = false;
-  const Job* owner = nullptr;
-  std::vector<ProblemBuffers> copies{};
+  std::map<const Job*, std::vector<ProblemBuffers>> kept{};
+  std::vector<const Job*> order{};  // allocation order, oldest first
+  std::int64_t held = 0;
+  std::map<const Job*, std::int64_t> size{};
+
+  static std::int64_t budget() {
+    return static_cast<std::int64_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGE_SIZE) / 4;
+  }
+
   std::span<ProblemBuffers> for_job(const Job& j) {
-    if (owner != &j) {
-      copies.clear();
-      const std::int64_t footprint = std::max<std::int64_t>(1, footprint_bytes(j.run, j.kernel->dtype));
-      const std::int64_t llc = std::max(cpu().l3.bytes, cpu().l2.bytes);
-      const std::int64_t n = cold ? std::clamp<std::int64_t>(2 * llc / footprint + 1, 1, 4096) : 1;
-      for (std::int64_t i = 0; i < n; ++i) copies.push_back(make_buffers(j.run, j.kernel->dtype, *j.kernel, j.threads));
-      owner = &j;
+    if (auto it = kept.find(&j); it != kept.end()) return it->second;
+    const std::int64_t footprint = std::max<std::int64_t>(1, footprint_bytes(j.run, j.kernel->dtype));
+    const std::int64_t llc = std::max(cpu().l3.bytes, cpu().l2.bytes);
+    const std::int64_t n = cold ? std::clamp<std::int64_t>(2 * llc / footprint + 1, 1, 4096) : 1;
+    const std::int64_t bytes = n * (footprint + static_cast<std::int64_t>(j.kernel->workspace_bytes(j.run, j.threads)));
+    while (!order.empty() && held + bytes > budget()) {
+      held -= size[order.front()];
+      kept.erase(order.front());
+      size.erase(order.front());
+      order.erase(order.begin());
     }
-    return copies;
+    std::vector<ProblemBuffers> copies;
+    for (std::int64_t i = 0; i < n; ++i) copies.push_back(make_buffers(j.run, j.kernel->dtype, *j.kernel, j.threads));
+    order.push_back(&j);
+    size[&j] = bytes;
+    held += bytes;
+    return kept.emplace(&j, std::move(copies)).first->second;
   }
 };
 

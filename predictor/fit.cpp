@@ -31,10 +31,11 @@ struct Problem {
   std::vector<Point> points;
   double blend;
   double fixed_compute = 0;  // > 0: the compute roof is not fitted but this
+  double max_compute = INFINITY;  // a roof above the machine's peak means "never compute-bound"
 };
 
 double model_seconds(const Problem& prob, const double* x, const Point& pt) {
-  const double compute = prob.fixed_compute > 0 ? prob.fixed_compute : std::exp(x[0]);
+  const double compute = prob.fixed_compute > 0 ? prob.fixed_compute : std::min(std::exp(x[0]), prob.max_compute);
   return std::exp(x[kParams - 1]) + blend(pt.ops / compute, pt.bytes / std::exp(x[1 + pt.level]), prob.blend);
 }
 
@@ -132,6 +133,8 @@ KernelFit fit_kernel(const Profile& machine, const Kernel& kernel, int threads, 
     return bw <= 0 || pt.ops / peak > 0.3 * pt.bytes / bw;
   });
   if (!compute_observable) prob.fixed_compute = peak;
+  // Measured peaks are best-of-N; a kernel may beat them by a few percent, not by more.
+  prob.max_compute = 1.25 * peak;
 
   // Start from what the timings already show: the best rates seen are lower bounds of the roofs.
   std::vector<double> x0(kParams);
@@ -164,7 +167,7 @@ KernelFit fit_kernel(const Profile& machine, const Kernel& kernel, int threads, 
   fit.threads = threads;
   fit.shape_class = shape_class(samples.front().run);
   fit.variant = kernel.variant;
-  fit.compute_ops_per_s = compute_observable ? std::exp(best_x[0]) : peak;
+  fit.compute_ops_per_s = compute_observable ? std::min(std::exp(best_x[0]), prob.max_compute) : peak;
   fit.overhead_s = std::exp(best_x[kParams - 1]);
   fit.blend = best_x[kParams];
   fit.points = static_cast<int>(samples.size());
