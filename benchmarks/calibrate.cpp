@@ -245,12 +245,19 @@ void print_summary(const Profile& p) {
 // The training sweep: every kernel this CPU runs (the variant select() picks), at every
 // calibrated thread count, on the shapes of benchmarks/shapes/training.shapes for its op, timed
 // with the same method as `run` (benchmarks/measure.h), then fitted (predictor/fit.h). naive is
-// timed only on the problems `run` would give it by default.
+// timed only on the problems `run` would give it by default. --quick times every second shape
+// of each (op, class), 2 repetitions of 10 ms, and leaves naive to the classic roofline.
 void fit_kernels(Profile& profile, const CalibrateOptions& opt) {
-  const std::vector<Shape> shapes = load_shapes("training");
+  std::vector<Shape> shapes = load_shapes("training");
+  if (opt.quick) {
+    // Every second shape of each (op, class): every regime keeps a point or more.
+    std::map<std::pair<Op, std::string_view>, int> seen;
+    std::erase_if(shapes, [&](const Shape& s) { return seen[{s.op(), shape_class(s)}]++ % 2 == 1; });
+  }
   std::vector<std::unique_ptr<Job>> jobs;
   for (const Kernel& k : registry()) {
     if (select(k.op, k.impl, k.dtype) != &k) continue;
+    if (opt.quick && k.impl == Impl::naive) continue;  // quick: the reference loops keep the classic roofline
     for (int t : opt.threads)
       for (const Shape& s : shapes) {
         if (s.op() != k.op || (k.impl == Impl::naive && ops(s) > kNaiveMaxOps)) continue;

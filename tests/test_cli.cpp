@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -191,6 +192,41 @@ TEST_F(Cli, QuickCalibrationWritesAProfileThatReadsBack) {
   for (const auto& b : p.bandwidth) dram = dram || (b.level == "DRAM" && b.kernel == "read");
   EXPECT_TRUE(dram) << "the sweep must reach 4x the last-level cache";
   EXPECT_FALSE(fs::exists(out.string() + ".tmp"));
+
+  // The training sweep fitted every opt and blas kernel, each class of conv2d separately.
+  ASSERT_FALSE(p.training.empty());
+  const auto has = [&](const std::string& op, const std::string& impl, const std::string& cls) {
+    return std::any_of(p.kernels.begin(), p.kernels.end(), [&](const roofbench::KernelFit& k) {
+      return k.op == op && k.impl == impl && k.dtype == "f32" && k.threads == 1 && k.shape_class == cls;
+    });
+  };
+  for (const char* impl : {"opt", "blas"}) {
+    EXPECT_TRUE(has("mv", impl, "dense")) << impl;
+    EXPECT_TRUE(has("gemm", impl, "dense")) << impl;
+    for (const char* cls : {"dense", "pointwise", "grouped", "depthwise"}) EXPECT_TRUE(has("conv2d", impl, cls)) << cls;
+  }
+  for (const auto& k : p.kernels) {
+    EXPECT_GT(k.compute_ops_per_s, 1e8) << k.op << " " << k.impl;
+    EXPECT_LT(k.train_mape, 1.0) << k.op << " " << k.impl << " " << k.shape_class;
+  }
+
+  // --refit measures nothing and fits the same kernels from the stored timings.
+  const fs::path refit = dir_ / "refit.json";
+  ASSERT_EQ(run_roofbench("calibrate --refit " + out.string() + " --out " + refit.string()).status, 0);
+  EXPECT_EQ(roofbench::read_profile(refit.string()).kernels.size(), p.kernels.size());
+  std::string text;
+  {
+    std::ifstream in(out);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    text = ss.str();
+  }
+  const auto at = text.find("\"seconds\": ");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, 11, "\"seconds\": -");
+  const fs::path bad = write("bad_training.json", text);
+  expect_one_line_error(run_roofbench("calibrate --refit " + bad.string() + " --out " + (dir_ / "x.json").string()),
+                        "training timing");
 }
 
 TEST_F(Cli, NaiveIsLeftOutOfLargeProblemsUnlessNamed) {
