@@ -1,0 +1,321 @@
+"""The plotting and report scripts on the small fixtures in tests/python/fixtures/.
+
+run.csv: 27 rows (mv, gemm, conv2d; opt, blas; f64, f32; threads 1, 2; batch 1, 4, 16; one
+failed naive row) with predicted_s, classic_s, bound and level. profile.json: peaks, read/copy/
+stream bandwidth at 1 and 2 threads, curves and a few kernel fits.
+"""
+import csv
+import io
+import json
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+SCRIPTS = ROOT / "scripts"
+FIXTURES = pathlib.Path(__file__).resolve().parent / "fixtures"
+RUN = FIXTURES / "run.csv"
+PROFILE = FIXTURES / "profile.json"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def run(script, *args, cwd=None):
+    return subprocess.run([sys.executable, str(SCRIPTS / script), *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd)
+
+
+def assert_png(path):
+    data = pathlib.Path(path).read_bytes()
+    assert data.startswith(PNG_MAGIC) and len(data) > 10_000, path
+
+
+def assert_refused(r, script, path, *words):
+    """Exit 1, one line on stderr naming the script and the file, no traceback."""
+    assert r.returncode == 1, (r.returncode, r.stdout, r.stderr)
+    assert "Traceback" not in r.stderr
+    assert r.stderr.count("\n") == 1, r.stderr
+    assert r.stderr.startswith(f"{script}: error: {path}: "), r.stderr
+    for w in words:
+        assert w in r.stderr, r.stderr
+
+
+def no_temp_files(d):
+    return [p.name for p in pathlib.Path(d).iterdir() if p.name.startswith(".")] == []
+
+
+def rows_of(path=RUN):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def write_rows(path, rows, fields=None):
+    fields = fields or list(rows[0].keys())
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    path.write_text(buf.getvalue())
+    return path
+
+
+# Every script that reads a run CSV: (script, args before the CSV, args after it).
+CSV_SCRIPTS = {
+    "plot_roofline.py": lambda csv_, out: [PROFILE, csv_, "--out", out],
+    "plot_predicted.py": lambda csv_, out: [csv_, "--out", out / "p.png"],
+    "plot_batch.py": lambda csv_, out: [csv_, "--out", out],
+    "plot_bitwidth.py": lambda csv_, out: [csv_, "--out", out / "b.png"],
+    "report.py": lambda csv_, out: ["--profile", PROFILE, "--run", csv_, "--plots", FIXTURES, "--out", out / "r.md"],
+}
+PROFILE_SCRIPTS = {
+    "plot_roofline.py": lambda prof, out: [prof, RUN, "--out", out],
+    "plot_bandwidth.py": lambda prof, out: [prof, "--out", out / "bw.png"],
+    "report.py": lambda prof, out: ["--profile", prof, "--run", RUN, "--plots", FIXTURES, "--out", out / "r.md"],
+}
+ALL = sorted(set(CSV_SCRIPTS) | set(PROFILE_SCRIPTS))
+
+
+@pytest.mark.parametrize("script", ALL)
+def test_help(script):
+    r = run(script, "--help")
+    assert r.returncode == 0 and "usage:" in r.stdout and "--out" in r.stdout, r.stderr
+
+
+# --- what each script writes --------------------------------------------------------------
+
+
+def test_roofline_one_png_per_dtype(tmp_path):
+    out = tmp_path / "plots"
+    r = run("plot_roofline.py", PROFILE, RUN, "--out", out, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["roofline-f32.png", "roofline-f64.png"]
+    for p in out.iterdir():
+        assert_png(p)
+    assert r.stderr == ""
+
+
+def test_roofline_threads_option(tmp_path):
+    r = run("plot_roofline.py", PROFILE, RUN, "--out", tmp_path, "--threads", "1")
+    assert r.returncode == 0, r.stderr
+    assert_png(tmp_path / "roofline-f32.png")
+    r = run("plot_roofline.py", PROFILE, RUN, "--out", tmp_path / "x", "--threads", "8")
+    assert_refused(r, "plot_roofline.py", RUN, "no measured row at 8 threads")
+
+
+def test_roofline_from_another_cwd(tmp_path):
+    # scripts/<name>.py finds its shared module wherever it is started from
+    r = subprocess.run([sys.executable, str(SCRIPTS / "plot_roofline.py"), str(PROFILE), str(RUN),
+                        "--out", "rel"], capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert_png(tmp_path / "rel" / "roofline-f64.png")
+
+
+def test_predicted(tmp_path):
+    out = tmp_path / "sub" / "predicted.png"
+    r = run("plot_predicted.py", RUN, "--out", out)
+    assert r.returncode == 0, r.stderr
+    assert_png(out)
+    assert no_temp_files(out.parent)
+
+
+def test_predicted_without_classic_column(tmp_path):
+    rows = rows_of()
+    fields = [f for f in rows[0] if f != "classic_s"]
+    csv_ = write_rows(tmp_path / "run.csv", rows, fields)
+    r = run("plot_predicted.py", csv_, "--out", tmp_path / "p.png")
+    assert r.returncode == 0, r.stderr
+    assert_png(tmp_path / "p.png")
+
+
+def test_predicted_refuses_a_run_without_predictions(tmp_path):
+    rows = rows_of()
+    for row in rows:
+        row["predicted_s"] = ""
+    csv_ = write_rows(tmp_path / "run.csv", rows)
+    r = run("plot_predicted.py", csv_, "--out", tmp_path / "p.png")
+    assert_refused(r, "plot_predicted.py", csv_, "predicted_s")
+    assert not (tmp_path / "p.png").exists()
+
+
+def test_batch(tmp_path):
+    r = run("plot_batch.py", RUN, "--out", tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert_png(tmp_path / "batch.png")
+    assert no_temp_files(tmp_path)
+
+
+def test_batch_refuses_a_run_at_one_batch_size(tmp_path):
+    csv_ = write_rows(tmp_path / "run.csv", [r for r in rows_of() if r["batch"] == "1"])
+    r = run("plot_batch.py", csv_, "--out", tmp_path / "plots")
+    assert_refused(r, "plot_batch.py", csv_, "two or more batch sizes")
+
+
+def test_bitwidth(tmp_path):
+    out = tmp_path / "bitwidth.png"
+    r = run("plot_bitwidth.py", RUN, "--out", out)
+    assert r.returncode == 0, r.stderr
+    assert_png(out)
+
+
+def test_bitwidth_without_bound_column(tmp_path):
+    # chosen by intensity instead; the fixture has only f64 and f32
+    rows = rows_of()
+    csv_ = write_rows(tmp_path / "run.csv", rows, [f for f in rows[0] if f != "bound"])
+    r = run("plot_bitwidth.py", csv_, "--out", tmp_path / "b.png")
+    assert r.returncode == 0, r.stderr
+    assert_png(tmp_path / "b.png")
+
+
+def test_bitwidth_refuses_a_single_dtype(tmp_path):
+    csv_ = write_rows(tmp_path / "run.csv", [r for r in rows_of() if r["dtype"] == "f32"])
+    r = run("plot_bitwidth.py", csv_, "--out", tmp_path / "b.png")
+    assert_refused(r, "plot_bitwidth.py", csv_, "two or more dtypes")
+
+
+def test_bandwidth(tmp_path):
+    out = tmp_path / "bandwidth.png"
+    r = run("plot_bandwidth.py", PROFILE, "--out", out)
+    assert r.returncode == 0, r.stderr
+    assert_png(out)
+
+
+def test_report(tmp_path):
+    plots = tmp_path / "plots"
+    assert run("plot_bandwidth.py", PROFILE, "--out", plots / "bandwidth.png").returncode == 0
+    assert run("plot_predicted.py", RUN, "--out", plots / "predicted.png").returncode == 0
+    out = tmp_path / "report.md"
+    r = run("report.py", "--profile", PROFILE, "--run", RUN, "--plots", plots, "--out", out)
+    assert r.returncode == 0, r.stderr
+    text = out.read_text()
+    for heading in ("## Machine", "## Compute peaks", "## Bandwidth per memory level", "## Prediction scores",
+                    "## Kernel fits", "## Plots"):
+        assert heading in text
+    assert "Fixture CPU 9000" in text  # the profile's machine
+    assert "| f32 | 2 | 160.0 GFLOP/s |" in text  # a peak
+    assert "| read | 2 | 220.0 | 170.0 | 110.0 | 24.0 |" in text  # bandwidth per level
+    assert "best predicted rows" in text and "worst predicted rows" in text
+    assert "| mv | dense | opt | f32 | 2 |" in text  # a kernel fit
+    # image links, relative to the report
+    assert "![bandwidth](plots/bandwidth.png)" in text
+    assert "![predicted](plots/predicted.png)" in text
+    assert no_temp_files(tmp_path)
+
+
+def test_report_scores(tmp_path):
+    """The overall fitted score, recomputed here from the CSV."""
+    rows = [r for r in rows_of() if r["status"] == "ok"]
+    errs = sorted(abs(float(r["predicted_s"]) / float(r["measured_s"]) - 1) for r in rows)
+    mape = 100 * sum(errs) / len(errs)
+    w10 = 100 * sum(e <= 0.10 + 1e-12 for e in errs) / len(errs)
+    out = tmp_path / "report.md"
+    r = run("report.py", "--profile", PROFILE, "--run", RUN, "--plots", tmp_path, "--out", out)
+    assert r.returncode == 0, r.stderr
+    line = next(l for l in out.read_text().splitlines() if l.startswith("| fitted (predicted_s) |"))
+    cells = [c.strip() for c in line.strip("|").split("|")]
+    assert cells[1] == str(len(rows))
+    assert cells[2] == f"{mape:.1f}"
+    assert cells[4] == f"{w10:.0f}"
+    # the failed row (no measured_s) is left out, and said to be
+    assert "1 without a time left out" in out.read_text()
+
+
+def test_report_refuses_missing_plots_dir(tmp_path):
+    r = run("report.py", "--profile", PROFILE, "--run", RUN, "--plots", tmp_path / "nope", "--out", tmp_path / "r.md")
+    assert_refused(r, "report.py", tmp_path / "nope", "no such directory")
+
+
+# --- refusing malformed input -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("script", sorted(CSV_SCRIPTS))
+def test_csv_missing_column(script, tmp_path):
+    rows = rows_of()
+    csv_ = write_rows(tmp_path / "run.csv", rows, [f for f in rows[0] if f != "measured_s"])
+    r = run(script, *CSV_SCRIPTS[script](csv_, tmp_path))
+    assert_refused(r, script, csv_, "missing columns: measured_s")
+
+
+@pytest.mark.parametrize("script", sorted(CSV_SCRIPTS))
+def test_csv_non_numeric_measured_s(script, tmp_path):
+    rows = rows_of()
+    rows[3]["measured_s"] = "fast"
+    csv_ = write_rows(tmp_path / "run.csv", rows)
+    r = run(script, *CSV_SCRIPTS[script](csv_, tmp_path))
+    assert_refused(r, script, csv_, "line 5", "measured_s 'fast' is not a number")
+    assert [p.name for p in tmp_path.iterdir()] == ["run.csv"]  # nothing written
+
+
+@pytest.mark.parametrize("content, words", [
+    ("", "empty file"),
+    ("op,impl,dtype,threads,batch,shape,ops,bytes,measured_s,predicted_s,bound\n", "no data rows"),
+    ("this is not, a roofbench\nfile, at all\n", "missing columns"),
+])
+@pytest.mark.parametrize("script", ["plot_roofline.py", "plot_batch.py"])
+def test_csv_empty_or_foreign(script, content, words, tmp_path):
+    csv_ = tmp_path / "run.csv"
+    csv_.write_text(content)
+    r = run(script, *CSV_SCRIPTS[script](csv_, tmp_path))
+    assert_refused(r, script, csv_, words)
+
+
+def test_csv_missing_file(tmp_path):
+    r = run("plot_predicted.py", tmp_path / "nope.csv", "--out", tmp_path / "p.png")
+    assert_refused(r, "plot_predicted.py", tmp_path / "nope.csv", "no such file")
+
+
+def test_csv_negative_time(tmp_path):
+    rows = rows_of()
+    rows[0]["measured_s"] = "-0.5"
+    csv_ = write_rows(tmp_path / "run.csv", rows)
+    r = run("plot_predicted.py", csv_, "--out", tmp_path / "p.png")
+    assert_refused(r, "plot_predicted.py", csv_, "line 2", "not a positive time")
+
+
+def broken_profiles():
+    good = json.loads(PROFILE.read_text())
+
+    def edit(fn):
+        p = json.loads(json.dumps(good))
+        fn(p)
+        return json.dumps(p)
+
+    return {
+        "invalid-json": ('{"schema": 1, "peaks": [', "not valid JSON"),
+        "empty": ("", "empty file"),
+        "top-level-list": ("[1, 2]", "top level is not an object"),
+        "schema-2": (edit(lambda p: p.update(schema=2)), "unsupported profile schema 2"),
+        "no-schema": (edit(lambda p: p.pop("schema")), "no \"schema\" key"),
+        "peak-without-ops": (edit(lambda p: p["peaks"][1].pop("ops_per_s")), "peaks[1] has no \"ops_per_s\""),
+        "bandwidth-string": (edit(lambda p: p["bandwidth"][0].update(bytes_per_s="fast")),
+                             "bandwidth[0].bytes_per_s is \"fast\", expected a number"),
+        "bandwidth-level": (edit(lambda p: p["bandwidth"][0].update(level="L7")), "bandwidth[0].level is \"L7\""),
+        "no-bandwidth": (edit(lambda p: p.pop("bandwidth")), "no \"bandwidth\" list"),
+        "curve-point": (edit(lambda p: p["curves"][0]["points"][2].update(bytes=-1)), "curves[0].points[2].bytes"),
+        "kernel-bytes": (edit(lambda p: p["kernels"][0]["bytes_per_s"].update(L2=None)),
+                         "kernels[0].bytes_per_s.L2 is null"),
+        "nan": (PROFILE.read_text().replace('"schema": 1', '"schema": NaN'), "NaN"),
+    }
+
+
+# Which broken profiles each script must notice (it reads only some sections).
+PROFILE_CASES = [(s, c) for s in sorted(PROFILE_SCRIPTS) for c in broken_profiles()
+                 if not (c == "curve-point" and s != "plot_bandwidth.py")
+                 and not (c == "kernel-bytes" and s != "report.py")
+                 and not (c == "peak-without-ops" and s == "plot_bandwidth.py")]
+
+
+@pytest.mark.parametrize("script, case", PROFILE_CASES)
+def test_broken_profile(script, case, tmp_path):
+    text, words = broken_profiles()[case]
+    prof = tmp_path / "profile.json"
+    prof.write_text(text)
+    out = tmp_path / "out"
+    r = run(script, *PROFILE_SCRIPTS[script](prof, out))
+    assert_refused(r, script, prof, words)
+    assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_profile_missing_file(tmp_path):
+    r = run("plot_bandwidth.py", tmp_path / "nope.json", "--out", tmp_path / "bw.png")
+    assert_refused(r, "plot_bandwidth.py", tmp_path / "nope.json", "no such file")
