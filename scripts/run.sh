@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The main job: install what is missing, build Release into build/, then time the opt and
-# OpenBLAS kernels in f32 over a shape set, write results/<machine-id>/run.csv and print the
-# speed ratios.
+# The main job: install what is missing, build, calibrate this machine (or reuse its
+# profile), run the default suite with predictions, then write tidy CSV, plots, a report and a
+# short summary, all under results/<machine-id>/.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/deps.sh
@@ -9,51 +9,109 @@ source scripts/deps.sh
 
 usage() {
   cat <<USAGE
-usage: scripts/run.sh [ROOFBENCH RUN FLAGS...]
+usage: scripts/run.sh [--quick] [--recalibrate]
 
 Installs the Debian packages it lacks (as root, or with sudo) and the Python packages of
-scripts/requirements.txt into .venv, builds Release into build/, then runs
+scripts/requirements.txt into .venv, builds Release into build/, then:
 
-  build/roofbench run --shapes "\${SHAPES:-perf-f32}" --impls opt,blas --dtypes f32 \\
-                      --threads "\${THREADS:-\$(nproc)}" --csv results/<machine-id>/run.csv [FLAGS...]
+  1. calibrates:   results/<machine-id>/profile.json, reused when it exists and was measured
+                   on this CPU with this many cores (--recalibrate measures anew)
+  2. runs, each with --profile so every row carries its prediction:
+       default.csv   the default set over every op, impl and dtype at batch 1
+       heldout.csv   layers of networks the predictor never saw (opt, blas, f32), scored
+       batch.csv     mv and gemm layers at growing batch (latency vs throughput)
+  3. tidy CSV (all.csv), plots (plots/*.png), report.md, and a summary on stdout
 
 <machine-id> is the lower-case CPU model name plus the CPU count; here: $(roofbench_machine_id)
 
-Environment:
-  SHAPES    shape file or built-in set of benchmarks/shapes/ (default perf-f32)
-  THREADS   comma-separated thread counts (default \$(nproc) = $(nproc))
-
-FLAGS are appended to the 'roofbench run' command line, e.g.
-  scripts/run.sh --ops gemm --batch 1,8 --repetitions 3 --benchmark_filter=square
-List options add to the defaults (--impls naive adds naive to opt and blas); set the shapes and
-thread counts with SHAPES and THREADS instead of --shapes and --threads.
+  --quick        a quick calibration (when there is no profile yet) and fewer repetitions:
+                 about 3 minutes instead of about 12 on 2 cores
+  --recalibrate  measure the profile again even if one exists
 USAGE
 }
 
+quick=0
+recalibrate=0
 for arg in "$@"; do
   case "$arg" in
     -h | --help)
       usage
       exit 0
       ;;
-    --shapes | --shapes=* | --threads | --threads=* | --csv | --csv=*)
-      echo "run.sh: ${arg%%=*} is set by run.sh; use SHAPES=... or THREADS=... (the CSV always goes to results/<machine-id>/run.csv)" >&2
+    --quick) quick=1 ;;
+    --recalibrate) recalibrate=1 ;;
+    *)
+      echo "run.sh: error: unknown option '$arg' (see scripts/run.sh --help)" >&2
       exit 2
       ;;
   esac
 done
 
+start=$SECONDS
+step() { echo "== run.sh [$(( SECONDS - start )) s] $*"; }
+
+step "dependencies and build"
 roofbench_install_deps
 roofbench_build
+python=python3
+[[ -x .venv/bin/python ]] && python=.venv/bin/python
 
-out_dir="results/$(roofbench_machine_id)"
-mkdir -p "$out_dir"
-csv="$out_dir/run.csv"
+out="results/$(roofbench_machine_id)"
+mkdir -p "$out/plots"
+profile="$out/profile.json"
+threads="$(nproc)"
 
-build/roofbench run --shapes "${SHAPES:-perf-f32}" --impls opt,blas --dtypes f32 \
-  --threads "${THREADS:-$(nproc)}" --csv "$csv" "$@"
+# A profile is reused only when it describes this CPU: the same model and core count.
+profile_matches() {
+  [[ -f "$profile" ]] && "$python" - "$profile" <<'PY'
+import json, os, sys
+try:
+    m = json.load(open(sys.argv[1]))["machine"]
+    cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
+    sys.exit(0 if m.get("cpu") == cpu and m.get("logical_cpus") == os.cpu_count() else 1)
+except Exception:
+    sys.exit(1)
+PY
+}
 
-echo "run.sh: results in $ROOFBENCH_ROOT/$csv"
+if ((recalibrate == 0)) && profile_matches; then
+  step "reusing $profile (scripts/run.sh --recalibrate measures it again)"
+else
+  step "calibrating this machine into $profile$( ((quick)) && echo " (quick)")"
+  build/roofbench calibrate $( ((quick)) && echo --quick) --out "$profile"
+fi
+
+reps=(--repetitions 5 --min-time 0.1)
+batches=1,2,4,8,16,32
+if ((quick)); then
+  reps=(--repetitions 3 --min-time 0.03)
+  batches=1,4,16
+fi
+
+step "default set: every op, impl and dtype at batch 1"
+build/roofbench run --shapes default --profile "$profile" "${reps[@]}" --csv "$out/default.csv" >"$out/default.log"
+
+step "held-out layers (opt, blas, f32, $threads threads): the predictor's score"
+build/roofbench run --shapes heldout --impls opt,blas --dtypes f32 --threads "$threads" --profile "$profile" \
+  "${reps[@]}" --csv "$out/heldout.csv" >"$out/heldout.log"
+
+step "batch sweep ($batches) of the default set's mv and gemm layers"
+build/roofbench run --shapes default --ops mv,gemm --impls opt,blas --dtypes f32 --threads "$threads" \
+  --batch "$batches" --profile "$profile" "${reps[@]}" --csv "$out/batch.csv" >"$out/batch.log"
+
+step "tidy CSV, plots and report"
+"$python" scripts/tidy.py "$out/default.csv" "$out/heldout.csv" "$out/batch.csv" --out "$out/all.csv"
+"$python" scripts/plot_roofline.py "$profile" "$out/all.csv" --out "$out/plots"
+"$python" scripts/plot_predicted.py "$out/heldout.csv" --out "$out/plots/predicted.png"
+"$python" scripts/plot_batch.py "$out/batch.csv" --out "$out/plots"
+"$python" scripts/plot_bitwidth.py "$out/default.csv" --out "$out/plots/bitwidth.png"
+"$python" scripts/plot_bandwidth.py "$profile" --out "$out/plots/bandwidth.png"
+"$python" scripts/report.py --profile "$profile" --run "$out/heldout.csv" --plots "$out/plots" --out "$out/report.md"
+build/roofbench evaluate "$out/heldout.csv" --worst 5 --csv "$out/heldout-scores.csv" >"$out/heldout-evaluate.txt"
+
+step "done"
+"$python" scripts/summary.py "$profile" "$out/heldout.csv"
 echo
-echo "Speed of opt relative to OpenBLAS in this run (ratio of medians):"
-python3 scripts/ratios.py "$csv" --impl opt --base blas
+echo "Everything is in $ROOFBENCH_ROOT/$out/: report.md (start there), plots/*.png,"
+echo "all.csv (every row of the three runs), heldout-evaluate.txt (the predictor's score),"
+echo "profile.json (this machine's roofline and kernel fits). Wall time: $(( SECONDS - start )) s."
