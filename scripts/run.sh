@@ -25,7 +25,7 @@ scripts/requirements.txt into .venv, builds Release into build/, then:
 <machine-id> is the lower-case CPU model name plus the CPU count; here: $(roofbench_machine_id)
 
   --quick        a quick calibration (when there is no profile yet) and fewer repetitions:
-                 about 3 minutes instead of about 12 on 2 cores
+                 about 2 minutes instead of about 10 on 2 cores
   --recalibrate  measure the profile again even if one exists
 USAGE
 }
