@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "kernels/cost.h"
+#include "kernels/lowp.h"
 
 namespace roofbench {
 namespace {
@@ -39,13 +40,54 @@ Agreement agree_float(std::span<const T> got, std::span<const T> ref, std::int64
   return a;
 }
 
+// bf16 and f16: uniform in [-1, 1], rounded to the format (kernels then see exactly these).
+template <class H, class Convert>
+void fill_half(std::span<H> v, std::uint64_t seed, Convert convert) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  for (H& x : v) x = convert(dist(rng));
+}
+
+// Integers in [-8, 7]: a product is at most 64 in magnitude, so sums of up to 2^25 terms fit
+// int32 (reductions here stay far below) and every kernel must agree exactly.
+void fill_small_int(std::span<std::int8_t> v, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int> dist(-8, 7);
+  for (std::int8_t& x : v) x = static_cast<std::int8_t>(dist(rng));
+}
+
+template <class T>
+Agreement agree_exact(std::span<const T> got, std::span<const T> ref) {
+  Agreement a;
+  for (std::size_t i = 0; i < ref.size(); ++i) {
+    const double e = std::abs(double(got[i]) - double(ref[i]));
+    if (e > a.max_err) {
+      a.max_err = e;
+      a.worst = static_cast<std::int64_t>(i);
+    }
+  }
+  a.ok = a.max_err == 0;
+  return a;
+}
+
 }  // namespace
 
-void fill_uniform(DType d, std::span<std::byte> buf, std::uint64_t seed) {
+void fill_operand(DType d, bool weights, std::span<std::byte> buf, std::uint64_t seed) {
   switch (d) {
     case DType::f64: return fill_float(as<double>(buf), seed);
     case DType::f32: return fill_float(as<float>(buf), seed);
-    default: throw std::invalid_argument(fmt::format("fill_uniform: dtype {} not supported yet", name(d)));
+    case DType::bf16: return fill_half(as<bf16>(buf), seed, [](float f) { return to_bf16(f); });
+    case DType::f16: return fill_half(as<f16>(buf), seed, [](float f) { return to_f16(f); });
+    case DType::i8: return fill_small_int(as<std::int8_t>(buf), seed);
+    case DType::i4:
+      if (!weights) return fill_small_int(as<std::int8_t>(buf), seed);
+      {
+        // Any byte is two valid nibbles in -8..7.
+        std::mt19937_64 rng(seed);
+        std::uniform_int_distribution<int> dist(0, 255);
+        for (std::byte& b : buf) b = static_cast<std::byte>(dist(rng));
+      }
+      return;
   }
 }
 
@@ -54,8 +96,8 @@ ProblemBuffers make_buffers(const Shape& s, DType d, const Kernel& k, int thread
                    AlignedBuffer(static_cast<std::size_t>(weight_bytes(s, d))),
                    AlignedBuffer(static_cast<std::size_t>(output_bytes(s, d))),
                    AlignedBuffer(k.workspace_bytes(s, threads))};
-  fill_uniform(d, b.input.bytes(), seed);
-  fill_uniform(d, b.weights.bytes(), seed + 1);
+  fill_operand(d, false, b.input.bytes(), seed);
+  fill_operand(d, true, b.weights.bytes(), seed + 1);
   return b;
 }
 
@@ -68,9 +110,13 @@ Agreement agree(DType d, std::span<const std::byte> got, std::span<const std::by
   if (got.size() != ref.size()) throw std::invalid_argument("agree: outputs differ in size");
   switch (d) {
     case DType::f64: return agree_float(as<double>(got), as<double>(ref), reduction);
-    case DType::f32: return agree_float(as<float>(got), as<float>(ref), reduction);
-    default: throw std::invalid_argument(fmt::format("agree: dtype {} not supported yet", name(d)));
+    case DType::f32:
+    case DType::bf16:
+    case DType::f16: return agree_float(as<float>(got), as<float>(ref), reduction);  // f32 outputs
+    case DType::i8:
+    case DType::i4: return agree_exact(as<std::int32_t>(got), as<std::int32_t>(ref));  // int32 outputs
   }
+  return {};
 }
 
 AlignedBuffer naive_output(const Shape& s, DType d, int threads) {

@@ -16,10 +16,12 @@ struct ProblemBuffers {
 };
 
 // Allocates the operands of s at d (plus k's workspace) and fills input and weights with
-// deterministic values in [-1, 1] (floats) seeded by seed.
+// deterministic values seeded by seed (fill_operand).
 ProblemBuffers make_buffers(const Shape& s, DType d, const Kernel& k, int threads, std::uint64_t seed = 42);
 
-void fill_uniform(DType d, std::span<std::byte> buf, std::uint64_t seed);
+// Floats (f64, f32, and bf16/f16 rounded from f32) uniform in [-1, 1]; i8, and i4's int8
+// activations, integers in [-8, 7] so that no int32 sum overflows; i4 weights random nibbles.
+void fill_operand(DType d, bool weights, std::span<std::byte> buf, std::uint64_t seed);
 
 struct Agreement {
   bool ok = true;

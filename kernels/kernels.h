@@ -13,6 +13,19 @@ void gemm_naive_f64(const Shape&, const Operands&, int threads);
 void gemm_naive_f32(const Shape&, const Operands&, int threads);
 void conv2d_naive_f64(const Shape&, const Operands&, int threads);
 void conv2d_naive_f32(const Shape&, const Operands&, int threads);
+// naive in the low-precision dtypes (the references of every bf16, f16, i8 and i4 kernel)
+void mv_naive_bf16(const Shape&, const Operands&, int threads);
+void mv_naive_f16(const Shape&, const Operands&, int threads);
+void mv_naive_i8(const Shape&, const Operands&, int threads);
+void mv_naive_i4(const Shape&, const Operands&, int threads);
+void gemm_naive_bf16(const Shape&, const Operands&, int threads);
+void gemm_naive_f16(const Shape&, const Operands&, int threads);
+void gemm_naive_i8(const Shape&, const Operands&, int threads);
+void gemm_naive_i4(const Shape&, const Operands&, int threads);
+void conv2d_naive_bf16(const Shape&, const Operands&, int threads);
+void conv2d_naive_f16(const Shape&, const Operands&, int threads);
+void conv2d_naive_i8(const Shape&, const Operands&, int threads);
+void conv2d_naive_i4(const Shape&, const Operands&, int threads);
 
 // blas.cpp: OpenBLAS (cblas); conv2d is im2col into the workspace + gemm.
 void mv_blas_f64(const Shape&, const Operands&, int threads);
