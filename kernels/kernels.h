@@ -49,6 +49,14 @@ std::size_t conv2d_blas_workspace_f32(const Shape&, int threads);
   std::size_t gemm_opt_workspace_f32__##isa(const Shape&, int threads);          \
   std::size_t conv2d_opt_workspace_f64__##isa(const Shape&, int threads);        \
   std::size_t conv2d_opt_workspace_f32__##isa(const Shape&, int threads);
+// opt_lowp_avx2.cpp: MV in the low-precision dtypes
+void mv_opt_bf16__avx2(const Shape&, const Operands&, int threads);
+void mv_opt_f16__avx2(const Shape&, const Operands&, int threads);
+void mv_opt_i8__avx2(const Shape&, const Operands&, int threads);
+void mv_opt_i4__avx2(const Shape&, const Operands&, int threads);
+std::size_t mv_opt_workspace_half__avx2(const Shape&, int threads);
+std::size_t mv_opt_workspace_i4__avx2(const Shape&, int threads);
+
 ROOFBENCH_DECLARE_OPT(avx2)
 ROOFBENCH_DECLARE_OPT(avx512)
 #undef ROOFBENCH_DECLARE_OPT
