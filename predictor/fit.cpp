@@ -133,8 +133,14 @@ KernelFit fit_kernel(const Profile& machine, const Kernel& kernel, int threads, 
     return bw <= 0 || pt.ops / peak > 0.3 * pt.bytes / bw;
   });
   if (!compute_observable) prob.fixed_compute = peak;
-  // Measured peaks are best-of-N from register-only FMA chains: no kernel beats them.
+  // No kernel beats the fastest unit it could use: the measured peak of its dtype, or for the
+  // conversion paths (bf16, f16 on CPUs without their dot products) the f32 FMA peak, since a
+  // kernel that converts an operand once per call outruns a peak loop that converts both every
+  // time.
   prob.max_compute = peak;
+  for (const PeakEntry& e : machine.peaks)
+    if (e.threads == threads && (e.dtype == name(kernel.dtype) || e.dtype == "f32"))
+      prob.max_compute = std::max(prob.max_compute, e.ops_per_s);
 
   // Start from what the timings already show: the best rates seen are lower bounds of the roofs.
   std::vector<double> x0(kParams);
