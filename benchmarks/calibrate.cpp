@@ -245,7 +245,7 @@ void print_summary(const Profile& p) {
 // The training sweep: every kernel this CPU runs (the variant select() picks), at every
 // calibrated thread count, on the shapes of benchmarks/shapes/training.shapes for its op, timed
 // with the same method as `run` (benchmarks/measure.h), then fitted (predictor/fit.h). naive is
-// timed only on the problems `run` would give it by default. --quick times every second shape
+// timed only on problems of at most a tenth of run's naive limit. --quick times every second shape
 // of each (op, class), 2 repetitions of 10 ms, and leaves naive to the classic roofline.
 void fit_kernels(Profile& profile, const CalibrateOptions& opt) {
   std::vector<Shape> shapes = load_shapes("training");
@@ -260,7 +260,9 @@ void fit_kernels(Profile& profile, const CalibrateOptions& opt) {
     if (opt.quick && k.impl == Impl::naive) continue;  // quick: the reference loops keep the classic roofline
     for (int t : opt.threads)
       for (const Shape& s : shapes) {
-        if (s.op() != k.op || (k.impl == Impl::naive && ops(s) > kNaiveMaxOps)) continue;
+        // naive: only small problems (a tenth of what run gives it); its loops behave alike at
+        // every size, and at six dtypes the large ones would take most of the calibration.
+        if (s.op() != k.op || (k.impl == Impl::naive && ops(s) > kNaiveMaxOps / 10)) continue;
         jobs.push_back(std::make_unique<Job>(Job{.kernel = &k, .run = s, .threads = t,
                                                  .name = fmt::format("train/{}/{}/{}/threads:{}/{}", name(k.op),
                                                                      name(k.impl), name(k.dtype), t, to_string(s))}));
