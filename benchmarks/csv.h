@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "kernels/text_file.h"  // check_writable: callers check the CSV path before timing
+
 namespace roofbench {
 
 struct CsvRow {
@@ -35,8 +37,6 @@ struct CsvRow {
 extern const char* const kCsvHeader;
 
 std::string csv_line(const CsvRow& r);
-// Fails early (before anything is timed) when path's directory is missing or read-only.
-void check_writable(const std::string& path);
 void write_csv(const std::string& path, const std::vector<CsvRow>& rows);  // throws on I/O error
 
 }  // namespace roofbench

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <optional>
@@ -18,6 +19,7 @@
 #include "benchmarks/run.h"
 #include "kernels/cost.h"
 #include "kernels/registry.h"
+#include "kernels/text_file.h"
 #include "predictor/model.h"
 #include "predictor/profile.h"
 
@@ -136,15 +138,6 @@ std::vector<Measured> measure_layers(const ModelMetrics& m, const std::vector<st
   return out;
 }
 
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c == '\n' ? ' ' : c);
-  return q + "\"";
-}
-
-std::string num(std::optional<double> v) { return v ? fmt::format("{:.6g}", *v) : std::string{}; }
-
 // Per-layer CSV. Counts (params .. energy_j) and *_total_s are the layer's totals over its
 // repeats, like the printed table; t_compute_s, t_memory_s, overhead_s, predicted_s and
 // measured_s are one execution.
@@ -155,10 +148,7 @@ constexpr const char* kModelCsvHeader =
 
 void write_model_csv(const std::string& path, const std::string& model, const ModelMetrics& m,
                      const std::vector<std::string>& names, const std::vector<Measured>& measured) {
-  const std::string tmp = path + ".tmp";
-  std::FILE* f = std::fopen(tmp.c_str(), "w");
-  if (!f) throw std::runtime_error(fmt::format("{}: cannot write", tmp));
-  fmt::print(f, "{}\n", kModelCsvHeader);
+  std::string text = fmt::format("{}\n", kModelCsvHeader);
   for (std::size_t i = 0; i < m.layers.size(); ++i) {
     const LayerMetrics& l = m.layers[i];
     const Prediction& p = l.prediction;
@@ -178,22 +168,16 @@ void write_model_csv(const std::string& path, const std::string& model, const Mo
         status = "ok";
       }
     }
-    fmt::print(f, "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+    fmt::format_to(std::back_inserter(text),
+                   "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
                csv_field(model), csv_field(names[i]), name(l.shape.op()), csv_field(to_string(l.shape)),
                l.shape.repeat, m.batch, name(m.dtype), name(m.impl), m.threads, l.total.params,
                l.total.weight_bytes, l.total.macs, l.total.ops, l.total.act_in_bytes, l.total.act_out_bytes,
-               l.total.bytes, num(l.total.energy_pj * 1e-12), num(p.t_compute), num(p.t_memory), num(p.overhead),
-               p.level, p.bound, p.fitted ? "fitted" : "classic", num(p.seconds), num(l.latency_s), num(ms),
-               num(mt), num(ratio), num(cv), variant, csv_field(status));
+               l.total.bytes, csv_number(l.total.energy_pj * 1e-12), csv_number(p.t_compute), csv_number(p.t_memory), csv_number(p.overhead),
+               p.level, p.bound, p.fitted ? "fitted" : "classic", csv_number(p.seconds), csv_number(l.latency_s), csv_number(ms),
+               csv_number(mt), csv_number(ratio), csv_number(cv), variant, csv_field(status));
   }
-  const bool ok = std::fflush(f) == 0 && !std::ferror(f);
-  if (std::fclose(f) != 0 || !ok) {
-    std::remove(tmp.c_str());
-    throw std::runtime_error(fmt::format("{}: write failed", tmp));
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw std::runtime_error(fmt::format("{}: cannot rename into place: {}", path, ec.message()));
+  write_text_atomically(path, text);
 }
 
 void print_table(const ModelMetrics& m, const std::vector<std::string>& names, const std::vector<Measured>& measured) {

@@ -9,11 +9,14 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <numeric>
 #include <sstream>
 #include <stdexcept>
 #include <tuple>
+
+#include "kernels/text_file.h"
 
 namespace roofbench {
 
@@ -239,52 +242,23 @@ std::string read_text(const std::string& path) {
   return ss.str();
 }
 
-// Checked before the input is read, so a typo in --csv costs nothing.
-void check_out_dir(const std::string& path) {
-  const fs::path dir = fs::absolute(path).parent_path();
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec))
-    throw std::runtime_error(fmt::format("{}: directory {} does not exist", path, dir.string()));
-  if (fs::is_directory(path, ec)) throw std::runtime_error(fmt::format("{}: is a directory", path));
-}
-
-std::string csv_field(std::string_view s) {
-  if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
-  std::string q = "\"";
-  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
-}
-
 void write_scores_csv(const std::string& path, std::span<const GroupScore> groups) {
-  // Written beside the target and renamed, so a reader never sees half a file.
-  const std::string tmp = path + ".tmp";
-  std::FILE* f = std::fopen(tmp.c_str(), "w");
-  if (!f) throw std::runtime_error(fmt::format("{}: cannot write", tmp));
-  fmt::print(f, "op,impl,dtype,threads,model,rows,mape_pct,median_ape_pct,within_10_pct,within_25_pct,bias_pct\n");
+  std::string text = "op,impl,dtype,threads,model,rows,mape_pct,median_ape_pct,within_10_pct,within_25_pct,bias_pct\n";
+  const auto out = std::back_inserter(text);
   const auto all = [](const std::string& s) { return s.empty() ? std::string("all") : csv_field(s); };
   for (const GroupScore& g : groups) {
     for (const auto& [model, s] : {std::pair{"fitted", &g.fitted}, std::pair{"classic", &g.classic}}) {
-      fmt::print(f, "{},{},{},{},{},{}", all(g.op), all(g.impl), all(g.dtype),
+      fmt::format_to(out, "{},{},{},{},{},{}", all(g.op), all(g.impl), all(g.dtype),
                  g.threads ? std::to_string(g.threads) : "all", model, s->rows);
       // No rows (no classic_s anywhere in the group): empty cells, the run CSV's "absent".
       if (s->rows == 0)
-        fmt::print(f, ",,,,,\n");
+        text += ",,,,,\n";
       else
-        fmt::print(f, ",{:.6g},{:.6g},{:.6g},{:.6g},{:.6g}\n", s->mape_pct, s->median_ape_pct, s->within_10_pct,
+        fmt::format_to(out, ",{:.6g},{:.6g},{:.6g},{:.6g},{:.6g}\n", s->mape_pct, s->median_ape_pct, s->within_10_pct,
                    s->within_25_pct, s->bias_pct);
     }
   }
-  const bool ok = std::fflush(f) == 0 && !std::ferror(f);
-  if (std::fclose(f) != 0 || !ok) {
-    std::remove(tmp.c_str());
-    throw std::runtime_error(fmt::format("{}: write failed", tmp));
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    std::remove(tmp.c_str());
-    throw std::runtime_error(fmt::format("{}: cannot rename into place: {}", path, ec.message()));
-  }
+  write_text_atomically(path, text);
 }
 
 std::string seconds(double s) {
@@ -364,7 +338,7 @@ void print_worst(std::span<const ScoredRow> rows, int worst) {
 }  // namespace
 
 int evaluate_command(const EvaluateOptions& opt) {
-  if (!opt.out_csv.empty()) check_out_dir(opt.out_csv);
+  if (!opt.out_csv.empty()) check_writable(opt.out_csv);  // before the input is read: a typo in --csv costs nothing
   const EvaluationInput in = read_evaluation(read_text(opt.csv), opt.csv);
   const std::vector<GroupScore> groups = group_scores(in.rows);
 

@@ -14,6 +14,7 @@
 
 #include "kernels/dtype.h"
 #include "kernels/registry.h"
+#include "kernels/text_file.h"
 
 namespace roofbench {
 namespace {
@@ -192,12 +193,6 @@ class Reader {
   std::string_view source_;
 };
 
-// The message of a failed write, with the reason errno gives when it gives one.
-[[noreturn]] void cannot_write(const std::string& path, const std::string& what, int err) {
-  const std::string reason = err != 0 ? std::generic_category().message(err) : "write failed";
-  throw ProfileError(fmt::format("{}: cannot write {}: {}", path, what, reason));
-}
-
 }  // namespace
 
 nlohmann::json to_json(const Profile& p) {
@@ -287,27 +282,10 @@ void write_profile(const std::string& path, const Profile& p) {
   // file as null and only fail later, far from the calibration that produced it.
   profile_from_json(j, fmt::format("{}: refusing to write an invalid profile", path));
 
-  // A temporary file and a rename, so a crash or a full disk never leaves half a profile
-  // where a good one was.
-  const std::string tmp = path + ".tmp";
-  std::error_code ec;
-  errno = 0;
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) cannot_write(path, tmp, errno);
-    out << dump(j, 2) << '\n';
-    out.close();
-    if (!out) {
-      const int err = errno;
-      std::filesystem::remove(tmp, ec);
-      cannot_write(path, tmp, err);
-    }
-  }
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::error_code ignored;
-    std::filesystem::remove(tmp, ignored);
-    throw ProfileError(fmt::format("{}: cannot write (rename from {} failed): {}", path, tmp, ec.message()));
+  try {
+    write_text_atomically(path, dump(j, 2) + "\n");
+  } catch (const std::runtime_error& e) {
+    throw ProfileError(e.what());
   }
 }
 

@@ -1,0 +1,58 @@
+#include "kernels/text_file.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <system_error>
+
+namespace roofbench {
+
+namespace fs = std::filesystem;
+
+void check_writable(const std::string& path) {
+  const fs::path dir = fs::absolute(path).parent_path();
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) throw std::runtime_error(fmt::format("{}: directory {} does not exist", path, dir.string()));
+  if (::access(dir.c_str(), W_OK) != 0) throw std::runtime_error(fmt::format("{}: directory is not writable", path));
+  if (fs::is_directory(path, ec)) throw std::runtime_error(fmt::format("{}: is a directory", path));
+}
+
+void write_text_atomically(const std::string& path, std::string_view text) {
+  const std::string tmp = path + ".tmp";
+  const auto fail = [&](int err) {
+    std::error_code ignored;
+    fs::remove(tmp, ignored);
+    const std::string reason = err != 0 ? std::generic_category().message(err) : "write failed";
+    throw std::runtime_error(fmt::format("{}: cannot write {}: {}", path, tmp, reason));
+  };
+  errno = 0;
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) fail(errno);
+    out.write(text.data(), static_cast<std::streamsize>(text.size()));
+    out.close();
+    if (!out) fail(errno);
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    std::error_code ignored;
+    fs::remove(tmp, ignored);
+    throw std::runtime_error(fmt::format("{}: cannot write (rename from {} failed): {}", path, tmp, ec.message()));
+  }
+}
+
+std::string csv_field(std::string_view s) {
+  if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c == '\n' || c == '\r' ? ' ' : c);
+  return q + "\"";
+}
+
+std::string csv_number(const std::optional<double>& v) { return v ? fmt::format("{:.6g}", *v) : std::string{}; }
+
+}  // namespace roofbench

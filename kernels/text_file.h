@@ -1,0 +1,26 @@
+// The text files roofbench writes (run, predict, model and score CSVs, profiles): checked
+// before any work starts, and written whole or not at all.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace roofbench {
+
+// Throws std::runtime_error when path's directory is missing or read-only, or path is a
+// directory: called before a run, so a typo costs nothing.
+void check_writable(const std::string& path);
+
+// Writes text to path.tmp and renames it over path, so a reader (or a crash, or a full disk)
+// never leaves half a file where a good one was. Throws std::runtime_error naming path, the
+// temporary file and the reason; the temporary file is removed on failure.
+void write_text_atomically(const std::string& path, std::string_view text);
+
+// One CSV cell: quoted (with "" escapes) when it holds a comma, a quote or a line break;
+// line breaks become spaces so every row stays one line.
+std::string csv_field(std::string_view s);
+// A number cell: 6 significant digits, empty when absent.
+std::string csv_number(const std::optional<double>& v);
+
+}  // namespace roofbench
