@@ -5,6 +5,7 @@
 #include <gsl/gsl_multimin.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <iterator>
 #include <memory>
@@ -32,11 +33,22 @@ struct Problem {
   double blend;
   double fixed_compute = 0;  // > 0: the compute roof is not fitted but this
   double max_compute = INFINITY;  // a roof above the machine's peak means "never compute-bound"
+  // A level whose points were all explained by compute could take any bandwidth up to
+  // infinity; this bound keeps it finite while far above anything a core can read.
+  double max_log_bandwidth = INFINITY;
 };
+
+// A level further from the core is never read faster than a nearer one. Without this, two
+// points in a level, one of them disturbed, let the fit give that level the disturbed point's
+// bandwidth while the levels around it stay fast.
+double log_bandwidth(const Problem& prob, const double* x, std::size_t level) {
+  const double own = std::min(x[1 + level], prob.max_log_bandwidth);
+  return level == 0 ? own : std::min(own, log_bandwidth(prob, x, level - 1));
+}
 
 double model_seconds(const Problem& prob, const double* x, const Point& pt) {
   const double compute = prob.fixed_compute > 0 ? prob.fixed_compute : std::min(std::exp(x[0]), prob.max_compute);
-  return std::exp(x[kParams - 1]) + blend(pt.ops / compute, pt.bytes / std::exp(x[1 + pt.level]), prob.blend);
+  return std::exp(x[kParams - 1]) + blend(pt.ops / compute, pt.bytes / std::exp(log_bandwidth(prob, x, pt.level)), prob.blend);
 }
 
 // Absolute, not squared: on a noisy machine one disturbed training timing should pull the fit
@@ -142,17 +154,21 @@ KernelFit fit_kernel(const Profile& machine, const Kernel& kernel, int threads, 
     if (e.threads == threads && (e.dtype == name(kernel.dtype) || e.dtype == "f32"))
       prob.max_compute = std::max(prob.max_compute, e.ops_per_s);
 
+  if (const double l1 = machine_read_bandwidth(machine, 0, threads); l1 > 0) prob.max_log_bandwidth = std::log(4 * l1);
+
   // Start from what the timings already show: the best rates seen are lower bounds of the roofs.
   std::vector<double> x0(kParams);
   x0[0] = std::log(best_ops_rate);
   for (std::size_t l = 0; l < kLevels; ++l) {
     const double machine_bw = machine_read_bandwidth(machine, l, threads);
-    x0[1 + l] = std::log(std::max({best_bytes_rate[l], machine_bw, 1e6}));
+    // Below the bound, where the objective is not flat.
+    x0[1 + l] = std::min(std::log(std::max({best_bytes_rate[l], machine_bw, 1e6})), prob.max_log_bandwidth - 1);
   }
   x0[kParams - 1] = std::log(std::max(1e-8, 0.5 * std::min_element(samples.begin(), samples.end(), [](auto& a, auto& b) {
                                                      return a.seconds < b.seconds;
                                                    })->seconds));
 
+  // Every blend form is fitted; the one with the least error wins.
   double best_error = INFINITY;
   std::vector<double> best_x;
   for (double form : kBlendForms) {
@@ -165,6 +181,15 @@ KernelFit fit_kernel(const Profile& machine, const Kernel& kernel, int threads, 
       best_x.push_back(form);
     }
   }
+  const double compute = compute_observable ? std::min(std::exp(best_x[0]), prob.max_compute) : peak;
+  // A level's bandwidth is identified when some training point there had a memory term that
+  // was not negligible; only identified levels lend their efficiency to levels without points.
+  std::array<bool, kLevels> has_points{}, identified{};
+  for (const Point& pt : prob.points) {
+    has_points[pt.level] = true;
+    if (pt.bytes / std::exp(log_bandwidth(prob, best_x.data(), pt.level)) > 0.3 * pt.ops / compute)
+      identified[pt.level] = true;
+  }
 
   KernelFit fit;
   fit.op = name(kernel.op);
@@ -173,21 +198,17 @@ KernelFit fit_kernel(const Profile& machine, const Kernel& kernel, int threads, 
   fit.threads = threads;
   fit.shape_class = shape_class(samples.front().run);
   fit.variant = kernel.variant;
-  fit.compute_ops_per_s = compute_observable ? std::min(std::exp(best_x[0]), prob.max_compute) : peak;
+  fit.compute_ops_per_s = compute;
   fit.overhead_s = std::exp(best_x[kParams - 1]);
   fit.blend = best_x[kParams];
   fit.points = static_cast<int>(samples.size());
 
-  // A level's bandwidth is fitted only when some training point had its memory term there and
-  // that term was not negligible; otherwise it is the machine's, at the efficiency of the
-  // nearest level that was fitted (or the machine's own figure when none was).
+  // Levels no training point reached take the machine's bandwidth at the efficiency of the
+  // nearest identified level (or the machine's own figure when none was).
   std::vector<double> efficiency(kLevels, 0);
   for (std::size_t l = 0; l < kLevels; ++l) {
-    const double bw = std::exp(best_x[1 + l]);
     const double machine_bw = machine_read_bandwidth(machine, l, threads);
-    for (const Point& pt : prob.points)
-      if (pt.level == l && pt.bytes / bw > 0.3 * pt.ops / fit.compute_ops_per_s && machine_bw > 0)
-        efficiency[l] = bw / machine_bw;
+    if (identified[l] && machine_bw > 0) efficiency[l] = std::exp(log_bandwidth(prob, best_x.data(), l)) / machine_bw;
   }
   for (std::size_t l = 0; l < kLevels; ++l) {
     double eff = efficiency[l];
@@ -196,10 +217,15 @@ KernelFit fit_kernel(const Profile& machine, const Kernel& kernel, int threads, 
       else if (l + d < kLevels && efficiency[l + d] > 0) eff = efficiency[l + d];
     }
     const double machine_bw = machine_read_bandwidth(machine, l, threads);
-    fit.bytes_per_s.push_back(efficiency[l] > 0 ? std::exp(best_x[1 + l])
-                              : machine_bw > 0   ? (eff > 0 ? eff : 1.0) * machine_bw
-                                                 : std::exp(best_x[1 + l]));
+    fit.bytes_per_s.push_back(has_points[l] || machine_bw <= 0 ? std::exp(log_bandwidth(prob, best_x.data(), l))
+                                                               : (eff > 0 ? eff : 1.0) * machine_bw);
   }
+  // Keep the order of the levels where a fallback could break it (a level without points
+  // borrowing a low efficiency next to one that was never memory-bound).
+  for (std::size_t l = kLevels - 1; l-- > 0;)
+    if (!has_points[l]) fit.bytes_per_s[l] = std::max(fit.bytes_per_s[l], fit.bytes_per_s[l + 1]);
+  for (std::size_t l = 1; l < kLevels; ++l)
+    if (!has_points[l]) fit.bytes_per_s[l] = std::min(fit.bytes_per_s[l], fit.bytes_per_s[l - 1]);
   fit.train_mape = mean_abs_error(machine, fit, samples);
   return fit;
 }

@@ -123,7 +123,7 @@ std::vector<Sample> synthetic(const Profile& p, const KernelFit& truth) {
   std::vector<Shape> shapes;
   for (int n : {48, 96, 192, 384, 768, 1536}) shapes.push_back(gemm(n, n, n));
   for (int m : {1, 2, 4}) {
-    shapes.push_back(gemm(m, 256, 512));    // 512 KiB of weights: L2
+    shapes.push_back(gemm(m, 128, 256));    // 128 KiB of weights beside the packing buffers: L2
     shapes.push_back(gemm(m, 1024, 2048));  // 8 MiB: L3
     shapes.push_back(gemm(m, 4096, 4096));  // 64 MiB: DRAM
   }
@@ -150,6 +150,23 @@ TEST(Fit, RecoversKnownParametersFromSyntheticTimings) {
   }
 }
 
+TEST(Fit, OneDisturbedPointCannotMakeALevelSlowerThanTheOnesBeyondIt) {
+  const Profile p = machine();
+  KernelFit truth = known_fit(0);
+  truth.op = "mv";
+  std::vector<Sample> samples;
+  for (auto [m, k] : {std::pair{256, 512}, {128, 1024}, {1024, 1024}, {1024, 2048}, {2048, 2048}, {4096, 4096}, {8192, 4096}}) {
+    const Shape s = parse_shape(fmt::format("mv m={} k={}", m, k));
+    const MemoryPlace place = memory_place(p, working_set(s, Impl::opt, DType::f32, 2), 2, false);
+    samples.push_back({s, predict_fitted(truth, s, DType::f32, place).seconds});
+  }
+  samples[1].seconds *= 20;  // the second L2 point shared its core with something else
+  const KernelFit fit = fit_kernel(p, *select(Op::mv, Impl::opt, DType::f32), 2, samples);
+  for (std::size_t level = 1; level < 4; ++level) EXPECT_GE(fit.bytes_per_s[level - 1], fit.bytes_per_s[level]) << level;
+  samples.erase(samples.begin() + 1);
+  EXPECT_LT(mean_abs_error(p, fit, samples), 0.1);  // the undisturbed points are still predicted
+}
+
 TEST(Fit, UnseenLevelsAndRoofsFallBackToTheMachinesFigures) {
   const Profile p = machine();
   // An mv seen only in DRAM, at half the machine's DRAM bandwidth (mv adds no traffic).
@@ -159,6 +176,7 @@ TEST(Fit, UnseenLevelsAndRoofsFallBackToTheMachinesFigures) {
     samples.push_back({s, static_cast<double>(bytes(s, DType::f32)) / 1.25e10 + 1e-6});
   }
   const KernelFit fit = fit_kernel(p, *select(Op::mv, Impl::opt, DType::f32), 2, samples);
+  fmt::print("c {:.3g} L {:.3g} {:.3g} {:.3g} {:.3g} o {:.3g} b {} err {}\n", fit.compute_ops_per_s, fit.bytes_per_s[0], fit.bytes_per_s[1], fit.bytes_per_s[2], fit.bytes_per_s[3], fit.overhead_s, fit.blend, fit.train_mape);
   // Within 5%: with the compute term in the blend, a few percent of the time may go to it.
   EXPECT_NEAR(fit.bytes_per_s[3] / 1.25e10, 1, 0.05);
   EXPECT_NEAR(fit.bytes_per_s[2] / 0.5e11, 1, 0.05);  // L3: 50% of the machine's 1e11, like DRAM
