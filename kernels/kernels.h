@@ -57,6 +57,20 @@ void mv_opt_i4__avx2(const Shape&, const Operands&, int threads);
 std::size_t mv_opt_workspace_half__avx2(const Shape&, int threads);
 std::size_t mv_opt_workspace_i4__avx2(const Shape&, int threads);
 
+// opt.inc's low-precision GEMM and conv2d (ROOFBENCH_LOWP), AVX2 only
+void gemm_opt_bf16__avx2(const Shape&, const Operands&, int threads);
+void gemm_opt_f16__avx2(const Shape&, const Operands&, int threads);
+void gemm_opt_i8__avx2(const Shape&, const Operands&, int threads);
+void gemm_opt_i4__avx2(const Shape&, const Operands&, int threads);
+void conv2d_opt_bf16__avx2(const Shape&, const Operands&, int threads);
+void conv2d_opt_f16__avx2(const Shape&, const Operands&, int threads);
+void conv2d_opt_i8__avx2(const Shape&, const Operands&, int threads);
+void conv2d_opt_i4__avx2(const Shape&, const Operands&, int threads);
+std::size_t gemm_opt_workspace_half__avx2(const Shape&, int threads);
+std::size_t gemm_opt_workspace_int__avx2(const Shape&, int threads);
+std::size_t conv2d_opt_workspace_half__avx2(const Shape&, int threads);
+std::size_t conv2d_opt_workspace_int__avx2(const Shape&, int threads);
+
 ROOFBENCH_DECLARE_OPT(avx2)
 ROOFBENCH_DECLARE_OPT(avx512)
 #undef ROOFBENCH_DECLARE_OPT

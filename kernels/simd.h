@@ -5,6 +5,8 @@
 
 #include <immintrin.h>
 
+#include <cstdint>
+
 namespace roofbench::simd {
 
 #if defined(__AVX2__) && defined(__FMA__)
@@ -45,6 +47,20 @@ struct Avx2F32 {
     return _mm256_mask_i32gather_ps(zero(), base, idx, _mm256_castsi256_ps(m), 4);
   }
 };
+// int8 (and int4) GEMM: each 32-bit element holds two int16 values, k and k+1, and "fma" is
+// vpmaddwd + vpaddd: acc += a.lo * b.lo + a.hi * b.hi per int32 lane, exact.
+struct Avx2I16Pairs {
+  using T = std::int32_t;
+  using V = __m256i;
+  static constexpr int L = 8;
+  static V zero() { return _mm256_setzero_si256(); }
+  static V load(const T* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+  static void store(T* p, V v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
+  static V set1(T x) { return _mm256_set1_epi32(x); }
+  static V fma(V a, V b, V c) { return _mm256_add_epi32(c, _mm256_madd_epi16(a, b)); }
+  static V add(V a, V b) { return _mm256_add_epi32(a, b); }
+};
+
 struct Avx2F64 {
   using T = double;
   using V = __m256d;
