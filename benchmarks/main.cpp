@@ -73,6 +73,12 @@ void bind_threads_unless_user_chose(char** argv) {
 }
 
 int main(int argc, char** argv) {
+  try {
+    cpu();  // reads ROOFBENCH_DISABLE_ISA: a bad value is an error before anything starts
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "roofbench: error: {}\n", e.what());
+    return 2;
+  }
   bind_threads_unless_user_chose(argv);
   RunOptions run;
   run.gbench_sets_repetitions = has_flag(argc, argv, "--benchmark_repetitions");

@@ -61,6 +61,7 @@ void add_context(const RunOptions& opt, const std::optional<Profile>& profile) {
   benchmark::AddCustomContext("roofbench_cache", opt.cache);
   benchmark::AddCustomContext("OMP_PLACES", env("OMP_PLACES"));
   benchmark::AddCustomContext("OMP_PROC_BIND", env("OMP_PROC_BIND"));
+  benchmark::AddCustomContext("ROOFBENCH_DISABLE_ISA", env("ROOFBENCH_DISABLE_ISA"));
   benchmark::AddCustomContext("openblas", openblas_description());
   benchmark::AddCustomContext("roofbench_threads", fmt::format("{} (OpenMP and OpenBLAS alike, per benchmark)",
                                                                fmt::join(opt.threads, ",")));

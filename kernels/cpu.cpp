@@ -1,5 +1,9 @@
 #include "kernels/cpu.h"
 
+#include <algorithm>
+#include <cstdlib>
+#include <stdexcept>
+
 #include <unistd.h>
 
 #include <fstream>
@@ -70,8 +74,12 @@ CpuInfo detect() {
   }
 
   __builtin_cpu_init();
+  const unsigned disabled = disabled_isas(std::getenv("ROOFBENCH_DISABLE_ISA"));
+  // An ISA implied by a disabled one (f16c by avx2+fma, the AVX-512 extensions by avx512f)
+  // goes with it, since each check below asks for its base through info.has().
   auto set = [&](Isa isa, bool on) {
-    if (on) info.flags |= 1u << static_cast<unsigned>(isa);
+    const unsigned bit = 1u << static_cast<unsigned>(isa);
+    if (on && !(disabled & bit)) info.flags |= bit;
   };
   set(Isa::none, true);
   set(Isa::avx2_fma, __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"));
@@ -86,6 +94,32 @@ CpuInfo detect() {
 }
 
 }  // namespace
+
+unsigned disabled_isas(const char* list) {
+  unsigned mask = 0;
+  if (!list) return mask;
+  std::string_view rest(list);
+  while (!rest.empty()) {
+    const std::size_t comma = rest.find(',');
+    const std::string_view item = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    if (item.empty()) continue;
+    bool known = false;
+    std::string names;
+    for (Isa isa : kAllIsas) {
+      std::string underscored(name(isa));
+      std::replace(underscored.begin(), underscored.end(), '+', '_');
+      if (isa != Isa::none && (item == name(isa) || item == underscored)) {
+        mask |= 1u << static_cast<unsigned>(isa);
+        known = true;
+      }
+      if (isa != Isa::none) names += (names.empty() ? "" : ", ") + underscored;
+    }
+    if (!known)
+      throw std::invalid_argument("ROOFBENCH_DISABLE_ISA: unknown ISA '" + std::string(item) + "' (known: " + names + ")");
+  }
+  return mask;
+}
 
 std::string_view name(Isa isa) {
   switch (isa) {

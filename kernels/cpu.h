@@ -9,7 +9,15 @@
 namespace roofbench {
 
 enum class Isa { none, avx2_fma, avx512f, avx512_bf16, avx512_vnni, avx_vnni, f16c, avx512_fp16 };
+inline constexpr Isa kAllIsas[] = {Isa::none,     Isa::avx2_fma, Isa::avx512f, Isa::avx512_bf16,
+                                   Isa::avx512_vnni, Isa::avx_vnni, Isa::f16c,    Isa::avx512_fp16};
 std::string_view name(Isa isa);
+
+// The environment variable ROOFBENCH_DISABLE_ISA (comma-separated ISA names, "avx512f,f16c")
+// makes cpu() report those ISAs, and those built on them, as absent: on an AVX-512 machine the
+// AVX2 fallbacks then run, to compare them or to test them. Throws std::invalid_argument on
+// an unknown name. Returns the mask of the named ISAs (bit per Isa).
+unsigned disabled_isas(const char* list);
 
 struct CacheLevel {
   int level = 0;

@@ -11,8 +11,10 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "kernels/registry.h"
 #include "predictor/profile.h"
@@ -32,9 +34,10 @@ struct Result {
 };
 
 // Runs roofbench with args; stderr is captured, stdout (Google Benchmark's table) discarded.
-Result run_roofbench(const std::string& args) {
+// env: VAR=value assignments for the child, e.g. "ROOFBENCH_DISABLE_ISA=f16c".
+Result run_roofbench(const std::string& args, const std::string& env = "") {
   const fs::path err = fs::temp_directory_path() / fmt_name("roofbench_err");
-  const std::string cmd = std::string(ROOFBENCH_BINARY) + " " + args + " >/dev/null 2>" + err.string();
+  const std::string cmd = env + " " + std::string(ROOFBENCH_BINARY) + " " + args + " >/dev/null 2>" + err.string();
   Result r;
   const int raw = std::system(cmd.c_str());
   r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
@@ -136,6 +139,58 @@ TEST_F(Cli, RunWritesContractColumnsAndOneRowPerCombination) {
   }
   EXPECT_EQ(rows, 2 /*shapes*/ * 3 /*impls*/ * 2 /*dtypes*/ * 2 /*threads*/ * 2 /*batches*/);
   EXPECT_EQ(gemm_b3, 3 * 2 * 2);
+}
+
+TEST(DisabledIsas, ParsesNamesInEitherSpellingAndRefusesUnknownOnes) {
+  using roofbench::Isa;
+  const auto bit = [](Isa i) { return 1u << static_cast<unsigned>(i); };
+  EXPECT_EQ(roofbench::disabled_isas(nullptr), 0u);
+  EXPECT_EQ(roofbench::disabled_isas("avx512f,f16c"), bit(Isa::avx512f) | bit(Isa::f16c));
+  EXPECT_EQ(roofbench::disabled_isas("avx2+fma,"), roofbench::disabled_isas("avx2_fma"));
+  EXPECT_THROW(roofbench::disabled_isas("avx2,sse9"), std::invalid_argument);
+  EXPECT_THROW(roofbench::disabled_isas("none"), std::invalid_argument);  // nothing can run without it
+}
+
+// Forcing the fallback: with the ISA of each selected opt variant disabled, the run takes the
+// next variant this CPU can still run (checked against naive before timing, so a broken
+// fallback fails the row) or skips the combination naming the missing ISA.
+TEST_F(Cli, DisablingTheSelectedIsaRunsTheFallbackOrSkipsWithTheReason) {
+  using namespace roofbench;
+  const fs::path shapes = write("f.shapes", "mv m=37 k=70\ngemm m=13 n=35 k=19\nconv2d n=1 c=6 h=9 w=9 k=10 r=3 s=3 pad=1\n");
+  std::map<Isa, std::vector<const Kernel*>> by_isa;
+  for (const Kernel& k : registry())
+    if (k.impl == Impl::opt && select(k.op, k.impl, k.dtype) == &k && k.isa != Isa::none) by_isa[k.isa].push_back(&k);
+  ASSERT_FALSE(by_isa.empty());
+  for (const auto& [isa, kernels] : by_isa) {
+    const fs::path csv = dir_ / "fallback.csv";
+    const Result r = run_roofbench("run --shapes " + shapes.string() +
+                                   " --impls opt --dtypes f64,f32,bf16,f16,i8,i4 --threads 2 --repetitions 1 "
+                                   "--min-time 0.001 --csv " + csv.string(),
+                                   std::string("ROOFBENCH_DISABLE_ISA=") + std::string(name(isa)));
+    ASSERT_EQ(r.status == 0 || r.err.find("nothing to run") != std::string::npos, true) << r.err;
+    std::vector<std::string> rows;
+    if (r.status == 0) {
+      std::ifstream in(csv);
+      for (std::string line; std::getline(in, line);) rows.push_back(line);
+    }
+    for (const Kernel* k : kernels) {
+      SCOPED_TRACE(std::string(k->variant) + " without " + std::string(name(isa)));
+      const std::string prefix = std::string(name(k->op)) + ",opt," + std::string(name(k->dtype)) + ",";
+      bool ran = false;
+      for (const std::string& line : rows)
+        if (line.rfind(prefix, 0) == 0) {
+          ran = true;
+          EXPECT_EQ(line.find("," + std::string(k->variant) + ","), std::string::npos) << line;  // not the disabled one
+          EXPECT_NE(line.find(",ok,"), std::string::npos) << line;  // the fallback agreed with naive
+        }
+      const bool skipped = r.err.find("skipping " + std::string(name(k->op)) + " opt " + std::string(name(k->dtype)) +
+                                      ":") != std::string::npos;
+      EXPECT_TRUE(ran != skipped) << r.err;
+      if (skipped) {
+        EXPECT_NE(r.err.find("needs " + std::string(name(isa))), std::string::npos) << r.err;
+      }
+    }
+  }
 }
 
 TEST_F(Cli, RunRefusesAMissingOrCorruptProfileBeforeTiming) {
