@@ -76,18 +76,24 @@ double blend(double a, double b, double p) {
 }
 
 std::int64_t added_bytes(const Shape& run, Impl impl, DType d) {
-  if (impl == Impl::naive || run.op() == Op::mv) return 0;
-  const std::int64_t size = (bits(d).input + 7) / 8;  // panels hold the compute type
+  if (impl == Impl::naive || impl == Impl::onednn || run.op() == Op::mv) return 0;
+  const std::int64_t narrow = (bits(d).input + 7) / 8;  // the input's own element size
+  // opt packs in its compute type (kernels/opt.inc): bf16/f16 as f32, i8/i4 as int16 pairs.
+  const std::int64_t size = impl != Impl::opt ? narrow
+                            : d == DType::bf16 || d == DType::f16 ? 4
+                            : d == DType::i8 || d == DType::i4    ? 2
+                                                                  : narrow;
   if (const auto* g = std::get_if<GemmShape>(&run.dims)) return 2 * size * (g->m * g->k + g->k * g->n);
   const auto& c = std::get<ConvShape>(run.dims);
   const std::int64_t pq = c.p() * c.q(), crs = (c.c / c.g) * c.r * c.s;
-  if (impl == Impl::blas) {
-    const bool identity = c.r == 1 && c.s == 1 && c.stride == 1 && c.pad == 0;
-    return identity ? 0 : 2 * size * c.n * c.g * crs * pq;
-  }
-  if (c.g == c.c)  // depthwise: padded planes in, wide rows out
-    return 2 * size * c.n * c.c * ((c.h + 2 * c.pad) * (c.w + 2 * c.pad) + pq * c.stride);
-  return 2 * size * (c.n * c.g * crs * pq + c.k * crs);
+  const bool identity = c.r == 1 && c.s == 1 && c.stride == 1 && c.pad == 0;
+  if (impl == Impl::blas) return identity ? 0 : 2 * size * c.n * c.g * crs * pq;
+  const bool low_precision = narrow < 4;
+  if (c.g == c.c)  // depthwise: padded planes in (f32 or int32 for the low-precision types), wide rows out
+    return 2 * (low_precision ? 4 : size) * c.n * c.c * ((c.h + 2 * c.pad) * (c.w + 2 * c.pad) + pq * c.stride);
+  // The low-precision conv2d also writes and reads an explicit im2col matrix in its own dtype.
+  const std::int64_t im2col = low_precision && !identity ? 2 * narrow * c.n * c.g * crs * pq : 0;
+  return im2col + 2 * size * (c.n * c.g * crs * pq + c.k * crs);
 }
 
 std::int64_t working_set(const Shape& run, Impl impl, DType d, int threads) {

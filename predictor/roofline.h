@@ -70,7 +70,9 @@ Prediction predict(const Profile& p, const Shape& run, Impl impl, DType d, int t
 // and reads back. blas conv2d: the im2col matrix (none for a 1x1, stride-1, unpadded conv);
 // blas and opt gemm: both operands packed into panels; opt conv2d: the image packed into
 // panels (implicit im2col) and the filters packed, or for depthwise the zero-padded planes and
-// the wide output row; mv and naive: nothing. The fitted memory term charges
+// the wide output row; the low-precision opt conv2d adds its explicit im2col matrix, and opt
+// panels hold the compute type (f32 for bf16/f16, int16 for i8/i4); mv, naive and onednn
+// (whose internals are its own): nothing. The fitted memory term charges
 // bytes + added_bytes to the kernel's bandwidth; the classic roofline only the compulsory bytes.
 std::int64_t added_bytes(const Shape& run, Impl impl, DType d);
 
