@@ -4,8 +4,11 @@
 For every (op, dtype, threads, batch, shape) measured by both, prints
 speed(impl) / speed(base) = measured_s(base) / measured_s(impl), with each side's
 median time, repetitions and coefficient of variation. Reads only the CSV the binary wrote.
+IMPL/DTYPE pins a dtype on either side, to rate bit widths against each other (the rows
+then pair on op, threads, batch and shape).
 
     scripts/ratios.py results/<machine-id>/perf-f32.csv --impl opt --base blas
+    scripts/ratios.py bitwidth.csv --impl opt/i8 --base blas/f32
 """
 import argparse
 import csv
@@ -40,22 +43,28 @@ def load(path):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("csv", help="a CSV written by `roofbench run`")
-    parser.add_argument("--impl", default="opt", help="the implementation to rate (default: opt)")
-    parser.add_argument("--base", default="blas", help="the implementation to rate against (default: blas)")
+    parser.add_argument("--impl", default="opt", help="the implementation to rate, IMPL or IMPL/DTYPE (default: opt)")
+    parser.add_argument("--base", default="blas", help="the implementation to rate against, IMPL or IMPL/DTYPE (default: blas)")
     args = parser.parse_args()
 
     table = load(args.csv)
+    impl, _, impl_dtype = args.impl.partition("/")
+    base, _, base_dtype = args.base.partition("/")
     pairs = []
     for key, (t_impl, reps, cv) in table.items():
-        if key[0] != args.impl:
+        if key[0] != impl or (impl_dtype and key[2] != impl_dtype):
             continue
-        base = table.get((args.base,) + key[1:])
-        if base:
-            pairs.append((key[1:], t_impl, reps, cv, base))
+        base_key = (base, key[1], base_dtype or key[2]) + key[3:]
+        if key[2] != base_key[2] and not (impl_dtype and base_dtype):
+            continue
+        found = table.get(base_key)
+        if found:
+            pairs.append((key[1:], t_impl, reps, cv, found))
     if not pairs:
         sys.exit(f"ratios.py: error: {args.csv}: no row measured for both {args.impl} and {args.base}")
-    print(f"{'op':7} {'dtype':5} {'thr':>3} {'batch':>5}  {args.impl + ' ms':>10} {'cv':>6}  "
-          f"{args.base + ' ms':>10} {'cv':>6}  {'speed ratio':>11}  shape")
+    impl_label, base_label = args.impl.replace("/", " "), args.base.replace("/", " ")
+    print(f"{'op':7} {'dtype':5} {'thr':>3} {'batch':>5}  {impl_label + ' ms':>10} {'cv':>6}  "
+          f"{base_label + ' ms':>10} {'cv':>6}  {'speed ratio':>11}  shape")
     for (op, dtype, threads, batch, shape), t_impl, reps, cv, (t_base, reps_b, cv_b) in pairs:
         print(f"{op:7} {dtype:5} {threads:>3} {batch:>5}  {t_impl * 1e3:10.3f} {float(cv):6.3f}  "
               f"{t_base * 1e3:10.3f} {float(cv_b):6.3f}  {t_base / t_impl:11.3f}  {shape}")

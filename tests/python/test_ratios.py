@@ -25,6 +25,20 @@ def test_ratio_is_base_time_over_impl_time(tmp_path):
     assert "1.500" in lines[1] and "gemm m=8 n=8 k=8" in lines[1]
 
 
+def test_dtypes_pinned_on_each_side_rate_bit_widths(tmp_path):
+    csv = tmp_path / "run.csv"
+    csv.write_text(HEADER
+                   + "gemm,opt,i8,2,1,gemm m=8 n=8 k=8,1024,192,0.001,,,v,5,0.01,,,5.3,ok,warm\n"
+                   + "gemm,opt,f32,2,1,gemm m=8 n=8 k=8,1024,768,0.002,,,v,5,0.01,,,1.3,ok,warm\n"
+                   + "gemm,blas,f32,2,1,gemm m=8 n=8 k=8,1024,768,0.004,,,v,5,0.02,,,1.3,ok,warm\n")
+    r = run(csv, "--impl", "opt/i8", "--base", "blas/f32")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert len(lines) == 2 and "4.000" in lines[1] and "i8" in lines[1]
+    r = run(csv, "--impl", "opt/i8", "--base", "opt/f32")
+    assert r.returncode == 0 and "2.000" in r.stdout.splitlines()[1]
+
+
 def test_failed_rows_are_left_out(tmp_path):
     csv = tmp_path / "run.csv"
     csv.write_text(HEADER
