@@ -76,44 +76,51 @@ struct F16 {
   static float scalar(std::uint16_t h) { return _cvtsh_ss(h); }
 };
 
+// R rows of Y from R rows of W (R a compile-time constant, so the accumulators stay in
+// registers; a run-time row count made GCC keep them on the stack).
+template <class H, int R>
+void half_rows(const MvShape& d, const std::uint16_t* W, const float* xf, float* Y, i64 row0) {
+  const i64 k8 = d.k / 8 * 8;
+  for (i64 b = 0; b < d.b; ++b) {
+    const float* x = xf + b * d.k;
+    __m256 acc[R], acc2[R];  // 16 elements a step in two chains: more loads in flight per row
+    for (int r = 0; r < R; ++r) acc[r] = acc2[r] = _mm256_setzero_ps();
+    i64 p = 0;
+    for (; p + 16 <= k8; p += 16) {
+      const __m256 x0 = _mm256_loadu_ps(x + p), x1 = _mm256_loadu_ps(x + p + 8);
+      for (int r = 0; r < R; ++r) {
+        const std::uint16_t* w = W + (row0 + r) * d.k + p;
+        acc[r] = _mm256_fmadd_ps(H::load8(w), x0, acc[r]);
+        acc2[r] = _mm256_fmadd_ps(H::load8(w + 8), x1, acc2[r]);
+      }
+    }
+    for (; p < k8; p += 8) {
+      const __m256 xv = _mm256_loadu_ps(x + p);
+      for (int r = 0; r < R; ++r) acc[r] = _mm256_fmadd_ps(H::load8(W + (row0 + r) * d.k + p), xv, acc[r]);
+    }
+    for (int r = 0; r < R; ++r) {
+      float sum = hsum(_mm256_add_ps(acc[r], acc2[r]));
+      for (i64 q = k8; q < d.k; ++q) sum += H::scalar(W[(row0 + r) * d.k + q]) * x[q];
+      Y[b * d.m + row0 + r] = sum;
+    }
+  }
+}
+
 // Y[b][m] = W[m][k] X[b][k], W and X 16-bit, Y f32; xf is the workspace (b*k floats).
 template <class H>
 void mv_half(const MvShape& d, const std::uint16_t* W, const std::uint16_t* X, float* Y, float* xf, int threads) {
   threads = mv_threads(d, threads);
-  const i64 blocks = d.m / kRows, k8 = d.k / 8 * 8;
+  const i64 blocks = d.m / kRows;
 #pragma omp parallel num_threads(threads)
   {
 #pragma omp for schedule(static)
     for (i64 i = 0; i < d.b * d.k; ++i) xf[i] = H::scalar(X[i]);
 #pragma omp for schedule(static)
-    for (i64 blk = 0; blk <= blocks; ++blk) {
-      const i64 row0 = blk * kRows, rows = blk < blocks ? kRows : d.m - row0;
-      for (i64 b = 0; b < d.b; ++b) {
-        const float* x = xf + b * d.k;
-        __m256 acc[kRows] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-        // 16 elements a step in two independent chains: more loads in flight per row stream.
-        __m256 acc2[kRows] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-        i64 p = 0;
-        for (; p + 16 <= k8; p += 16) {
-          const __m256 x0 = _mm256_loadu_ps(x + p), x1 = _mm256_loadu_ps(x + p + 8);
-          for (i64 r = 0; r < rows; ++r) {
-            const std::uint16_t* w = W + (row0 + r) * d.k + p;
-            acc[r] = _mm256_fmadd_ps(H::load8(w), x0, acc[r]);
-            acc2[r] = _mm256_fmadd_ps(H::load8(w + 8), x1, acc2[r]);
-          }
-        }
-        for (; p < k8; p += 8) {
-          const __m256 xv = _mm256_loadu_ps(x + p);
-          for (i64 r = 0; r < rows; ++r) acc[r] = _mm256_fmadd_ps(H::load8(W + (row0 + r) * d.k + p), xv, acc[r]);
-        }
-        for (i64 r = 0; r < rows; ++r) acc[r] = _mm256_add_ps(acc[r], acc2[r]);
-        for (i64 r = 0; r < rows; ++r) {
-          float sum = hsum(acc[r]);
-          for (i64 p = k8; p < d.k; ++p) sum += H::scalar(W[(row0 + r) * d.k + p]) * x[p];
-          Y[b * d.m + row0 + r] = sum;
-        }
-      }
-    }
+    for (i64 blk = 0; blk <= blocks; ++blk)
+      if (blk < blocks)
+        half_rows<H, kRows>(d, W, xf, Y, blk * kRows);
+      else
+        for (i64 row = blk * kRows; row < d.m; ++row) half_rows<H, 1>(d, W, xf, Y, row);
   }
 }
 
@@ -124,29 +131,36 @@ __m256i dot32(__m256i w, __m256i x, __m256i ax) {
   return _mm256_madd_epi16(prod16, _mm256_set1_epi16(1));
 }
 
-void mv_i8(const MvShape& d, const std::int8_t* W, const std::int8_t* X, std::int32_t* Y, int threads) {
-  threads = mv_threads(d, threads);
-  const i64 blocks = d.m / kRows, k32 = d.k / 32 * 32;
-#pragma omp parallel for num_threads(threads) schedule(static)
-  for (i64 blk = 0; blk <= blocks; ++blk) {
-    const i64 row0 = blk * kRows, rows = blk < blocks ? kRows : d.m - row0;
-    for (i64 b = 0; b < d.b; ++b) {
-      const std::int8_t* x = X + b * d.k;
-      __m256i acc[kRows] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
-                            _mm256_setzero_si256()};
-      for (i64 p = 0; p < k32; p += 32) {
-        const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + p)), ax = _mm256_abs_epi8(xv);
-        for (i64 r = 0; r < rows; ++r)
-          acc[r] = _mm256_add_epi32(
-              acc[r], dot32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(W + (row0 + r) * d.k + p)), xv, ax));
-      }
-      for (i64 r = 0; r < rows; ++r) {
-        std::int32_t sum = hsum(acc[r]);
-        for (i64 p = k32; p < d.k; ++p) sum += std::int32_t(W[(row0 + r) * d.k + p]) * x[p];
-        Y[b * d.m + row0 + r] = sum;
-      }
+template <int R>
+void i8_rows(const MvShape& d, const std::int8_t* W, const std::int8_t* X, std::int32_t* Y, i64 row0) {
+  const i64 k32 = d.k / 32 * 32;
+  for (i64 b = 0; b < d.b; ++b) {
+    const std::int8_t* x = X + b * d.k;
+    __m256i acc[R];
+    for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_si256();
+    for (i64 p = 0; p < k32; p += 32) {
+      const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + p)), ax = _mm256_abs_epi8(xv);
+      for (int r = 0; r < R; ++r)
+        acc[r] = _mm256_add_epi32(
+            acc[r], dot32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(W + (row0 + r) * d.k + p)), xv, ax));
+    }
+    for (int r = 0; r < R; ++r) {
+      std::int32_t sum = hsum(acc[r]);
+      for (i64 p = k32; p < d.k; ++p) sum += std::int32_t(W[(row0 + r) * d.k + p]) * x[p];
+      Y[b * d.m + row0 + r] = sum;
     }
   }
+}
+
+void mv_i8(const MvShape& d, const std::int8_t* W, const std::int8_t* X, std::int32_t* Y, int threads) {
+  threads = mv_threads(d, threads);
+  const i64 blocks = d.m / kRows;
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (i64 blk = 0; blk <= blocks; ++blk)
+    if (blk < blocks)
+      i8_rows<kRows>(d, W, X, Y, blk * kRows);
+    else
+      for (i64 row = blk * kRows; row < d.m; ++row) i8_rows<1>(d, W, X, Y, row);
 }
 
 int nibble(const std::uint8_t* packed, i64 e) {
@@ -159,15 +173,55 @@ int nibble(const std::uint8_t* packed, i64 e) {
 i64 i4_split_bytes(const MvShape& d) { return d.b * (d.k / 64) * 64; }
 i64 i4_workspace_bytes(const MvShape& d) { return (i4_split_bytes(d) + 3) / 4 * 4 + d.b * 4; }
 
+// R rows of Y (see half_rows); xs_all is the split input, k64 the elements the vector loop covers.
+template <int R>
+void i4_rows(const MvShape& d, const std::uint8_t* W, const std::int8_t* X, const std::int8_t* xs_all,
+             const std::int32_t* bias, i64 k64, std::int32_t* Y, i64 row0) {
+  const __m256i low4 = _mm256_set1_epi8(0x0f), eights = _mm256_set1_epi8(static_cast<char>(0x88)),
+                ones = _mm256_set1_epi16(1);
+  for (i64 b = 0; b < d.b; ++b) {
+    const std::int8_t* xs = xs_all + b * (d.k / 64) * 64;
+    // A nibble with its top bit flipped is u = w + 8 (0..15, unsigned), exactly what
+    // vpmaddubsw takes against the signed x: sum(u * x) = sum(w * x) + 8 * sum(x), and the
+    // second term is subtracted once per vector instead of sign-extending every weight.
+    __m256i acc[R];
+    for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_si256();
+    // int16 partial sums of up to four 64-element blocks (each lane at most 4 * 7680 <
+    // 2^15), widened to int32 once per group: fewer vpmaddwd on the critical port.
+    for (i64 p0 = 0; p0 < k64; p0 += 256) {
+      __m256i part[R];
+      for (int r = 0; r < R; ++r) part[r] = _mm256_setzero_si256();
+      const i64 p1 = p0 + 256 < k64 ? p0 + 256 : k64;
+      for (i64 p = p0; p < p1; p += 64) {
+        const __m256i xe = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xs + p));
+        const __m256i xo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xs + p + 32));
+        for (int r = 0; r < R; ++r) {
+          // One xor flips bit 3 of both nibbles of every byte: u = w + 8 for both halves.
+          const __m256i wb = _mm256_xor_si256(
+              _mm256_loadu_si256(reinterpret_cast<const __m256i*>(W + ((row0 + r) * d.k + p) / 2)), eights);
+          const __m256i lo = _mm256_and_si256(wb, low4), hi = _mm256_and_si256(_mm256_srli_epi16(wb, 4), low4);
+          part[r] = _mm256_add_epi16(part[r], _mm256_add_epi16(_mm256_maddubs_epi16(lo, xe), _mm256_maddubs_epi16(hi, xo)));
+        }
+      }
+      for (int r = 0; r < R; ++r) acc[r] = _mm256_add_epi32(acc[r], _mm256_madd_epi16(part[r], ones));
+    }
+    for (int r = 0; r < R; ++r) {
+      std::int32_t sum = hsum(acc[r]) - (k64 > 0 ? bias[b] : 0);
+      for (i64 p = k64; p < d.k; ++p) sum += nibble(W, (row0 + r) * d.k + p) * X[b * d.k + p];
+      Y[b * d.m + row0 + r] = sum;
+    }
+  }
+}
+
 void mv_i4(const MvShape& d, const std::uint8_t* W, const std::int8_t* X, std::int32_t* Y, std::int8_t* split,
            int threads) {
   threads = mv_threads(d, threads);
   // Rows start on a byte only when k is even; an odd k leaves every other row mid-byte, and
   // those rows (rare: real layers have even k) take the scalar path.
   const i64 blocks = d.m / kRows, k64 = d.k % 2 == 0 ? d.k / 64 * 64 : 0;
+  std::int32_t* bias = reinterpret_cast<std::int32_t*>(split + (i4_split_bytes(d) + 3) / 4 * 4);
 #pragma omp parallel num_threads(threads)
   {
-    std::int32_t* bias = reinterpret_cast<std::int32_t*>(split + (i4_split_bytes(d) + 3) / 4 * 4);
 #pragma omp for schedule(static)
     for (i64 b = 0; b < d.b; ++b) {
       std::int32_t sum = 0;
@@ -179,46 +233,12 @@ void mv_i4(const MvShape& d, const std::uint8_t* W, const std::int8_t* X, std::i
         }
       bias[b] = 8 * sum;
     }
-    const __m256i low4 = _mm256_set1_epi8(0x0f), eights = _mm256_set1_epi8(static_cast<char>(0x88)),
-                  ones = _mm256_set1_epi16(1);
 #pragma omp for schedule(static)
-    for (i64 blk = 0; blk <= blocks; ++blk) {
-      const i64 row0 = blk * kRows, rows = blk < blocks ? kRows : d.m - row0;
-      for (i64 b = 0; b < d.b; ++b) {
-        const std::int8_t* xs = split + b * (d.k / 64) * 64;
-        // A nibble with its top bit flipped is u = w + 8 (0..15, unsigned), exactly what
-        // vpmaddubsw takes against the signed x: sum(u * x) = sum(w * x) + 8 * sum(x), and the
-        // second term is subtracted once per vector instead of sign-extending every weight.
-        __m256i acc[kRows] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
-                              _mm256_setzero_si256()};
-        // int16 partial sums of up to four 64-element blocks (each lane at most 4 * 7680 <
-        // 2^15), widened to int32 once per group: fewer vpmaddwd on the critical port.
-        for (i64 p0 = 0; p0 < k64; p0 += 256) {
-          __m256i part[kRows] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
-                                 _mm256_setzero_si256()};
-          const i64 p1 = p0 + 256 < k64 ? p0 + 256 : k64;
-          for (i64 p = p0; p < p1; p += 64) {
-            const __m256i xe = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xs + p));
-            const __m256i xo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xs + p + 32));
-            for (i64 r = 0; r < rows; ++r) {
-              // One xor flips bit 3 of both nibbles of every byte: u = w + 8 for both halves.
-              const __m256i wb = _mm256_xor_si256(
-                  _mm256_loadu_si256(reinterpret_cast<const __m256i*>(W + ((row0 + r) * d.k + p) / 2)), eights);
-              const __m256i lo = _mm256_and_si256(wb, low4), hi = _mm256_and_si256(_mm256_srli_epi16(wb, 4), low4);
-              part[r] = _mm256_add_epi16(part[r], _mm256_add_epi16(_mm256_maddubs_epi16(lo, xe),
-                                                                   _mm256_maddubs_epi16(hi, xo)));
-            }
-          }
-          for (i64 r = 0; r < rows; ++r) acc[r] = _mm256_add_epi32(acc[r], _mm256_madd_epi16(part[r], ones));
-        }
-        for (i64 r = 0; r < rows; ++r) acc[r] = _mm256_sub_epi32(acc[r], _mm256_setr_epi32(bias[b], 0, 0, 0, 0, 0, 0, 0));
-        for (i64 r = 0; r < rows; ++r) {
-          std::int32_t sum = hsum(acc[r]);
-          for (i64 p = k64; p < d.k; ++p) sum += nibble(W, (row0 + r) * d.k + p) * X[b * d.k + p];
-          Y[b * d.m + row0 + r] = sum;
-        }
-      }
-    }
+    for (i64 blk = 0; blk <= blocks; ++blk)
+      if (blk < blocks)
+        i4_rows<kRows>(d, W, X, split, bias, k64, Y, blk * kRows);
+      else
+        for (i64 row = blk * kRows; row < d.m; ++row) i4_rows<1>(d, W, X, split, bias, k64, Y, row);
   }
 }
 
