@@ -123,6 +123,7 @@ AlignedBuffer naive_output(const Shape& s, DType d, int threads) {
   const Kernel* ref = select(s.op(), Impl::naive, d);
   if (!ref) throw std::logic_error(fmt::format("no naive reference for {} {}", name(s.op()), name(d)));
   ProblemBuffers b = make_buffers(s, d, *ref, threads);
+  b.prepare(*ref, s, threads);
   ref->run(s, b.operands(), threads);
   return std::move(b.output);
 }
@@ -131,6 +132,7 @@ Agreement check_against(const Kernel& k, const Shape& s, int threads, std::span<
   ProblemBuffers b = make_buffers(s, k.dtype, k, threads);
   // Poison the output so a kernel that skips elements cannot pass by leaving zeros.
   std::fill(b.output.bytes().begin(), b.output.bytes().end(), std::byte{0x7f});
+  b.prepare(k, s, threads);
   k.run(s, b.operands(), threads);
   return agree(k.dtype, b.output.bytes(), expected, reduction_len(s));
 }

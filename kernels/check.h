@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "kernels/buffer.h"
@@ -12,7 +13,11 @@ namespace roofbench {
 
 struct ProblemBuffers {
   AlignedBuffer input, weights, output, workspace;
-  Operands operands() { return {input.bytes(), weights.bytes(), output.bytes(), workspace.bytes()}; }
+  std::shared_ptr<void> plan{};  // the kernel's prepare() result for these buffers (registry.h)
+  Operands operands() { return {input.bytes(), weights.bytes(), output.bytes(), workspace.bytes(), plan.get()}; }
+  // Runs k's prepare on these buffers (their weights already filled); call it after
+  // set_library_threads(threads) and before k.run, outside any timing.
+  void prepare(const Kernel& k, const Shape& s, int threads) { plan = k.make_plan(s, operands(), threads); }
 };
 
 // Allocates the operands of s at d (plus k's workspace) and fills input and weights with
@@ -35,7 +40,8 @@ Agreement agree(DType d, std::span<const std::byte> got, std::span<const std::by
 
 // The naive reference's output for s at d on make_buffers' deterministic inputs.
 AlignedBuffer naive_output(const Shape& s, DType d, int threads);
-// Runs k on those same inputs and compares with expected (from naive_output).
+// Runs k on those same inputs (after its prepare, if any) and compares with expected (from
+// naive_output). Throws what prepare throws when the kernel cannot be built.
 Agreement check_against(const Kernel& k, const Shape& s, int threads, std::span<const std::byte> expected);
 // Both in one: for a single check.
 Agreement check_against_naive(const Kernel& k, const Shape& s, int threads);

@@ -37,6 +37,22 @@ void conv2d_blas_f32(const Shape&, const Operands&, int threads);
 std::size_t conv2d_blas_workspace_f64(const Shape&, int threads);
 std::size_t conv2d_blas_workspace_f32(const Shape&, int threads);
 
+#if ROOFBENCH_HAVE_ONEDNN
+// onednn.cpp: oneDNN matmul (mv, gemm) and convolution primitives, built by the prepare hooks.
+void mv_onednn_f32(const Shape&, const Operands&, int threads);
+void mv_onednn_bf16(const Shape&, const Operands&, int threads);
+void mv_onednn_i8(const Shape&, const Operands&, int threads);
+void gemm_onednn_f32(const Shape&, const Operands&, int threads);
+void gemm_onednn_bf16(const Shape&, const Operands&, int threads);
+void gemm_onednn_i8(const Shape&, const Operands&, int threads);
+void conv2d_onednn_f32(const Shape&, const Operands&, int threads);
+void conv2d_onednn_bf16(const Shape&, const Operands&, int threads);
+void conv2d_onednn_i8(const Shape&, const Operands&, int threads);
+std::shared_ptr<void> onednn_prepare_f32(const Shape&, const Operands&, int threads);
+std::shared_ptr<void> onednn_prepare_bf16(const Shape&, const Operands&, int threads);
+std::shared_ptr<void> onednn_prepare_i8(const Shape&, const Operands&, int threads);
+#endif
+
 // opt_avx2.cpp / opt_avx512.cpp: hand-written, one file per ISA (compiled with its flags).
 #define ROOFBENCH_DECLARE_OPT(isa)                                                \
   void mv_opt_f64__##isa(const Shape&, const Operands&, int threads);            \
@@ -57,19 +73,37 @@ void mv_opt_i4__avx2(const Shape&, const Operands&, int threads);
 std::size_t mv_opt_workspace_half__avx2(const Shape&, int threads);
 std::size_t mv_opt_workspace_i4__avx2(const Shape&, int threads);
 
-// opt.inc's low-precision GEMM and conv2d (ROOFBENCH_LOWP), AVX2 only
-void gemm_opt_bf16__avx2(const Shape&, const Operands&, int threads);
-void gemm_opt_f16__avx2(const Shape&, const Operands&, int threads);
-void gemm_opt_i8__avx2(const Shape&, const Operands&, int threads);
-void gemm_opt_i4__avx2(const Shape&, const Operands&, int threads);
-void conv2d_opt_bf16__avx2(const Shape&, const Operands&, int threads);
-void conv2d_opt_f16__avx2(const Shape&, const Operands&, int threads);
-void conv2d_opt_i8__avx2(const Shape&, const Operands&, int threads);
-void conv2d_opt_i4__avx2(const Shape&, const Operands&, int threads);
-std::size_t gemm_opt_workspace_half__avx2(const Shape&, int threads);
-std::size_t gemm_opt_workspace_int__avx2(const Shape&, int threads);
-std::size_t conv2d_opt_workspace_half__avx2(const Shape&, int threads);
-std::size_t conv2d_opt_workspace_int__avx2(const Shape&, int threads);
+// opt.inc's low-precision GEMM and conv2d: bf16, f16 by conversion to f32 and i8, i4 as int16
+// pairs (ROOFBENCH_LOWP: opt_avx2.cpp, opt_avx512.cpp); i8, i4 by vpdpwssd (ROOFBENCH_INT_DOT:
+// opt_avx512_vnni.cpp); bf16 by vdpbf16ps (ROOFBENCH_BF16_DOT: opt_avx512_bf16.cpp).
+#define ROOFBENCH_DECLARE_OPT_HALF(isa)                                          \
+  void gemm_opt_bf16__##isa(const Shape&, const Operands&, int threads);         \
+  void gemm_opt_f16__##isa(const Shape&, const Operands&, int threads);          \
+  void conv2d_opt_bf16__##isa(const Shape&, const Operands&, int threads);       \
+  void conv2d_opt_f16__##isa(const Shape&, const Operands&, int threads);        \
+  std::size_t gemm_opt_workspace_half__##isa(const Shape&, int threads);         \
+  std::size_t conv2d_opt_workspace_half__##isa(const Shape&, int threads);
+#define ROOFBENCH_DECLARE_OPT_INT(isa)                                           \
+  void gemm_opt_i8__##isa(const Shape&, const Operands&, int threads);           \
+  void gemm_opt_i4__##isa(const Shape&, const Operands&, int threads);           \
+  void conv2d_opt_i8__##isa(const Shape&, const Operands&, int threads);         \
+  void conv2d_opt_i4__##isa(const Shape&, const Operands&, int threads);         \
+  std::size_t gemm_opt_workspace_int__##isa(const Shape&, int threads);          \
+  std::size_t conv2d_opt_workspace_int__##isa(const Shape&, int threads);
+#define ROOFBENCH_DECLARE_OPT_BF16_DOT(isa)                                      \
+  void gemm_opt_bf16__##isa(const Shape&, const Operands&, int threads);         \
+  void conv2d_opt_bf16__##isa(const Shape&, const Operands&, int threads);       \
+  std::size_t gemm_opt_workspace_bf16__##isa(const Shape&, int threads);         \
+  std::size_t conv2d_opt_workspace_bf16__##isa(const Shape&, int threads);
+ROOFBENCH_DECLARE_OPT_HALF(avx2)
+ROOFBENCH_DECLARE_OPT_INT(avx2)
+ROOFBENCH_DECLARE_OPT_HALF(avx512)
+ROOFBENCH_DECLARE_OPT_INT(avx512)
+ROOFBENCH_DECLARE_OPT_INT(avx512_vnni)
+ROOFBENCH_DECLARE_OPT_BF16_DOT(avx512_bf16)
+#undef ROOFBENCH_DECLARE_OPT_HALF
+#undef ROOFBENCH_DECLARE_OPT_INT
+#undef ROOFBENCH_DECLARE_OPT_BF16_DOT
 
 ROOFBENCH_DECLARE_OPT(avx2)
 ROOFBENCH_DECLARE_OPT(avx512)

@@ -4,5 +4,5 @@
 #define ROOFBENCH_F32 simd::Avx2F32
 #define ROOFBENCH_F64 simd::Avx2F64
 #define ROOFBENCH_PAIRS simd::Avx2I16Pairs
-#define ROOFBENCH_LOWP 1  // GEMM and conv2d in bf16, f16, i8 and i4 (the AVX-512 file has none yet)
+#define ROOFBENCH_LOWP 1  // GEMM and conv2d in bf16, f16 (by conversion to f32), i8 and i4 (vpmaddwd)
 #include "kernels/opt.inc"

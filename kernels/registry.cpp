@@ -50,17 +50,31 @@ const Kernel kRegistry[] = {
   {gemm,   opt,   f64, "gemm_f64_6x8__avx2_fma",         Isa::avx2_fma, gemm_opt_f64__avx2,     gemm_opt_workspace_f64__avx2},
   {gemm,   opt,   f32, "gemm_f32_6x32__avx512f",         Isa::avx512f,  gemm_opt_f32__avx512,   gemm_opt_workspace_f32__avx512},
   {gemm,   opt,   f32, "gemm_f32_6x16__avx2_fma",        Isa::avx2_fma, gemm_opt_f32__avx2,     gemm_opt_workspace_f32__avx2},
+  {gemm,   opt,   bf16, "gemm_bf16_6x32_pairs__avx512_bf16", Isa::avx512_bf16, gemm_opt_bf16__avx512_bf16, gemm_opt_workspace_bf16__avx512_bf16},
+  {gemm,   opt,   bf16, "gemm_bf16_6x32__avx512f",       Isa::avx512f,  gemm_opt_bf16__avx512,  gemm_opt_workspace_half__avx512},
   {gemm,   opt,   bf16, "gemm_bf16_6x16__avx2_fma",      Isa::avx2_fma, gemm_opt_bf16__avx2,    gemm_opt_workspace_half__avx2},
+  {gemm,   opt,   f16,  "gemm_f16_6x32__avx512f",        Isa::avx512f,  gemm_opt_f16__avx512,   gemm_opt_workspace_half__avx512},
   {gemm,   opt,   f16,  "gemm_f16_6x16__f16c",           Isa::f16c,     gemm_opt_f16__avx2,     gemm_opt_workspace_half__avx2},
+  {gemm,   opt,   i8,   "gemm_i8_6x32_pairs__avx512_vnni", Isa::avx512_vnni, gemm_opt_i8__avx512_vnni, gemm_opt_workspace_int__avx512_vnni},
+  {gemm,   opt,   i8,   "gemm_i8_6x32_pairs__avx512f",   Isa::avx512f,  gemm_opt_i8__avx512,    gemm_opt_workspace_int__avx512},
   {gemm,   opt,   i8,   "gemm_i8_6x16_pairs__avx2_fma",  Isa::avx2_fma, gemm_opt_i8__avx2,      gemm_opt_workspace_int__avx2},
+  {gemm,   opt,   i4,   "gemm_i4_6x32_pairs__avx512_vnni", Isa::avx512_vnni, gemm_opt_i4__avx512_vnni, gemm_opt_workspace_int__avx512_vnni},
+  {gemm,   opt,   i4,   "gemm_i4_6x32_pairs__avx512f",   Isa::avx512f,  gemm_opt_i4__avx512,    gemm_opt_workspace_int__avx512},
   {gemm,   opt,   i4,   "gemm_i4_6x16_pairs__avx2_fma",  Isa::avx2_fma, gemm_opt_i4__avx2,      gemm_opt_workspace_int__avx2},
   {conv2d, opt,   f64, "conv2d_f64_implicit_gemm__avx512f",  Isa::avx512f,  conv2d_opt_f64__avx512, conv2d_opt_workspace_f64__avx512},
   {conv2d, opt,   f64, "conv2d_f64_implicit_gemm__avx2_fma", Isa::avx2_fma, conv2d_opt_f64__avx2,   conv2d_opt_workspace_f64__avx2},
   {conv2d, opt,   f32, "conv2d_f32_implicit_gemm__avx512f",  Isa::avx512f,  conv2d_opt_f32__avx512, conv2d_opt_workspace_f32__avx512},
   {conv2d, opt,   f32, "conv2d_f32_implicit_gemm__avx2_fma", Isa::avx2_fma, conv2d_opt_f32__avx2,   conv2d_opt_workspace_f32__avx2},
+  {conv2d, opt,   bf16, "conv2d_bf16_im2col_gemm__avx512_bf16", Isa::avx512_bf16, conv2d_opt_bf16__avx512_bf16, conv2d_opt_workspace_bf16__avx512_bf16},
+  {conv2d, opt,   bf16, "conv2d_bf16_im2col_gemm__avx512f",  Isa::avx512f,  conv2d_opt_bf16__avx512, conv2d_opt_workspace_half__avx512},
   {conv2d, opt,   bf16, "conv2d_bf16_im2col_gemm__avx2_fma", Isa::avx2_fma, conv2d_opt_bf16__avx2, conv2d_opt_workspace_half__avx2},
+  {conv2d, opt,   f16,  "conv2d_f16_im2col_gemm__avx512f",   Isa::avx512f,  conv2d_opt_f16__avx512,  conv2d_opt_workspace_half__avx512},
   {conv2d, opt,   f16,  "conv2d_f16_im2col_gemm__f16c",      Isa::f16c,     conv2d_opt_f16__avx2,  conv2d_opt_workspace_half__avx2},
+  {conv2d, opt,   i8,   "conv2d_i8_im2col_gemm__avx512_vnni", Isa::avx512_vnni, conv2d_opt_i8__avx512_vnni, conv2d_opt_workspace_int__avx512_vnni},
+  {conv2d, opt,   i8,   "conv2d_i8_im2col_gemm__avx512f",    Isa::avx512f,  conv2d_opt_i8__avx512,   conv2d_opt_workspace_int__avx512},
   {conv2d, opt,   i8,   "conv2d_i8_im2col_gemm__avx2_fma",   Isa::avx2_fma, conv2d_opt_i8__avx2,   conv2d_opt_workspace_int__avx2},
+  {conv2d, opt,   i4,   "conv2d_i4_im2col_gemm__avx512_vnni", Isa::avx512_vnni, conv2d_opt_i4__avx512_vnni, conv2d_opt_workspace_int__avx512_vnni},
+  {conv2d, opt,   i4,   "conv2d_i4_im2col_gemm__avx512f",    Isa::avx512f,  conv2d_opt_i4__avx512,   conv2d_opt_workspace_int__avx512},
   {conv2d, opt,   i4,   "conv2d_i4_im2col_gemm__avx2_fma",   Isa::avx2_fma, conv2d_opt_i4__avx2,   conv2d_opt_workspace_int__avx2},
 
   {mv,     blas,  f64, "mv_f64__openblas",               Isa::none,     mv_blas_f64},
@@ -69,6 +83,23 @@ const Kernel kRegistry[] = {
   {gemm,   blas,  f32, "gemm_f32__openblas",             Isa::none,     gemm_blas_f32},
   {conv2d, blas,  f64, "conv2d_f64_im2col__openblas",    Isa::none,     conv2d_blas_f64,        conv2d_blas_workspace_f64},
   {conv2d, blas,  f32, "conv2d_f32_im2col__openblas",    Isa::none,     conv2d_blas_f32,        conv2d_blas_workspace_f32},
+
+#if ROOFBENCH_HAVE_ONEDNN
+  // oneDNN 2.6 builds f32 and s8 matmuls on any x86-64 (JIT on AVX2 here), but bf16 only with
+  // avx512_core (AVX-512 F+BW+VL+DQ: our avx512f); on AVX2 it refuses to create them. Its int8
+  // convolutions are exact only with VNNI: without it they halve the weights (7-bit, against
+  // vpmaddubsw saturation) and only the reference loops remain exact (onednn.cpp). All need
+  // prepare (primitive creation, weight reorder).
+  {mv,     onednn, f32,  "mv_f32_matmul__onednn",                 Isa::none,    mv_onednn_f32,     nullptr, onednn_prepare_f32},
+  {mv,     onednn, bf16, "mv_bf16_matmul_onednn__avx512f",        Isa::avx512f, mv_onednn_bf16,    nullptr, onednn_prepare_bf16},
+  {mv,     onednn, i8,   "mv_i8_matmul__onednn",                  Isa::none,    mv_onednn_i8,      nullptr, onednn_prepare_i8},
+  {gemm,   onednn, f32,  "gemm_f32_matmul__onednn",               Isa::none,    gemm_onednn_f32,   nullptr, onednn_prepare_f32},
+  {gemm,   onednn, bf16, "gemm_bf16_matmul_onednn__avx512f",      Isa::avx512f, gemm_onednn_bf16,  nullptr, onednn_prepare_bf16},
+  {gemm,   onednn, i8,   "gemm_i8_matmul__onednn",                Isa::none,    gemm_onednn_i8,    nullptr, onednn_prepare_i8},
+  {conv2d, onednn, f32,  "conv2d_f32_convolution__onednn",        Isa::none,    conv2d_onednn_f32, nullptr, onednn_prepare_f32},
+  {conv2d, onednn, bf16, "conv2d_bf16_convolution_onednn__avx512f", Isa::avx512f, conv2d_onednn_bf16, nullptr, onednn_prepare_bf16},
+  {conv2d, onednn, i8,   "conv2d_i8_convolution_onednn__avx512_vnni", Isa::avx512_vnni, conv2d_onednn_i8, nullptr, onednn_prepare_i8},
+#endif
 };
 // clang-format on
 

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -33,6 +34,7 @@ struct Operands {
   std::span<const std::byte> weights;
   std::span<std::byte> output;
   std::span<std::byte> workspace;  // workspace_bytes() of the kernel, allocated by the caller
+  const void* plan = nullptr;      // what the kernel's prepare() returned for these operands, if it has one
 };
 
 // threads is the caller's choice and the most a kernel uses: OpenMP regions and the BLAS library
@@ -40,6 +42,16 @@ struct Operands {
 // join on fewer (opt.inc, useful_threads).
 using KernelFn = void (*)(const Shape& s, const Operands& io, int threads);
 using WorkspaceFn = std::size_t (*)(const Shape& s, int threads);
+// Library backends (onednn) must create a primitive for the exact shape and reorder the weights
+// into the layout it wants before they can run. That one-off cost says nothing about the
+// kernel's speed (a framework pays it once per model load), so it is split out of run: callers
+// call prepare once per (shape, operands, threads), outside any timed region, and pass what it
+// returns as Operands::plan to every run on those operands. The plan may hold a copy of the
+// weights (reordered), so it belongs to those operands; set_library_threads(threads) must come
+// first, since a library may fix its thread count at creation. prepare throws
+// std::runtime_error (one line) when the library cannot build the kernel on this CPU.
+// Kernels without it (prepare == nullptr) take Operands::plan == nullptr.
+using PrepareFn = std::shared_ptr<void> (*)(const Shape& s, const Operands& io, int threads);
 
 struct Kernel {
   Op op;
@@ -49,8 +61,13 @@ struct Kernel {
   Isa isa;                   // what the CPU must support
   KernelFn run;
   WorkspaceFn workspace = nullptr;  // nullptr: needs none
+  PrepareFn prepare = nullptr;      // nullptr: runs straight from the operands
 
   std::size_t workspace_bytes(const Shape& s, int threads) const { return workspace ? workspace(s, threads) : 0; }
+  // prepare(s, io, threads), or an empty plan for kernels without one.
+  std::shared_ptr<void> make_plan(const Shape& s, const Operands& io, int threads) const {
+    return prepare ? prepare(s, io, threads) : nullptr;
+  }
   bool runnable() const { return cpu().has(isa); }
   std::string skip_reason() const;  // empty when runnable
 };

@@ -130,4 +130,57 @@ struct Avx512F64 {
 };
 #endif
 
+#if defined(__AVX512BW__)
+// Avx2I16Pairs at 16 lanes (vpmaddwd on zmm is AVX512BW).
+struct Avx512I16Pairs {
+  using T = std::int32_t;
+  using V = __m512i;
+  static constexpr int L = 16;
+  static V zero() { return _mm512_setzero_si512(); }
+  static V load(const T* p) { return _mm512_loadu_si512(p); }
+  static void store(T* p, V v) { _mm512_storeu_si512(p, v); }
+  static V set1(T x) { return _mm512_set1_epi32(x); }
+  static V fma(V a, V b, V c) { return _mm512_add_epi32(c, _mm512_madd_epi16(a, b)); }
+  static V add(V a, V b) { return _mm512_add_epi32(a, b); }
+};
+#endif
+
+#if defined(__AVX512VNNI__)
+// The same int16 pairs, multiplied and added into int32 by one vpdpwssd (which wraps like
+// vpmaddwd + vpaddd; the "s" variant vpdpwssds would saturate).
+struct Avx512VnniI16Pairs {
+  using T = std::int32_t;
+  using V = __m512i;
+  static constexpr int L = 16;
+  static V zero() { return _mm512_setzero_si512(); }
+  static V load(const T* p) { return _mm512_loadu_si512(p); }
+  static void store(T* p, V v) { _mm512_storeu_si512(p, v); }
+  static V set1(T x) { return _mm512_set1_epi32(x); }
+  static V fma(V a, V b, V c) { return _mm512_dpwssd_epi32(c, a, b); }
+  static V add(V a, V b) { return _mm512_add_epi32(a, b); }
+};
+#endif
+
+#if defined(__AVX512BF16__)
+// bf16 pairs (k, k+1) in 32-bit elements, the raw bits as int32: vdpbf16ps adds both products
+// into one f32 lane. Packed operands (T, V) and C (float, __m512) differ, so load and store are
+// overloaded on the pointer type and zero/add work on the C side (CSide in opt.inc).
+struct Avx512Bf16Pairs {
+  using T = std::int32_t;
+  using V = __m512i;
+  using C = float;
+  using VC = __m512;
+  static constexpr int L = 16;
+  static VC zero() { return _mm512_setzero_ps(); }
+  static V load(const T* p) { return _mm512_loadu_si512(p); }
+  static VC load(const C* p) { return _mm512_loadu_ps(p); }
+  static void store(C* p, VC v) { _mm512_storeu_ps(p, v); }
+  static V set1(T x) { return _mm512_set1_epi32(x); }
+  static VC fma(V a, V b, VC c) {
+    return _mm512_dpbf16_ps(c, __builtin_bit_cast(__m512bh, a), __builtin_bit_cast(__m512bh, b));
+  }
+  static VC add(VC a, VC b) { return _mm512_add_ps(a, b); }
+};
+#endif
+
 }  // namespace roofbench::simd

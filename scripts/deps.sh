@@ -9,11 +9,12 @@
 
 # Every Debian package the build, the tests and the Python scripts need. libopenblas-openmp-dev
 # pulls in libopenblas0-openmp: OpenBLAS must be the OpenMP build so that it and our OpenMP
-# kernels share one thread pool (see CMakeLists.txt).
+# kernels share one thread pool (see CMakeLists.txt). libdnnl-dev is the optional onednn
+# backend (its OpenMP build; CMake builds without it when it is absent).
 ROOFBENCH_DEBIAN_PACKAGES=(
   cmake g++ make pkg-config
   libbenchmark-dev libgtest-dev libfmt-dev libcli11-dev nlohmann-json3-dev
-  libopenblas-openmp-dev libhwloc-dev libgsl-dev
+  libopenblas-openmp-dev libhwloc-dev libgsl-dev libdnnl-dev
   python3 python3-venv
 )
 

@@ -14,6 +14,7 @@
 #include <limits>
 #include <ostream>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -243,6 +244,73 @@ TEST(Registry, VariantNamesFollowTheConvention) {
       EXPECT_NE(k.variant.find("__" + isa), std::string_view::npos) << k.variant << " should name " << isa;
     }
   }
+}
+
+// ---- kernels with a prepare hook (library backends: onednn) ----------------------------------
+
+// One plan serves every run on its operands: a second run, and a run on other buffers holding
+// the same weights (the plan must read the call's input and write the call's output, not the
+// buffers it was prepared with), agree with naive; a run without a plan still does.
+TEST(PreparedKernels, APlanIsReusedAcrossRunsAndBuffers) {
+  const char* lines[] = {"mv m=37 k=1000", "gemm m=17 n=97 k=257", "conv2d n=1 c=8 h=10 w=10 k=16 r=3 s=3 pad=1 g=2"};
+  int prepared = 0;
+  for (const Kernel& k : registry()) {
+    if (!k.prepare || !k.runnable()) continue;
+    for (const char* line : lines) {
+      const Shape s = parse_shape(line);
+      if (s.op() != k.op) continue;
+      SCOPED_TRACE(std::string(k.variant) + " on " + line);
+      const int threads = 2;
+      set_library_threads(threads);
+      const AlignedBuffer expected = naive_output(s, k.dtype, threads);
+      ProblemBuffers a = make_buffers(s, k.dtype, k, threads);
+      a.prepare(k, s, threads);
+      ASSERT_NE(a.plan, nullptr);
+      ++prepared;
+      for (int round = 0; round < 2; ++round) {
+        std::fill(a.output.bytes().begin(), a.output.bytes().end(), std::byte{0x7f});
+        k.run(s, a.operands(), threads);
+        EXPECT_TRUE(agree(k.dtype, a.output.bytes(), expected.bytes(), reduction_len(s)).ok) << "round " << round;
+      }
+      ProblemBuffers b = make_buffers(s, k.dtype, k, threads);  // same values, other buffers
+      std::fill(b.output.bytes().begin(), b.output.bytes().end(), std::byte{0x7f});
+      Operands other = b.operands();
+      other.plan = a.plan.get();
+      k.run(s, other, threads);
+      EXPECT_TRUE(agree(k.dtype, b.output.bytes(), expected.bytes(), reduction_len(s)).ok) << "other buffers";
+      std::fill(b.output.bytes().begin(), b.output.bytes().end(), std::byte{0x7f});
+      k.run(s, b.operands(), threads);  // b.plan is empty
+      EXPECT_TRUE(agree(k.dtype, b.output.bytes(), expected.bytes(), reduction_len(s)).ok) << "no plan";
+    }
+  }
+  if (prepared == 0) GTEST_SKIP() << "no runnable kernel with a prepare hook in this build";
+}
+
+// Where the registry says a kernel cannot run, its prepare (if called anyway) must fail with a
+// one-line error naming it, never crash. oneDNN 2.6 refuses bf16 without avx512_core.
+TEST(PreparedKernels, Bf16OnednnWithoutAvx512FailsWithOneLine) {
+  if (cpu().has(Isa::avx512f)) GTEST_SKIP() << "this CPU has AVX-512: the bf16 onednn kernels run";
+  int tried = 0;
+  for (const Kernel& k : registry()) {
+    if (k.impl != Impl::onednn || k.dtype != DType::bf16 || !k.prepare) continue;
+    EXPECT_FALSE(k.runnable()) << k.variant;
+    const char* line = k.op == Op::mv     ? "mv m=8 k=16"
+                       : k.op == Op::gemm ? "gemm m=4 n=8 k=16"
+                                          : "conv2d n=1 c=4 h=6 w=6 k=8 r=3 s=3 pad=1";
+    const Shape s = parse_shape(line);
+    set_library_threads(1);
+    ProblemBuffers b = make_buffers(s, k.dtype, k, 1);
+    try {
+      b.prepare(k, s, 1);
+      ADD_FAILURE() << k.variant << ": prepare succeeded on a CPU the registry says cannot run it";
+    } catch (const std::runtime_error& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find(k.variant), std::string::npos) << what;
+      EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+    }
+    ++tried;
+  }
+  if (tried == 0) GTEST_SKIP() << "built without oneDNN";
 }
 
 // ---- the agreement check itself must be able to fail ----------------------------------------
