@@ -3,6 +3,6 @@
 #define ROOFBENCH_ISA avx512
 #define ROOFBENCH_F32 simd::Avx512F32
 #define ROOFBENCH_F64 simd::Avx512F64
-#define ROOFBENCH_PAIRS simd::Avx512I16Pairs
+#define ROOFBENCH_INT simd::Avx512I16Pairs
 #define ROOFBENCH_LOWP 1  // GEMM and conv2d in bf16, f16 (by conversion to f32), i8 and i4 (vpmaddwd)
 #include "kernels/opt.inc"

@@ -68,12 +68,12 @@ struct EmulatedDpbf16 {
 #define ROOFBENCH_ISA avx2x2
 #define ROOFBENCH_F32 simd::Pair<simd::Avx2F32>
 #define ROOFBENCH_F64 simd::Pair<simd::Avx2F64>
-#define ROOFBENCH_PAIRS simd::Pair<simd::Avx2I16Pairs>
+#define ROOFBENCH_INT simd::Pair<simd::Avx2I16Pairs>
 #define ROOFBENCH_LOWP 1
 #include "kernels/opt.inc"
 #undef ROOFBENCH_ISA
 #undef ROOFBENCH_F64
-#undef ROOFBENCH_PAIRS
+#undef ROOFBENCH_INT
 #undef ROOFBENCH_LOWP
 
 // Again under another name, as opt_avx512_vnni.cpp and opt_avx512_bf16.cpp do.
