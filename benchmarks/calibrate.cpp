@@ -274,12 +274,13 @@ void fit_kernels(Profile& profile, const CalibrateOptions& opt) {
   std::vector<Job*> pointers;
   for (auto& j : jobs) pointers.push_back(j.get());
   fmt::print(stderr, "calibrate: timing the training sweep ({} kernel x shape x thread combinations)\n", jobs.size());
-  const MeasureOptions mo{.repetitions = opt.quick ? 2 : 5, .min_time = opt.quick ? 0.01 : 0.04, .console = false};
+  const MeasureOptions mo{.repetitions = opt.quick ? 2 : 5, .min_time = opt.quick ? 0.005 : 0.04, .console = false};
   measure_jobs(pointers, mo);
   // On a shared machine a burst of other work can slow every repetition of a point; one such
   // point per level is enough to bend a fit. Points whose repetitions disagree are timed again,
-  // up to twice, and the lowest median kept: interference only ever adds time.
-  for (int round = 0; round < 2; ++round) {
+  // up to twice (once in --quick, to stay within its minute), and the lowest median kept:
+  // interference only ever adds time.
+  for (int round = 0; round < (opt.quick ? 1 : 2); ++round) {
     std::vector<std::unique_ptr<Job>> again;
     std::vector<Job*> again_pointers;
     for (const auto& j : jobs)
