@@ -86,10 +86,14 @@ int main(int argc, char** argv) {
   run.filter = flag_value(argc, argv, "--benchmark_filter");
   // Repetitions of different benchmarks are interleaved in random order unless the user says
   // otherwise: on a shared, noisy machine a slow minute then hits every implementation alike,
-  // which is what makes ratios within one run meaningful.
+  // which is what makes ratios within one run meaningful. Not in calibrate: its points are
+  // fitted one by one (a disturbed one is timed again), and its sweep of over a thousand
+  // problems, many of 100 MB, would otherwise rebuild their buffers at nearly every visit.
   std::vector<char*> args(argv, argv + argc);
   std::string interleave = "--benchmark_enable_random_interleaving=true";
-  if (!has_flag(argc, argv, "--benchmark_enable_random_interleaving")) args.insert(args.begin() + 1, interleave.data());
+  const bool calibrating = argc > 1 && std::string_view(argv[1]) == "calibrate";
+  if (!calibrating && !has_flag(argc, argv, "--benchmark_enable_random_interleaving"))
+    args.insert(args.begin() + 1, interleave.data());
   int args_count = static_cast<int>(args.size());
   args.push_back(nullptr);
   benchmark::Initialize(&args_count, args.data());

@@ -170,16 +170,8 @@ struct Avx512I16Pairs {
 #if defined(__AVX512VNNI__)
 // The same int16 pairs, multiplied and added into int32 by one vpdpwssd (which wraps like
 // vpmaddwd + vpaddd; the "s" variant vpdpwssds would saturate).
-struct Avx512VnniI16Pairs {
-  using T = std::int32_t;
-  using V = __m512i;
-  static constexpr int L = 16;
-  static V zero() { return _mm512_setzero_si512(); }
-  static V load(const T* p) { return _mm512_loadu_si512(p); }
-  static void store(T* p, V v) { _mm512_storeu_si512(p, v); }
-  static V set1(T x) { return _mm512_set1_epi32(x); }
+struct Avx512VnniI16Pairs : Avx512I16Pairs {
   static V fma(V a, V b, V c) { return _mm512_dpwssd_epi32(c, a, b); }
-  static V add(V a, V b) { return _mm512_add_epi32(a, b); }
 };
 #endif
 
