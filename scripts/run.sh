@@ -25,7 +25,7 @@ scripts/requirements.txt into .venv, builds Release into build/, then:
 <machine-id> is the lower-case CPU model name plus the CPU count; here: $(roofbench_machine_id)
 
   --quick        a quick calibration (when there is no profile yet) and fewer repetitions:
-                 about 2 minutes instead of about 10 on 2 cores
+                 under 3 minutes instead of about 5 (15 with a full calibration) on 2 cores
   --recalibrate  measure the profile again even if one exists
 USAGE
 }
@@ -84,7 +84,7 @@ fi
 reps=(--repetitions 5 --min-time 0.1)
 batches=1,2,4,8,16,32
 if ((quick)); then
-  reps=(--repetitions 3 --min-time 0.03)
+  reps=(--repetitions 3 --min-time 0.02)
   batches=1,4,16
 fi
 
