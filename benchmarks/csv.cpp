@@ -8,7 +8,7 @@ const char* const kCsvHeader =
     "op,impl,dtype,threads,batch,shape,ops,bytes,measured_s,predicted_s,bound,"
     "variant,repetitions,cv,achieved_ops_per_s,achieved_bytes_per_s,intensity,status,cache,"
     "classic_s,classic_bound,t_compute_s,t_memory_s,overhead_s,level,model,measured_over_predicted,"
-    "predicted_throughput_per_s,measured_throughput_per_s,predicted_ops_per_s";
+    "predicted_throughput_per_s,measured_throughput_per_s,predicted_ops_per_s,noisy";
 
 std::string csv_line(const CsvRow& r) {
   std::optional<double> ops_rate, bytes_rate;
@@ -23,7 +23,7 @@ std::string csv_line(const CsvRow& r) {
   };
   std::optional<double> ratio;
   if (r.measured_s && r.predicted_s && *r.predicted_s > 0) ratio = *r.measured_s / *r.predicted_s;
-  return fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4g},{},{},{},{},{},{},{},{},{},{},{},{},{}", r.op,
+  return fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4g},{},{},{},{},{},{},{},{},{},{},{},{},{},{}", r.op,
                      r.impl, r.dtype, r.threads, r.batch, csv_field(r.shape), r.ops, r.bytes, csv_number(r.measured_s),
                      csv_number(r.predicted_s), r.bound, r.variant, r.repetitions, csv_number(r.cv), csv_number(ops_rate),
                      csv_number(bytes_rate), r.bytes ? static_cast<double>(r.ops) / static_cast<double>(r.bytes) : 0.0,
@@ -31,7 +31,8 @@ std::string csv_line(const CsvRow& r) {
                      csv_number(r.t_memory_s), csv_number(r.overhead_s), r.level, r.model, csv_number(ratio),
                      csv_number(per_second(r.predicted_s)), csv_number(per_second(r.measured_s)),
                      csv_number(r.predicted_s && *r.predicted_s > 0 ? std::optional<double>(r.ops / *r.predicted_s)
-                                                                : std::nullopt));
+                                                                : std::nullopt),
+                     r.noisy ? "yes" : "");
 }
 
 void write_csv(const std::string& path, const std::vector<CsvRow>& rows) {

@@ -24,6 +24,7 @@ struct CsvRow {
   std::string variant;   // registry variant that ran, e.g. gemm_f32_6x16__avx2_fma
   int repetitions = 0;   // timed repetitions behind measured_s
   std::optional<double> cv;  // coefficient of variation of the repetitions (stddev / mean)
+  bool noisy = false;        // cv above --noise-threshold: the median is less certain than usual
   std::string status;    // ok, or why there is no time (mismatch against naive, error)
   std::string cache = "warm";  // warm or cold operands (--cache)
   // the prediction behind predicted_s (predictor/roofline.h); empty cells without a profile

@@ -146,6 +146,10 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--min-time", run.min_time, "Minimum seconds per repetition")
       ->check(CLI::Range(1e-4, 100.0))
       ->capture_default_str();
+  run_cmd->add_option("--noise-threshold", run.noise_threshold,
+                      "Flag rows (column noisy) whose repetitions' coefficient of variation exceeds this")
+      ->check(CLI::Range(0.0, 10.0))
+      ->capture_default_str();
 
   EvaluateOptions eval;
   CLI::App* eval_cmd = app.add_subcommand(

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <numeric>
@@ -32,6 +33,18 @@ int openblas_get_num_threads(void);
 
 namespace roofbench {
 namespace {
+
+// What the kernel's cpufreq interface says about clock changes, for the benchmark context:
+// a governor other than "performance", or turbo boost, lets the clock (and the timings) move.
+std::string frequency_scaling() {
+  const auto read = [](const char* path) {
+    std::ifstream in(path);
+    std::string line;
+    return std::getline(in, line) ? line : std::string("not exposed");
+  };
+  return fmt::format("governor {}, boost {}", read("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"),
+                     read("/sys/devices/system/cpu/cpufreq/boost"));
+}
 
 // One row: a timed job plus the shape as written in the file and the batch applied to it.
 struct Case {
@@ -62,6 +75,7 @@ void add_context(const RunOptions& opt, const std::optional<Profile>& profile) {
   benchmark::AddCustomContext("OMP_PLACES", env("OMP_PLACES"));
   benchmark::AddCustomContext("OMP_PROC_BIND", env("OMP_PROC_BIND"));
   benchmark::AddCustomContext("ROOFBENCH_DISABLE_ISA", env("ROOFBENCH_DISABLE_ISA"));
+  benchmark::AddCustomContext("frequency_scaling", frequency_scaling());
   benchmark::AddCustomContext("openblas", openblas_description());
   benchmark::AddCustomContext("roofbench_threads", fmt::format("{} (OpenMP and OpenBLAS alike, per benchmark)",
                                                                fmt::join(opt.threads, ",")));
@@ -233,6 +247,7 @@ int run_command(const RunOptions& opt) {
     } else {
       r.measured_s = median(j.seconds);
       r.cv = coefficient_of_variation(j.seconds);
+      r.noisy = *r.cv > opt.noise_threshold;
       r.status = "ok";
     }
     rows.push_back(std::move(r));
@@ -240,6 +255,11 @@ int run_command(const RunOptions& opt) {
   write_csv(opt.csv, rows);
   warn_unfitted(rows);
   const auto failed = std::count_if(rows.begin(), rows.end(), [](const CsvRow& r) { return r.status != "ok"; });
+  if (const auto noisy = std::count_if(rows.begin(), rows.end(), [](const CsvRow& r) { return r.noisy; }))
+    fmt::print(stderr,
+               "roofbench: {} of {} rows vary by more than {:.0f}% between repetitions (column noisy): the machine was "
+               "busy or its clock moved; compare them only within this run, or run them again\n",
+               noisy, rows.size(), 100 * opt.noise_threshold);
   fmt::print(stderr, "roofbench: wrote {} rows to {}{}\n", rows.size(), opt.csv,
              failed ? fmt::format(" ({} failed the check against naive)", failed) : "");
   return failed ? 1 : 0;

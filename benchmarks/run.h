@@ -21,6 +21,7 @@ struct RunOptions {
   std::string cache = "warm";  // warm: operands reused; cold: rotated through 2x the last-level cache
   int repetitions = 5;    // ignored when --benchmark_repetitions is given
   double min_time = 0.1;  // seconds per repetition; ignored when --benchmark_min_time is given
+  double noise_threshold = 0.15;  // rows whose repetitions' CV exceeds it are flagged noisy
   bool gbench_sets_repetitions = false;
   bool gbench_sets_min_time = false;
   std::string filter;             // --benchmark_filter, also applied before checking

@@ -51,6 +51,10 @@ def main() -> None:
         e = ok[col].abs()
         print(f"  {label}: MAPE {100 * e.mean():.1f}%, within ±10% {100 * (e <= 0.1).mean():.0f}%, "
               f"within ±25% {100 * (e <= 0.25).mean():.0f}% of {len(ok)} rows")
+    if "noisy" in run.columns:  # rows whose repetitions varied more than roofbench's --noise-threshold
+        noisy = run.noisy.astype(str).eq("yes")
+        print(f"  noisy rows: {int(noisy.sum())} of {len(run)} (column noisy: repetitions varied more than the "
+              f"threshold; their errors say as much about the machine as about the model)")
     ok = ok.assign(abs_error=ok.error.abs()).sort_values("abs_error")
     for title, rows in (("best predicted", ok.head(3)), ("worst predicted", ok.tail(3)[::-1])):
         print(f"  {title}:")

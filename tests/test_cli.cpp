@@ -193,6 +193,28 @@ TEST_F(Cli, DisablingTheSelectedIsaRunsTheFallbackOrSkipsWithTheReason) {
   }
 }
 
+// Noise: each row keeps its CV, and rows above --noise-threshold say so in the last column.
+TEST_F(Cli, RowsAboveTheNoiseThresholdAreFlagged) {
+  const fs::path csv = dir_ / "noise.csv";
+  for (const auto& [threshold, expect_flag] : {std::pair{"0", true}, std::pair{"10", false}}) {
+    const Result r = run_roofbench("run --shapes smoke --ops mv --impls opt --dtypes f32 --threads 1 --repetitions 3 "
+                                   "--min-time 0.001 --noise-threshold " + std::string(threshold) + " --csv " + csv.string());
+    ASSERT_EQ(r.status, 0) << r.err;
+    std::ifstream in(csv);
+    std::string header, line;
+    std::getline(in, header);
+    ASSERT_EQ(header.substr(header.rfind(',') + 1), "noisy");
+    int rows = 0;
+    while (std::getline(in, line)) {
+      ++rows;
+      EXPECT_EQ(line.substr(line.rfind(',') + 1) == "yes", expect_flag) << line;
+    }
+    EXPECT_GT(rows, 0);
+    EXPECT_EQ(r.err.find("vary by more than") != std::string::npos, expect_flag) << r.err;
+  }
+  EXPECT_NE(run_roofbench("run --shapes smoke --noise-threshold -1 --csv " + csv.string()).status, 0);
+}
+
 TEST_F(Cli, RunRefusesAMissingOrCorruptProfileBeforeTiming) {
   const std::string common = "run --shapes smoke --ops mv --impls opt --dtypes f32 --csv " + (dir_ / "o.csv").string();
   expect_one_line_error(run_roofbench(common + " --profile " + (dir_ / "nope.json").string()), "nope.json");
