@@ -2,7 +2,9 @@
 # The tests: install what is missing, build Release into build/, then run
 #   1. the GoogleTest suite through ctest,
 #   2. a smoke run of `roofbench run` whose CSV is checked,
-#   3. pytest on tests/python, when that folder has test_*.py files.
+#   3. pytest on tests/python, when that folder has test_*.py files,
+#   4. the GoogleTest suite again, built with AddressSanitizer and UndefinedBehaviorSanitizer
+#      into build-asan/ (ROOFBENCH_SANITIZERS=0 skips it).
 # Exits non-zero, naming the step that failed, on any failure.
 # -E: the ERR trap below also fires for a failure inside a function of deps.sh.
 set -Eeuo pipefail
@@ -54,6 +56,19 @@ awk -v want="$header" '
     if (rows < 2) { print "test.sh: expected more than one data row, found " rows + 0 > "/dev/stderr"; exit 1 }
     print "test.sh: smoke CSV has the contract header and " rows " data rows"
   }' "$tmp/smoke.csv"
+
+if [[ "${ROOFBENCH_SANITIZERS:-1}" != 0 ]]; then
+  begin "build with AddressSanitizer and UndefinedBehaviorSanitizer (build-asan/)"
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" >/dev/null
+  cmake --build build-asan -j"$(nproc)"
+  # Leak checking is off: OpenBLAS and oneDNN keep allocations to process exit by design. The
+  # quick-calibration test is left out: it checks fit quality, which instrumented kernels
+  # (memory accesses slowed unevenly) do not have; every other test runs.
+  begin "ctest under the sanitizers"
+  ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --test-dir build-asan --output-on-failure -j2 -E 'QuickCalibrationWritesAProfileThatReadsBack'
+fi
 
 if compgen -G "tests/python/test_*.py" >/dev/null; then
   begin "pytest tests/python"
