@@ -281,20 +281,21 @@ void fit_kernels(Profile& profile, const CalibrateOptions& opt) {
   // up to twice (once in --quick, to stay within its minute), and the lowest median kept:
   // interference only ever adds time.
   for (int round = 0; round < (opt.quick ? 1 : 2); ++round) {
-    std::vector<std::unique_ptr<Job>> again;
+    std::vector<Job*> noisy;
+    std::vector<std::unique_ptr<Job>> again;  // again[i] re-times noisy[i]
     std::vector<Job*> again_pointers;
     for (const auto& j : jobs)
       if (coefficient_of_variation(j->seconds) > kRetimeCv) {
+        noisy.push_back(j.get());
         again.push_back(std::make_unique<Job>(Job{.kernel = j->kernel, .run = j->run, .threads = j->threads, .name = j->name}));
         again_pointers.push_back(again.back().get());
       }
     if (again.empty()) break;
     fmt::print(stderr, "calibrate: timing {} noisy training points again\n", again.size());
     measure_jobs(again_pointers, mo);
-    for (const auto& a : again) {
-      Job& j = **std::find_if(jobs.begin(), jobs.end(), [&](const auto& x) { return x->name == a->name; });
-      if (!a->seconds.empty() && median(a->seconds) < median(j.seconds)) j.seconds = a->seconds;
-    }
+    for (std::size_t i = 0; i < again.size(); ++i)
+      if (!again[i]->seconds.empty() && median(again[i]->seconds) < median(noisy[i]->seconds))
+        noisy[i]->seconds = again[i]->seconds;
   }
 
   for (const auto& j : jobs) {
