@@ -151,6 +151,13 @@ TEST(DisabledIsas, ParsesNamesInEitherSpellingAndRefusesUnknownOnes) {
   EXPECT_THROW(roofbench::disabled_isas("none"), std::invalid_argument);  // nothing can run without it
 }
 
+TEST_F(Cli, AnUnknownDisabledIsaIsOneLineBeforeAnythingRuns) {
+  const fs::path csv = dir_ / "never.csv";
+  expect_one_line_error(run_roofbench("run --shapes smoke --csv " + csv.string(), "ROOFBENCH_DISABLE_ISA=avx9000"),
+                        "unknown ISA 'avx9000'");
+  EXPECT_FALSE(fs::exists(csv));
+}
+
 // Forcing the fallback: with the ISA of each selected opt variant disabled, the run takes the
 // next variant this CPU can still run (checked against naive before timing, so a broken
 // fallback fails the row) or skips the combination naming the missing ISA.
@@ -212,7 +219,8 @@ TEST_F(Cli, RowsAboveTheNoiseThresholdAreFlagged) {
     EXPECT_GT(rows, 0);
     EXPECT_EQ(r.err.find("vary by more than") != std::string::npos, expect_flag) << r.err;
   }
-  EXPECT_NE(run_roofbench("run --shapes smoke --noise-threshold -1 --csv " + csv.string()).status, 0);
+  expect_one_line_error(run_roofbench("run --shapes smoke --noise-threshold -1 --csv " + csv.string()),
+                        "--noise-threshold");
 }
 
 TEST_F(Cli, RunRefusesAMissingOrCorruptProfileBeforeTiming) {
