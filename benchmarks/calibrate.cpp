@@ -16,6 +16,7 @@
 #include <tuple>
 
 #include "benchmarks/calib.h"
+#include "benchmarks/interrupt.h"
 #include "benchmarks/measure.h"
 #include "benchmarks/run.h"
 #include "benchmarks/csv.h"
@@ -133,6 +134,8 @@ PeakEntry measure_peak(const PeakLoop& loop, int threads, const Settings& s) {
   return {std::string(loop.dtype), threads, st.best, std::string(loop.how), st.spread};
 }
 
+constexpr const char* kNothingWritten = "no profile written: a partial calibration would mislead every prediction made from it";
+
 enum class Traffic { read, copy, stream };
 constexpr std::string_view kTrafficNames[] = {"read", "copy", "stream"};
 
@@ -177,6 +180,7 @@ BandwidthCurve sweep(const BandwidthLoops& loops, Traffic kind, int threads, std
     const Stats st = best_of(
         s.repetitions, [&] { run(passes); }, [&](double sec) { return set_bytes * static_cast<double>(passes) / sec; });
     curve.points.push_back({static_cast<std::int64_t>(set_bytes), st.best, st.spread});
+    throw_if_interrupted(kNothingWritten);
   }
   benchmark::DoNotOptimize(sink);
   return curve;
@@ -276,6 +280,7 @@ void fit_kernels(Profile& profile, const CalibrateOptions& opt) {
   fmt::print(stderr, "calibrate: timing the training sweep ({} kernel x shape x thread combinations)\n", jobs.size());
   const MeasureOptions mo{.repetitions = opt.quick ? 2 : 5, .min_time = opt.quick ? 0.005 : 0.04, .console = false};
   measure_jobs(pointers, mo);
+  throw_if_interrupted(kNothingWritten);
   // On a shared machine a burst of other work can slow every repetition of a point; one such
   // point per level is enough to bend a fit. Points whose repetitions disagree are timed again,
   // up to twice (once in --quick, to stay within its minute), and the lowest median kept:
@@ -293,6 +298,7 @@ void fit_kernels(Profile& profile, const CalibrateOptions& opt) {
     if (again.empty()) break;
     fmt::print(stderr, "calibrate: timing {} noisy training points again\n", again.size());
     measure_jobs(again_pointers, mo);
+    throw_if_interrupted(kNothingWritten);
     for (std::size_t i = 0; i < again.size(); ++i)
       if (!again[i]->seconds.empty() && median(again[i]->seconds) < median(noisy[i]->seconds))
         noisy[i]->seconds = again[i]->seconds;
@@ -356,6 +362,7 @@ int calibrate_command(const CalibrateOptions& opt) {
                profile.kernels.size(), profile.training.size(), opt.refit, opt.out);
     return 0;
   }
+  catch_interrupts();
   const Settings s = settings(opt.quick);
   const auto t_start = Clock::now();
   Profile profile;
@@ -373,6 +380,7 @@ int calibrate_command(const CalibrateOptions& opt) {
         continue;
       }
       profile.peaks.push_back(measure_peak(*it, t, s));
+      throw_if_interrupted(kNothingWritten);
       fmt::print(stderr, "calibrate: peak {} at {} threads: {:.1f} G/s\n", dtype, t, profile.peaks.back().ops_per_s / 1e9);
     }
     const auto bw = std::find_if(bandwidth_loops().begin(), bandwidth_loops().end(),

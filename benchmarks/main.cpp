@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "benchmarks/calibrate.h"
+#include "benchmarks/interrupt.h"
 #include "benchmarks/model.h"
 #include "benchmarks/run.h"
 #include "predictor/evaluate.h"
@@ -82,6 +83,7 @@ int main(int argc, char** argv) {
   bind_threads_unless_user_chose(argv);
   RunOptions run;
   run.gbench_sets_repetitions = has_flag(argc, argv, "--benchmark_repetitions");
+  const std::string gbench_repetitions = flag_value(argc, argv, "--benchmark_repetitions");
   run.gbench_sets_min_time = has_flag(argc, argv, "--benchmark_min_time");
   run.filter = flag_value(argc, argv, "--benchmark_filter");
   // Repetitions of different benchmarks are interleaved in random order unless the user says
@@ -205,6 +207,8 @@ int main(int argc, char** argv) {
       run.naive_everywhere = impls_opt->count() > 0 && std::find(impls.begin(), impls.end(), "naive") != impls.end();
       run.dtypes = parse_names<DType>(dtypes, parse_dtype, "dtypes");
       run.threads = threads;
+      // Google Benchmark's flag wins over --repetitions; the rows count against what it asks.
+      if (run.gbench_sets_repetitions) run.repetitions = std::max(1, std::atoi(gbench_repetitions.c_str()));
       return run_cmd->parsed() ? run_command(run) : predict_command(run);
     }
     if (eval_cmd->parsed()) return evaluate_command(eval);
@@ -225,6 +229,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     fmt::print(stderr, "roofbench: error: {}\n", e.what());
     return 2;
+  } catch (const Interrupted& e) {
+    fmt::print(stderr, "roofbench: {}\n", e.what());
+    return e.exit_status();
   } catch (const std::exception& e) {
     fmt::print(stderr, "roofbench: error: {}\n", e.what());
     return 1;

@@ -13,6 +13,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "benchmarks/interrupt.h"
 #include "kernels/check.h"
 #include "kernels/cost.h"
 
@@ -37,7 +38,7 @@ struct Buffers {
   std::map<const Job*, std::int64_t> size{};
 
   static std::int64_t budget() {
-    return static_cast<std::int64_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGE_SIZE) / 4;
+    return physical_memory_bytes() / 4;
   }
 
   std::span<ProblemBuffers> for_job(const Job& j) {
@@ -67,6 +68,17 @@ struct Buffers {
 };
 
 void time_job(benchmark::State& state, const Job& j, Buffers& buffers) {
+  // After Ctrl-C every remaining repetition ends here, before allocating anything, so Google
+  // Benchmark walks through the rest in moments and the caller keeps what was finished. The
+  // skip happens inside the loop: a repetition skipped before it reports zero iterations, and
+  // Google Benchmark's statistics abort when a job's repetitions report different counts.
+  if (interrupted()) {
+    for (auto _ : state) {
+      state.SkipWithError("interrupted");
+      break;
+    }
+    return;
+  }
   set_library_threads(j.threads);
   std::span<ProblemBuffers> copies;
   try {
@@ -77,6 +89,10 @@ void time_job(benchmark::State& state, const Job& j, Buffers& buffers) {
   }
   std::size_t next = 0;
   for (auto _ : state) {
+    if (interrupted()) {  // one load of a flag per call: nothing beside a kernel call
+      state.SkipWithError("interrupted");
+      break;
+    }
     j.kernel->run(j.run, copies[next].operands(), j.threads);
     next = next + 1 == copies.size() ? 0 : next + 1;
     benchmark::ClobberMemory();
@@ -118,6 +134,7 @@ class Collector : public benchmark::ConsoleReporter {
   void ReportRuns(const std::vector<Run>& runs) override {
     std::vector<Run> shown;
     for (const Run& r : runs) {
+      if (r.error_occurred && interrupted()) continue;  // hundreds of "interrupted" lines say nothing
       auto it = jobs_.find(r.run_name.function_name);
       if (r.run_type == Run::RT_Iteration && it != jobs_.end() && !r.error_occurred)
         it->second->seconds.push_back(r.GetAdjustedRealTime() / benchmark::GetTimeUnitMultiplier(r.time_unit));
@@ -148,6 +165,26 @@ class Collector : public benchmark::ConsoleReporter {
 
 }  // namespace
 
+std::int64_t memory_needed(const Job& j, bool cold) {
+  const DType d = j.kernel->dtype;
+  const std::int64_t llc = std::max(cpu().l3.bytes, cpu().l2.bytes);
+  // In double: an im2col workspace can be far larger than the operands the shape check bounded.
+  const double need = static_cast<double>(footprint_bytes(j.run, d)) +
+                      static_cast<double>(j.kernel->workspace_bytes(j.run, j.threads)) +
+                      static_cast<double>(output_bytes(j.run, d)) + static_cast<double>(weight_bytes(j.run, d)) +
+                      (cold ? 2.0 * static_cast<double>(llc) : 0.0);
+  return need >= 0x1p62 ? std::int64_t{1} << 62 : static_cast<std::int64_t>(need);
+}
+
+void check_fits_in_memory(const Job& j, bool cold, std::int64_t available) {
+  const std::int64_t need = memory_needed(j, cold);
+  if (need > available)
+    throw std::runtime_error(fmt::format(
+        "{}: needs {:.2f} GiB (operands, workspace, reference output, reordered weights) but {:.2f} GiB of memory "
+        "is available",
+        j.name, static_cast<double>(need) / (1 << 30), static_cast<double>(available) / (1 << 30)));
+}
+
 void check_jobs(std::span<Job* const> jobs) {
   std::vector<Job*> order(jobs.begin(), jobs.end());
   // The descriptor does not print an mv's vector count, so it is part of the key.
@@ -159,7 +196,7 @@ void check_jobs(std::span<Job* const> jobs) {
   AlignedBuffer expected;
   std::optional<decltype(key(order[0]))> expected_for;
   const auto start = std::chrono::steady_clock::now();
-  for (std::size_t i = 0; i < order.size(); ++i) {
+  for (std::size_t i = 0; i < order.size() && !interrupted(); ++i) {
     Job& j = *order[i];
     if (expected_for != key(&j)) {
       expected = naive_output(j.run, j.kernel->dtype, j.threads);

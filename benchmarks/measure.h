@@ -31,6 +31,15 @@ struct MeasureOptions {
   bool console = true;            // print Google Benchmark's table (false: only progress on stderr)
 };
 
+// Bytes a job holds at its peak: its operands and workspace, the reference output it is
+// checked against, and a reordered copy of the weights a plan may keep (prepare); in cold
+// mode, the copies spanning twice the last-level cache besides.
+std::int64_t memory_needed(const Job& j, bool cold);
+// Throws std::runtime_error, naming the job and needed vs available, when memory_needed
+// exceeds `available` bytes: called before anything is allocated, so a sweep that cannot fit
+// stops at once instead of being killed by the kernel half-way (or swapping for an hour).
+void check_fits_in_memory(const Job& j, bool cold, std::int64_t available);
+
 // Checks every job against naive once (grouped so each reference is computed once); a
 // mismatch sets job.failure.
 void check_jobs(std::span<Job* const> jobs);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "benchmarks/csv.h"
+#include "benchmarks/interrupt.h"
 #include "benchmarks/measure.h"
 #include "benchmarks/run.h"
 #include "kernels/cost.h"
@@ -120,8 +121,13 @@ std::vector<Measured> measure_layers(const ModelMetrics& m, const std::vector<st
   for (const auto& j : jobs) ptrs.push_back(j.get());
   fmt::print(stderr, "roofbench: checking and timing {} distinct layers of {} ({} {}, warm, {} threads, batch {})\n",
              ptrs.size(), m.layers.size(), name(m.impl), name(m.dtype), m.threads, m.batch);
+  const std::int64_t available = available_memory_bytes();
+  for (const Job* j : ptrs) check_fits_in_memory(*j, false, available);
+  catch_interrupts();
   check_jobs(ptrs);
   measure_jobs(ptrs, MeasureOptions{.repetitions = 3, .min_time = 0.05, .console = false});
+  // A model's latency is the sum over every layer: with some layers untimed there is none.
+  throw_if_interrupted("nothing printed or written: the model's measured latency needs every layer");
 
   std::vector<Measured> out;
   for (const Job* j : of_layer) {

@@ -16,9 +16,11 @@
 #include <regex>
 #include <sstream>
 #include <tuple>
+#include <utility>
 #include <stdexcept>
 
 #include "benchmarks/csv.h"
+#include "benchmarks/interrupt.h"
 #include "benchmarks/measure.h"
 #include "kernels/check.h"
 #include "kernels/cost.h"
@@ -160,6 +162,10 @@ std::vector<std::unique_ptr<Case>> build_cases(const RunOptions& opt, bool timin
     fmt::print(stderr, "roofbench: skipping naive on {} problems above {:.0e} ops (name naive in --impls to run it)\n",
                naive_skipped, static_cast<double>(kNaiveMaxOps));
   if (cases.empty()) throw std::runtime_error("nothing to run: no kernel matches the filters");
+  if (timing) {
+    const std::int64_t available = available_memory_bytes();
+    for (const auto& c : cases) check_fits_in_memory(c->job, opt.cache == "cold", available);
+  }
   return cases;
 }
 
@@ -218,6 +224,7 @@ void warn_unfitted(const std::vector<CsvRow>& rows) {
 }  // namespace
 
 int run_command(const RunOptions& opt) {
+  catch_interrupts();
   require_openmp_openblas();
   check_writable(opt.csv);
   std::optional<Profile> profile;
@@ -229,12 +236,13 @@ int run_command(const RunOptions& opt) {
   check_jobs(jobs);
 
   add_context(opt, profile);
-  measure_jobs(jobs, {.repetitions = opt.repetitions,
-                      .min_time = opt.min_time,
-                      .repetitions_from_gbench = opt.gbench_sets_repetitions,
-                      .min_time_from_gbench = opt.gbench_sets_min_time,
-                      .cold = opt.cache == "cold",
-                      .console = true});
+  if (!interrupted())
+      measure_jobs(jobs, {.repetitions = opt.repetitions,
+                        .min_time = opt.min_time,
+                        .repetitions_from_gbench = opt.gbench_sets_repetitions,
+                        .min_time_from_gbench = opt.gbench_sets_min_time,
+                        .cold = opt.cache == "cold",
+                        .console = true});
 
   std::vector<CsvRow> rows;
   for (const auto& c : cases) {
@@ -248,11 +256,23 @@ int run_command(const RunOptions& opt) {
       r.measured_s = median(j.seconds);
       r.cv = coefficient_of_variation(j.seconds);
       r.noisy = *r.cv > opt.noise_threshold;
-      r.status = "ok";
+      // Interrupted with some repetitions done: their median is kept, and the status says it
+      // rests on fewer repetitions than asked, so nothing that wants "ok" rows takes it.
+      r.status = std::cmp_less(j.seconds.size(), opt.repetitions)
+                     ? fmt::format("interrupted after {} of {} repetitions", j.seconds.size(), opt.repetitions)
+                     : "ok";
     }
     rows.push_back(std::move(r));
   }
   write_csv(opt.csv, rows);
+  if (interrupted()) {
+    const auto complete = std::count_if(rows.begin(), rows.end(), [](const CsvRow& r) { return r.status == "ok"; });
+    fmt::print(stderr, "roofbench: interrupted by {}: wrote {} complete rows and {} with fewer repetitions (of {} "
+                       "planned) to {}\n",
+               signal_name(interrupt_signal()), complete, static_cast<std::ptrdiff_t>(rows.size()) - complete,
+               cases.size(), opt.csv);
+    return 128 + interrupt_signal();
+  }
   warn_unfitted(rows);
   const auto failed = std::count_if(rows.begin(), rows.end(), [](const CsvRow& r) { return r.status != "ok"; });
   if (const auto noisy = std::count_if(rows.begin(), rows.end(), [](const CsvRow& r) { return r.noisy; }))

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include <cpuid.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -11,6 +12,24 @@
 
 namespace roofbench {
 namespace {
+
+// __builtin_cpu_supports of clang 14 knows neither "avxvnni", "f16c" nor "avx512fp16": those
+// three come from CPUID there (leaf 7.1 EAX bit 4, leaf 1 ECX bit 29, leaf 7.0 EDX bit 23).
+// Each is only set together with avx2 or avx512f, whose check covers the OS's saving of the
+// vector registers.
+#if defined(__clang__)
+bool cpuid_bit(unsigned leaf, unsigned subleaf, int reg, unsigned bit) {
+  unsigned r[4] = {};
+  return __get_cpuid_count(leaf, subleaf, &r[0], &r[1], &r[2], &r[3]) && ((r[reg] >> bit) & 1u);
+}
+#define ROOFBENCH_HAS_AVXVNNI (__builtin_cpu_supports("avx2") && cpuid_bit(7, 1, 0, 4))
+#define ROOFBENCH_HAS_F16C cpuid_bit(1, 0, 2, 29)
+#define ROOFBENCH_HAS_AVX512FP16 cpuid_bit(7, 0, 3, 23)
+#else
+#define ROOFBENCH_HAS_AVXVNNI __builtin_cpu_supports("avxvnni")
+#define ROOFBENCH_HAS_F16C __builtin_cpu_supports("f16c")
+#define ROOFBENCH_HAS_AVX512FP16 __builtin_cpu_supports("avx512fp16")
+#endif
 
 std::string read_line(const std::string& path) {
   std::ifstream in(path);
@@ -87,9 +106,9 @@ CpuInfo detect() {
                         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"));
   set(Isa::avx512_bf16, info.has(Isa::avx512f) && __builtin_cpu_supports("avx512bf16"));
   set(Isa::avx512_vnni, info.has(Isa::avx512f) && __builtin_cpu_supports("avx512vnni"));
-  set(Isa::avx_vnni, __builtin_cpu_supports("avxvnni"));
-  set(Isa::f16c, __builtin_cpu_supports("f16c") && info.has(Isa::avx2_fma));
-  set(Isa::avx512_fp16, info.has(Isa::avx512f) && __builtin_cpu_supports("avx512fp16"));
+  set(Isa::avx_vnni, ROOFBENCH_HAS_AVXVNNI);
+  set(Isa::f16c, ROOFBENCH_HAS_F16C && info.has(Isa::avx2_fma));
+  set(Isa::avx512_fp16, info.has(Isa::avx512f) && ROOFBENCH_HAS_AVX512FP16);
   return info;
 }
 
@@ -140,6 +159,17 @@ bool CpuInfo::has(Isa isa) const { return (flags >> static_cast<unsigned>(isa)) 
 const CpuInfo& cpu() {
   static const CpuInfo info = detect();
   return info;
+}
+
+std::int64_t physical_memory_bytes() {
+  return static_cast<std::int64_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<std::int64_t>(sysconf(_SC_PAGE_SIZE));
+}
+
+std::int64_t available_memory_bytes() {
+  std::ifstream meminfo("/proc/meminfo");
+  for (std::string line; std::getline(meminfo, line);)
+    if (line.starts_with("MemAvailable:")) return std::stoll(line.substr(13)) * 1024;  // "MemAvailable:  123 kB"
+  return static_cast<std::int64_t>(sysconf(_SC_AVPHYS_PAGES)) * static_cast<std::int64_t>(sysconf(_SC_PAGE_SIZE));
 }
 
 }  // namespace roofbench

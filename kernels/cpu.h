@@ -35,4 +35,10 @@ struct CpuInfo {
 
 const CpuInfo& cpu();  // read once, immutable afterwards
 
+// Physical memory, and the memory available now without swapping (MemAvailable of
+// /proc/meminfo; free pages where the kernel does not report it). Asked at the moment of use,
+// not cached: the second changes while roofbench runs.
+std::int64_t physical_memory_bytes();
+std::int64_t available_memory_bytes();
+
 }  // namespace roofbench

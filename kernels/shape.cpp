@@ -1,7 +1,6 @@
 #include "kernels/shape.h"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
@@ -11,6 +10,7 @@
 #include <sstream>
 
 #include "kernels/cost.h"
+#include "kernels/cpu.h"
 
 #ifndef ROOFBENCH_SHAPES_DIR
 #define ROOFBENCH_SHAPES_DIR "benchmarks/shapes"
@@ -70,7 +70,7 @@ void check_size(const Shape& s) {
   } catch (const std::overflow_error&) {
     throw ShapeError("dimensions too large: their product overflows 64 bits");
   }
-  const double have = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
+  const double have = static_cast<double>(physical_memory_bytes());
   if (need > have)
     throw ShapeError(fmt::format("buffers need {:.1f} GiB at f64 but this machine has {:.1f} GiB", need / (1 << 30),
                                  have / (1 << 30)));

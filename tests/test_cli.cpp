@@ -2,18 +2,24 @@
 // exit and no output file; good input writes the CSV columns of design.md.
 #include <gtest/gtest.h>
 #include <omp.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/wait.h>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cmath>
 #include <cstdio>
-#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "kernels/registry.h"
@@ -47,6 +53,41 @@ Result run_roofbench(const std::string& args, const std::string& env = "") {
   r.err = ss.str();
   fs::remove(err);
   return r;
+}
+
+// Starts roofbench with args (stdout and stderr to files), waits until `ready` returns true
+// (polled every 50 ms, at most 60 s), sends `signal` and returns the exit status as a shell
+// reports it (128 + signal when killed by it).
+template <class Ready>
+int interrupt_roofbench(const std::vector<std::string>& args, const fs::path& out, const fs::path& err, int signal,
+                        Ready&& ready) {
+  std::vector<std::string> argv_s{ROOFBENCH_BINARY};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t files;
+  posix_spawn_file_actions_init(&files);
+  posix_spawn_file_actions_addopen(&files, STDOUT_FILENO, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&files, STDERR_FILENO, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  pid_t pid = 0;
+  const int spawned = posix_spawn(&pid, ROOFBENCH_BINARY, &files, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&files);
+  if (spawned != 0) return -1;
+  const auto start = std::chrono::steady_clock::now();
+  while (!ready() && std::chrono::steady_clock::now() - start < std::chrono::seconds(60))
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  kill(pid, signal);
+  int raw = 0;
+  waitpid(pid, &raw, 0);
+  return WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
 }
 
 class Cli : public ::testing::Test {
@@ -369,4 +410,65 @@ TEST(OpenBlas, FollowsTheCallersThreadCountLikeOpenMP) {
     EXPECT_EQ(openblas_get_num_threads(), t);
     EXPECT_EQ(omp_get_max_threads(), t);
   }
+}
+
+// Ctrl-C in the middle of timing: the CSV holds every row measured so far, whole, each saying
+// whether it has all its repetitions, and the exit status is 128 + SIGINT.
+TEST_F(Cli, InterruptedRunKeepsTheRowsMeasuredAndSaysSo) {
+  const fs::path csv = dir_ / "out.csv", out = dir_ / "stdout.txt", err = dir_ / "stderr.txt";
+  // Google Benchmark prints the context on stdout when timing starts (after the checks against
+  // naive); a moment later every job has some repetitions done and none has all 1000.
+  auto timing_for_a_while = [&, seen = std::optional<std::chrono::steady_clock::time_point>{}]() mutable {
+    if (!seen && fs::exists(out) && fs::file_size(out) > 0) seen = std::chrono::steady_clock::now();
+    return seen && std::chrono::steady_clock::now() - *seen > std::chrono::seconds(2);
+  };
+  const int status = interrupt_roofbench({"run", "--shapes", "smoke", "--ops", "mv", "--impls", "opt,blas", "--dtypes",
+                                          "f32", "--threads", "1", "--repetitions", "1000", "--min-time", "0.01",
+                                          "--csv", csv.string()},
+                                         out, err, SIGINT, timing_for_a_while);
+  const std::string log = slurp(err);
+  EXPECT_EQ(status, 128 + SIGINT) << log;
+  EXPECT_NE(log.find("interrupted by SIGINT"), std::string::npos) << log;
+  EXPECT_FALSE(fs::exists(csv.string() + ".tmp"));
+  std::ifstream in(csv);
+  std::string header, line;
+  ASSERT_TRUE(std::getline(in, header)) << log;
+  EXPECT_EQ(header.rfind("op,impl,dtype,", 0), 0u);
+  int rows = 0;
+  while (std::getline(in, line)) {
+    ++rows;
+    EXPECT_NE(line.find(",interrupted after "), std::string::npos) << line;
+    EXPECT_NE(line.find(" of 1000 repetitions,"), std::string::npos) << line;
+  }
+  EXPECT_GT(rows, 0) << log;
+}
+
+// SIGTERM during calibration: a partial profile would mislead every prediction, so none is
+// written, and the exit status is 128 + SIGTERM.
+TEST_F(Cli, InterruptedCalibrationWritesNoProfile) {
+  const fs::path profile = dir_ / "profile.json", out = dir_ / "stdout.txt", err = dir_ / "stderr.txt";
+  const int status = interrupt_roofbench({"calibrate", "--quick", "--threads", "1", "--out", profile.string()}, out, err,
+                                         SIGTERM, [&] { return slurp(err).find("calibrate: peak") != std::string::npos; });
+  const std::string log = slurp(err);
+  EXPECT_EQ(status, 128 + SIGTERM) << log;
+  EXPECT_NE(log.find("interrupted by SIGTERM: no profile written"), std::string::npos) << log;
+  EXPECT_FALSE(fs::exists(profile));
+  EXPECT_FALSE(fs::exists(profile.string() + ".tmp"));
+}
+
+// A problem that passes the shape check (its operands fit in physical memory) but whose run
+// needs more than is available: refused before anything is allocated, needed vs available.
+TEST_F(Cli, ProblemLargerThanAvailableMemoryIsRefusedBeforeAllocating) {
+  const double physical = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
+  // f64 operands of m^3 GEMM: 24 m^2 bytes = 0.62 x physical; the run adds the reference
+  // output and a copy of the weights (16 m^2): over physical memory, so over what is available.
+  const auto m = static_cast<long long>(std::sqrt(0.62 * physical / 24));
+  const fs::path shapes = write("big.shapes", "gemm m=" + std::to_string(m) + " n=" + std::to_string(m) +
+                                                  " k=" + std::to_string(m) + "\n");
+  const fs::path csv = dir_ / "out.csv";
+  const Result r = run_roofbench("run --shapes " + shapes.string() + " --impls opt --dtypes f64 --threads 1 --csv " +
+                                 csv.string());
+  expect_one_line_error(r, "of memory is available");
+  EXPECT_NE(r.err.find("needs "), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(csv));
 }
