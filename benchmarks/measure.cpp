@@ -176,7 +176,11 @@ std::int64_t memory_needed(const Job& j, bool cold) {
   return need >= 0x1p62 ? std::int64_t{1} << 62 : static_cast<std::int64_t>(need);
 }
 
-void check_fits_in_memory(const Job& j, bool cold, std::int64_t available) {
+void check_timeable(const Job& j, bool cold, std::int64_t available) {
+  if (const auto n = static_cast<double>(ops(j.run)); n > kMaxTimedOps)
+    throw std::runtime_error(fmt::format("{}: {:.3g} ops per call is over the limit of {:.0e} for timing (minutes to "
+                                         "hours per call); `roofbench predict` estimates it without running it",
+                                         j.name, n, kMaxTimedOps));
   const std::int64_t need = memory_needed(j, cold);
   if (need > available)
     throw std::runtime_error(fmt::format(
@@ -199,7 +203,7 @@ void check_jobs(std::span<Job* const> jobs) {
   for (std::size_t i = 0; i < order.size() && !interrupted(); ++i) {
     Job& j = *order[i];
     if (expected_for != key(&j)) {
-      expected = naive_output(j.run, j.kernel->dtype, j.threads);
+      expected = naive_output(check_slice(j.run), j.kernel->dtype, j.threads);
       expected_for = key(&j);
     }
     set_library_threads(j.threads);

@@ -35,10 +35,15 @@ struct MeasureOptions {
 // checked against, and a reordered copy of the weights a plan may keep (prepare); in cold
 // mode, the copies spanning twice the last-level cache besides.
 std::int64_t memory_needed(const Job& j, bool cold);
-// Throws std::runtime_error, naming the job and needed vs available, when memory_needed
-// exceeds `available` bytes: called before anything is allocated, so a sweep that cannot fit
-// stops at once instead of being killed by the kernel half-way (or swapping for an hour).
-void check_fits_in_memory(const Job& j, bool cold, std::int64_t available);
+// Above this a problem is not timed: 1e14 ops is over ten minutes per call on a 2-core
+// machine, and a row needs the check plus several repetitions. predict has no such limit.
+inline constexpr double kMaxTimedOps = 1e14;
+
+// Throws std::runtime_error naming the job when it has more than kMaxTimedOps ops, or when
+// memory_needed exceeds `available` bytes (needed vs available). Called before anything is
+// allocated, so a sweep that cannot fit stops at once instead of being killed half-way by the
+// OOM killer (or swapping for an hour).
+void check_timeable(const Job& j, bool cold, std::int64_t available);
 
 // Checks every job against naive once (grouped so each reference is computed once); a
 // mismatch sets job.failure.

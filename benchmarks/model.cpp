@@ -122,7 +122,7 @@ std::vector<Measured> measure_layers(const ModelMetrics& m, const std::vector<st
   fmt::print(stderr, "roofbench: checking and timing {} distinct layers of {} ({} {}, warm, {} threads, batch {})\n",
              ptrs.size(), m.layers.size(), name(m.impl), name(m.dtype), m.threads, m.batch);
   const std::int64_t available = available_memory_bytes();
-  for (const Job* j : ptrs) check_fits_in_memory(*j, false, available);
+  for (const Job* j : ptrs) check_timeable(*j, false, available);
   catch_interrupts();
   check_jobs(ptrs);
   measure_jobs(ptrs, MeasureOptions{.repetitions = 3, .min_time = 0.05, .console = false});

@@ -164,7 +164,7 @@ std::vector<std::unique_ptr<Case>> build_cases(const RunOptions& opt, bool timin
   if (cases.empty()) throw std::runtime_error("nothing to run: no kernel matches the filters");
   if (timing) {
     const std::int64_t available = available_memory_bytes();
-    for (const auto& c : cases) check_fits_in_memory(c->job, opt.cache == "cold", available);
+    for (const auto& c : cases) check_timeable(c->job, opt.cache == "cold", available);
   }
   return cases;
 }

@@ -4,6 +4,7 @@
 // sizes, batches, and every conv2d path (implicit GEMM, im2col
 // identity, depthwise, grouped). One parameterized test per (kernel, shape); each runs at 1
 // and 2 threads. Kernels this CPU cannot run are skipped with the registry's reason.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -362,4 +363,47 @@ TEST(Agree, AKernelThatSkipsAnOutputFails) {
 }
 
 }  // namespace
+// The check of a huge problem compares a leading slice: naive on the slice must give exactly
+// the leading elements of naive on the whole problem, for every op, grouping and packing.
+TEST(CheckSlice, NaiveOnTheSliceIsThePrefixOfNaiveOnTheWhole) {
+  const std::pair<const char*, std::int64_t> cases[] = {
+      {"mv m=37 k=100", 3},                                     // b=3 vectors: the first one's rows
+      {"gemm m=29 n=17 k=40", 1},                               // the first rows
+      {"conv2d n=1 c=6 h=9 w=9 k=10 r=3 s=3 pad=1", 3},         // g=1: the first filters of image 0
+      {"conv2d n=1 c=8 h=7 w=7 k=12 r=3 s=3 g=4", 2},           // whole groups
+      {"conv2d n=1 c=8 h=7 w=7 k=16 r=3 s=3 stride=2 g=2", 2},  // part of the first group
+      {"conv2d n=1 c=16 h=6 w=6 k=16 r=3 s=3 pad=1 g=16", 2},   // depthwise
+  };
+  for (const auto& [line, batch] : cases)
+    for (DType d : {DType::f32, DType::i8, DType::i4}) {
+      const Shape s = batched(parse_shape(line), batch);
+      for (std::int64_t max_ops : {std::int64_t{1}, ops(s) / 5, ops(s) / 2}) {
+        const Shape slice = check_slice(s, max_ops);
+        SCOPED_TRACE(fmt::format("{} at batch {}, {}, max_ops {}: slice {}", line, batch, name(d), max_ops,
+                                 to_string(slice)));
+        ASSERT_LT(ops(slice), ops(s));
+        if (max_ops > 1) EXPECT_LE(ops(slice), max_ops);  // 1: a single row or filter, over any budget
+        const AlignedBuffer whole = naive_output(s, d, 2), part = naive_output(slice, d, 2);
+        ASSERT_LT(part.size(), whole.size());
+        EXPECT_EQ(std::memcmp(part.bytes().data(), whole.bytes().data(), part.size()), 0);
+      }
+    }
+  EXPECT_EQ(check_slice(parse_shape("gemm m=4 n=4 k=4")), parse_shape("gemm m=4 n=4 k=4"));  // small: whole
+}
+
+// A kernel checked on a slice still runs on the whole problem, and a wrong leading element
+// is still caught.
+TEST(CheckSlice, CheckAgainstComparesTheLeadingElements) {
+  const Shape s = parse_shape("gemm m=40 n=33 k=20");
+  const Kernel* k = select(Op::gemm, Impl::opt, DType::f32);
+  ASSERT_NE(k, nullptr);
+  set_library_threads(2);
+  AlignedBuffer expected = naive_output(check_slice(s, ops(s) / 4), DType::f32, 2);
+  EXPECT_TRUE(check_against(*k, s, 2, expected.bytes()).ok);
+  as<float>(expected.bytes())[7] += 1.0f;
+  const Agreement bad = check_against(*k, s, 2, expected.bytes());
+  EXPECT_FALSE(bad.ok);
+  EXPECT_EQ(bad.worst, 7);
+}
+
 }  // namespace roofbench
