@@ -318,17 +318,35 @@ void fit_from_training(Profile& profile, std::string_view source) {
   std::map<std::tuple<Op, Impl, DType, int, std::string>, std::vector<Sample>> samples;
   for (std::size_t i = 0; i < profile.training.size(); ++i) {
     const nlohmann::json& t = profile.training[i];
+    const auto bad = [&](std::string_view key, std::string_view what) {
+      return ProfileError(fmt::format("{}: training timing {} is malformed: \"{}\" {} (at /training/{}/{})", source, i,
+                                      key, what, i, key));
+    };
+    const auto text = [&](const char* key) {
+      if (!t.is_object() || !t.contains(key)) throw bad(key, "is missing");
+      if (!t[key].is_string()) throw bad(key, "must be a string");
+      return t[key].get<std::string>();
+    };
+    const auto op = parse_op(text("op"));
+    const auto impl = parse_impl(text("impl"));
+    const auto dtype = parse_dtype(text("dtype"));
+    if (!op) throw bad("op", "is not mv, gemm or conv2d");
+    if (!impl) throw bad("impl", "is not naive, opt, blas or onednn");
+    if (!dtype) throw bad("dtype", "is not a dtype");
+    if (!t.contains("seconds") || !t["seconds"].is_number() || !(t["seconds"].get<double>() > 0) ||
+        !std::isfinite(t["seconds"].get<double>()))
+      throw bad("seconds", "must be a positive finite number");
+    if (!t.contains("threads") || !t["threads"].is_number_integer() || t["threads"].get<std::int64_t>() < 1 ||
+        t["threads"].get<std::int64_t>() > 1024)
+      throw bad("threads", "must be an integer from 1 to 1024");
+    Shape shape;
     try {
-      const auto op = parse_op(t.at("op").get<std::string>());
-      const auto impl = parse_impl(t.at("impl").get<std::string>());
-      const auto dtype = parse_dtype(t.at("dtype").get<std::string>());
-      const double seconds = t.at("seconds").get<double>();
-      if (!op || !impl || !dtype || !(seconds > 0) || !std::isfinite(seconds)) throw std::runtime_error("bad value");
-      const Shape shape = parse_shape(t.at("shape").get<std::string>());
-      samples[{*op, *impl, *dtype, t.at("threads").get<int>(), std::string(shape_class(shape))}].push_back({shape, seconds});
-    } catch (const std::exception& e) {
-      throw ProfileError(fmt::format("{}: training timing {} is malformed: {}", source, i, e.what()));
+      shape = parse_shape(text("shape"));
+    } catch (const ShapeError& e) {
+      throw bad("shape", fmt::format("is not a shape: {}", e.what()));
     }
+    samples[{*op, *impl, *dtype, t["threads"].get<int>(), std::string(shape_class(shape))}].push_back(
+        {shape, t["seconds"].get<double>()});
   }
   profile.kernels.clear();
   for (const auto& [key, points] : samples) {

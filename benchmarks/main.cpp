@@ -14,11 +14,15 @@
 #include "benchmarks/interrupt.h"
 #include "benchmarks/model.h"
 #include "benchmarks/run.h"
+#include "kernels/text_file.h"
 #include "predictor/evaluate.h"
 
 namespace {
 
 using namespace roofbench;
+
+// Every error is one line: a message quoting a file's bytes is escaped and kept this short.
+constexpr std::size_t kMessageBytes = 600;
 
 template <class T>
 std::vector<T> parse_names(const std::vector<std::string>& names, std::optional<T> (*parse)(std::string_view),
@@ -77,7 +81,7 @@ int main(int argc, char** argv) {
   try {
     cpu();  // reads ROOFBENCH_DISABLE_ISA: a bad value is an error before anything starts
   } catch (const std::exception& e) {
-    fmt::print(stderr, "roofbench: error: {}\n", e.what());
+    fmt::print(stderr, "roofbench: error: {}\n", printable(e.what(), kMessageBytes));
     return 2;
   }
   bind_threads_unless_user_chose(argv);
@@ -227,13 +231,13 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    fmt::print(stderr, "roofbench: error: {}\n", e.what());
+    fmt::print(stderr, "roofbench: error: {}\n", printable(e.what(), kMessageBytes));
     return 2;
   } catch (const Interrupted& e) {
-    fmt::print(stderr, "roofbench: {}\n", e.what());
+    fmt::print(stderr, "roofbench: {}\n", printable(e.what(), kMessageBytes));
     return e.exit_status();
   } catch (const std::exception& e) {
-    fmt::print(stderr, "roofbench: error: {}\n", e.what());
+    fmt::print(stderr, "roofbench: error: {}\n", printable(e.what(), kMessageBytes));
     return 1;
   }
   return 0;

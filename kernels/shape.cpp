@@ -11,6 +11,7 @@
 
 #include "kernels/cost.h"
 #include "kernels/cpu.h"
+#include "kernels/text_file.h"
 
 #ifndef ROOFBENCH_SHAPES_DIR
 #define ROOFBENCH_SHAPES_DIR "benchmarks/shapes"
@@ -42,13 +43,13 @@ std::vector<std::string_view> split_ws(std::string_view s) {
 }
 
 std::int64_t parse_value(std::string_view key, std::string_view v, std::int64_t min_value = 1) {
-  if (v.empty()) throw ShapeError(fmt::format("key '{}' has no value", key));
+  if (v.empty()) throw ShapeError(fmt::format("key '{}' has no value", printable(key)));
   std::int64_t x = 0;
   auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
   const bool whole = ptr == v.data() + v.size();
   if (ec == std::errc::result_out_of_range || (ec == std::errc{} && whole && x > kMaxDim))
-    throw ShapeError(fmt::format("{}={} is too large (limit {})", key, v, kMaxDim));
-  if (ec != std::errc{} || !whole) throw ShapeError(fmt::format("{}={} is not an integer", key, v));
+    throw ShapeError(fmt::format("{}={} is too large (limit {})", key, printable(v), kMaxDim));
+  if (ec != std::errc{} || !whole) throw ShapeError(fmt::format("{}={} is not an integer", key, printable(v)));
   if (x < min_value)
     throw ShapeError(fmt::format("{}={} must be {}", key, v, min_value == 1 ? "positive" : "zero or positive"));
   return x;
@@ -103,20 +104,21 @@ Shape parse_shape(std::string_view line) {
             {"k", &d.k, true},       {"r", &d.r, true},     {"s", &d.s, true}, {"stride", &d.stride, false},
             {"pad", &d.pad, false, 0}, {"g", &d.g, false}};
   } else {
-    throw ShapeError(fmt::format("unknown op '{}' (expected mv, gemm or conv2d)", op));
+    throw ShapeError(fmt::format("unknown op '{}' (expected mv, gemm or conv2d)", printable(op)));
   }
 
   std::map<std::string_view, bool> seen;
   for (std::size_t i = 1; i < tokens.size(); ++i) {
     const std::string_view tok = tokens[i];
     const auto eq = tok.find('=');
-    if (eq == std::string_view::npos) throw ShapeError(fmt::format("'{}' is not key=value", tok));
+    if (eq == std::string_view::npos) throw ShapeError(fmt::format("'{}' is not key=value", printable(tok)));
     const std::string_view key = tok.substr(0, eq), value = tok.substr(eq + 1);
-    if (seen[key]) throw ShapeError(fmt::format("duplicate key '{}'", key));
+    if (seen[key]) throw ShapeError(fmt::format("duplicate key '{}'", printable(key)));
     seen[key] = true;
     if (key == "name") {
       if (!valid_label(value))
-        throw ShapeError(fmt::format("name='{}' must be non-empty and use only letters, digits and _.:/-", value));
+        throw ShapeError(
+            fmt::format("name='{}' must be non-empty and use only letters, digits and _.:/-", printable(value)));
       shape.name = std::string(value);
       continue;
     }
@@ -125,7 +127,7 @@ Shape parse_shape(std::string_view line) {
       continue;
     }
     auto it = std::find_if(keys.begin(), keys.end(), [&](const KeySpec& k) { return k.key == key; });
-    if (it == keys.end()) throw ShapeError(fmt::format("unknown key '{}' for {}", key, op));
+    if (it == keys.end()) throw ShapeError(fmt::format("unknown key '{}' for {}", printable(key), op));
     *it->field = parse_value(key, value, it->min_value);
   }
   for (const KeySpec& k : keys)
@@ -198,6 +200,7 @@ std::vector<Shape> load_shapes(std::string_view file_or_set) {
   if (!fs::is_regular_file(path, ec)) {
     const fs::path builtin = fs::path(ROOFBENCH_SHAPES_DIR) / (std::string(file_or_set) + std::string(kShapeExt));
     if (file_or_set.find('/') != std::string_view::npos || !fs::is_regular_file(builtin, ec)) {
+      if (fs::is_directory(path, ec)) throw ShapeError(fmt::format("{}: is a directory, not a shape file", file_or_set));
       throw ShapeError(fmt::format("{}: no such shape file or built-in set (sets: {})", file_or_set,
                                    fmt::join(builtin_shape_sets(), ", ")));
     }

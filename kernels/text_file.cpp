@@ -46,6 +46,27 @@ void write_text_atomically(const std::string& path, std::string_view text) {
   }
 }
 
+std::string printable(std::string_view s, std::size_t max_bytes) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < s.size() && out.size() < max_bytes) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    // Length of the UTF-8 sequence c starts (0: not a valid lead byte).
+    const std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    bool valid = len > 0 && i + len <= s.size();
+    for (std::size_t j = 1; valid && j < len; ++j) valid = (static_cast<unsigned char>(s[i + j]) >> 6) == 0x2;
+    if (valid && (len > 1 || (c >= 0x20 && c != 0x7f))) {
+      out.append(s.substr(i, len));
+      i += len;
+    } else {
+      out += fmt::format("\\x{:02x}", c);
+      ++i;
+    }
+  }
+  if (i < s.size()) out += "...";
+  return out;
+}
+
 std::string csv_field(std::string_view s) {
   if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
   std::string q = "\"";

@@ -17,6 +17,11 @@ void check_writable(const std::string& path);
 // temporary file and the reason; the temporary file is removed on failure.
 void write_text_atomically(const std::string& path, std::string_view text);
 
+// Text from a user's file or command line, safe to put in a one-line message: control
+// characters and bytes that are not UTF-8 become \xNN (so a binary file cannot break the line
+// or the terminal), and past max_bytes the rest is cut and replaced by "...".
+std::string printable(std::string_view s, std::size_t max_bytes = 40);
+
 // One CSV cell: quoted (with "" escapes) when it holds a comma, a quote or a line break;
 // line breaks become spaces so every row stays one line.
 std::string csv_field(std::string_view s);

@@ -472,3 +472,29 @@ TEST_F(Cli, ProblemLargerThanAvailableMemoryIsRefusedBeforeAllocating) {
   EXPECT_NE(r.err.find("needs "), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(csv));
 }
+
+// --refit reads the training timings of a profile copied from elsewhere: a malformed one is
+// named by key and position, and nothing is written.
+TEST_F(Cli, RefitWithAMalformedTrainingTimingNamesItAndWritesNothing) {
+  roofbench::Profile p;
+  p.machine = {{"cpu", "test"}};
+  p.peaks = {{"f32", 1, 1e11, "avx2+fma", 0}};
+  p.bandwidth = {{"DRAM", 0, 1, 1e10, "read"}};
+  const fs::path out = dir_ / "refit.json";
+  for (const auto& [timing, mentions] : std::vector<std::pair<nlohmann::json, std::string>>{
+           {{{"op", "gemm"}, {"dtype", "f32"}, {"threads", 1}, {"shape", "gemm m=4 n=4 k=4"}, {"seconds", 1e-6}},
+            "\"impl\" is missing (at /training/0/impl)"},
+           {{{"op", "gemm"}, {"impl", "opt"}, {"dtype", "f32"}, {"threads", 0}, {"shape", "gemm m=4 n=4 k=4"}, {"seconds", 1e-6}},
+            "\"threads\" must be an integer from 1 to 1024"},
+           {{{"op", "gemm"}, {"impl", "opt"}, {"dtype", "f32"}, {"threads", 1}, {"shape", "gemm m=4 n=4"}, {"seconds", 1e-6}},
+            "missing key 'k' (at /training/0/shape)"},
+           {{{"op", "gemm"}, {"impl", "opt"}, {"dtype", "f32"}, {"threads", 1}, {"shape", "gemm m=4 n=4 k=4"}, {"seconds", -1}},
+            "\"seconds\" must be a positive finite number"},
+           {nlohmann::json::array({1, 2}), "\"op\" is missing"}}) {
+    p.training = nlohmann::json::array({timing});
+    const fs::path in = dir_ / "in.json";
+    roofbench::write_profile(in.string(), p);
+    expect_one_line_error(run_roofbench("calibrate --refit " + in.string() + " --out " + out.string()), mentions);
+    EXPECT_FALSE(fs::exists(out));
+  }
+}

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "kernels/shape.h"
+#include "kernels/text_file.h"
 
 namespace roofbench {
 namespace {
@@ -436,4 +437,33 @@ TEST(Batched, KeepsLabels) {
 }
 
 }  // namespace
+}  // namespace roofbench
+
+namespace roofbench {
+
+TEST(Printable, EscapesControlAndNonUtf8BytesKeepsUtf8AndCuts) {
+  EXPECT_EQ(printable("gemm m=4"), "gemm m=4");
+  EXPECT_EQ(printable("caf\xc3\xa9"), "caf\xc3\xa9");                // valid UTF-8 stays
+  EXPECT_EQ(printable("a\nb\x1b[2Jc"), "a\\x0ab\\x1b[2Jc");          // no new line, no terminal escape
+  EXPECT_EQ(printable("\xff\xc3"), "\\xff\\xc3");                     // a stray and a truncated sequence
+  EXPECT_EQ(printable(std::string(100, 'x'), 10), std::string(10, 'x') + "...");
+}
+
+// A binary file is refused with one line: no byte of it can end the line or reach the
+// terminal raw, and the quoted token is cut short.
+TEST(ShapeFile, BinaryGarbageIsOnePrintableLine) {
+  std::string garbage;
+  for (int i = 0; i < 3000; ++i) garbage += static_cast<char>((i * 7919 + 13) % 256 == '\n' ? 'x' : (i * 7919 + 13) % 256);
+  std::istringstream in(garbage);
+  try {
+    parse_shapes(in, "garbage.bin");
+    FAIL() << "garbage parsed";
+  } catch (const ShapeError& e) {
+    const std::string what = e.what();
+    EXPECT_EQ(what.rfind("garbage.bin:1: ", 0), 0u) << what;
+    EXPECT_LT(what.size(), 250u) << what;
+    for (char c : what) EXPECT_TRUE(static_cast<unsigned char>(c) >= 0x20 && c != 0x7f) << what;
+  }
+}
+
 }  // namespace roofbench
