@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cmath>
 #include <cstdlib>
 #include <exception>
 #include <string_view>
@@ -83,6 +84,20 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     fmt::print(stderr, "roofbench: error: {}\n", printable(e.what(), kMessageBytes));
     return 2;
+  }
+  // Google Benchmark reports a bad value of its own flags on a line of its own and leaves the
+  // flag for CLI11 to reject again: checked here first, so the error stays one line.
+  for (const auto& [flag, value] : {std::pair{"--benchmark_repetitions", flag_value(argc, argv, "--benchmark_repetitions")},
+                                    std::pair{"--benchmark_min_time", flag_value(argc, argv, "--benchmark_min_time")}}) {
+    if (!has_flag(argc, argv, flag)) continue;
+    char* end = nullptr;
+    const double v = std::strtod(value.c_str(), &end);
+    const bool integer = std::string_view(flag) == "--benchmark_repetitions";
+    if (value.empty() || *end != '\0' || !(v > 0) || v > 1e6 || (integer && v != std::floor(v))) {
+      fmt::print(stderr, "roofbench: error: {}={}: expected a positive {}\n", flag, printable(value),
+                 integer ? "integer" : "number of seconds");
+      return 2;
+    }
   }
   bind_threads_unless_user_chose(argv);
   RunOptions run;

@@ -101,7 +101,9 @@ std::optional<double> number_cell(std::string_view cell, const std::string& name
   double v = 0;
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc{} || end != s.data() + s.size() || !std::isfinite(v))
-    fail_at(name, line, fmt::format("{}: '{}' is not a number", column, cell));
+    fail_at(name, line, fmt::format("{}: '{}' is not a number", column, printable(cell)));
+  // No time, rate or spread roofbench writes is negative: one that is means the file was edited.
+  if (v < 0) fail_at(name, line, fmt::format("{}: {} is negative", column, printable(cell)));
   return v;
 }
 
@@ -110,7 +112,7 @@ long long count_cell(std::string_view cell, const std::string& name, int line, s
   long long v = 0;
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (s.empty() || ec != std::errc{} || end != s.data() + s.size() || v < 1)
-    fail_at(name, line, fmt::format("{}: '{}' is not a positive integer", column, cell));
+    fail_at(name, line, fmt::format("{}: '{}' is not a positive integer", column, printable(cell)));
   return v;
 }
 

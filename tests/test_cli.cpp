@@ -498,3 +498,16 @@ TEST_F(Cli, RefitWithAMalformedTrainingTimingNamesItAndWritesNothing) {
     EXPECT_FALSE(fs::exists(out));
   }
 }
+
+// Google Benchmark's own flags are checked before it sees them: it would print a line of its
+// own and leave the flag for a second error.
+TEST_F(Cli, BadValuesOfGoogleBenchmarkFlagsAreOneLineErrors) {
+  for (const char* flag : {"--benchmark_repetitions=abc", "--benchmark_repetitions=0", "--benchmark_repetitions=2.5",
+                           "--benchmark_min_time=-1", "--benchmark_min_time=soon"}) {
+    const fs::path csv = dir_ / "out.csv";
+    const Result r = run_roofbench(std::string("run --shapes smoke --csv ") + csv.string() + " " + flag);
+    expect_one_line_error(r, flag);
+    EXPECT_EQ(r.status, 2) << flag;
+    EXPECT_FALSE(fs::exists(csv)) << flag;
+  }
+}

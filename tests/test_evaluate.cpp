@@ -178,6 +178,10 @@ TEST(Evaluate, MalformedInputNamesFileLineAndColumn) {
             "n.csv:2: cv: '1.2.3' is not a number");
   EXPECT_EQ(error_of([] { read_evaluation(kHeader + "gemm,opt,f32,2,1,s,nan,1,1,ok,,,,\n", "n.csv"); }),
             "n.csv:2: measured_s: 'nan' is not a number");
+  EXPECT_EQ(error_of([] { read_evaluation(kHeader + "gemm,opt,f32,2,1,s,-1e-6,1,1,ok,,,,\n", "n.csv"); }),
+            "n.csv:2: measured_s: -1e-6 is negative");
+  EXPECT_EQ(error_of([] { read_evaluation(kHeader + "gemm,opt,f32,2,1,s,1,1,1,ok,,\x1b[2J,,\n", "n.csv"); }),
+            "n.csv:2: cv: '\\x1b[2J' is not a number");  // a terminal escape is shown, not sent
   EXPECT_EQ(error_of([] { read_evaluation(kHeader + "gemm,opt,f32,two,1,s,1,1,1,ok,,,,\n", "n.csv"); }),
             "n.csv:2: threads: 'two' is not a positive integer");
   EXPECT_EQ(error_of([] { read_evaluation(kHeader + "gemm,opt,f32,2,1,s,1,1\n", "f.csv"); }),
