@@ -23,7 +23,7 @@ THREAD_STYLES = ["-", "--", ":", "-."]
 
 
 def parse_args():
-    p = argparse.ArgumentParser(prog=PROG, description=__doc__,
+    p = rp.ArgumentParser(prog=PROG, description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("profile", metavar="PROFILE.json", help="a profile written by `roofbench calibrate`")
     p.add_argument("--out", required=True, metavar="FILE.png", help="the PNG to write")

@@ -27,7 +27,7 @@ MAX_SHAPES = 4
 
 
 def parse_args():
-    p = argparse.ArgumentParser(prog=PROG, description=__doc__,
+    p = rp.ArgumentParser(prog=PROG, description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("run", metavar="RUN.csv", help="a CSV written by `roofbench run --batch LIST`")
     p.add_argument("--out", required=True, metavar="DIR", help="directory for batch.png (created)")

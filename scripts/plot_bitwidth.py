@@ -24,7 +24,7 @@ LAYER = ["op", "shape", "batch"]
 
 
 def parse_args():
-    p = argparse.ArgumentParser(prog=PROG, description=__doc__,
+    p = rp.ArgumentParser(prog=PROG, description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("run", metavar="RUN.csv", help="a CSV written by `roofbench run --dtypes LIST`")
     p.add_argument("--out", required=True, metavar="FILE.png", help="the PNG to write")

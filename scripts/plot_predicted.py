@@ -23,7 +23,7 @@ BAND = 0.10
 
 
 def parse_args():
-    p = argparse.ArgumentParser(prog=PROG, description=__doc__,
+    p = rp.ArgumentParser(prog=PROG, description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("run", metavar="RUN.csv", help="a CSV written by `roofbench run --profile P.json`")
     p.add_argument("--out", required=True, metavar="FILE.png", help="the PNG to write")

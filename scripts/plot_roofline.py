@@ -24,7 +24,7 @@ LEVEL_STYLE = {"L1": ("#b8860b", (0, (1, 1))), "L2": ("#8b5a2b", (0, (4, 2))),
 
 
 def parse_args():
-    p = argparse.ArgumentParser(prog=PROG, description=__doc__,
+    p = rp.ArgumentParser(prog=PROG, description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("profile", metavar="PROFILE.json", help="a profile written by `roofbench calibrate`")
     p.add_argument("run", metavar="RUN.csv", help="a CSV written by `roofbench run`")

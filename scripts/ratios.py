@@ -12,7 +12,11 @@ then pair on op, threads, batch and shape).
 """
 import argparse
 import csv
+import os
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import roofbench_plots as rp  # noqa: E402
 
 KEY = ("op", "dtype", "threads", "batch", "shape")
 NEEDED = set(KEY) | {"impl", "measured_s", "repetitions", "cv", "status"}
@@ -41,7 +45,7 @@ def load(path):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = rp.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("csv", help="a CSV written by `roofbench run`")
     parser.add_argument("--impl", default="opt", help="the implementation to rate, IMPL or IMPL/DTYPE (default: opt)")
     parser.add_argument("--base", default="blas", help="the implementation to rate against, IMPL or IMPL/DTYPE (default: blas)")

@@ -25,7 +25,7 @@ PLOT_ORDER = ["bandwidth", "roofline", "predicted", "batch", "bitwidth"]
 
 
 def parse_args():
-    p = argparse.ArgumentParser(prog=PROG, description=__doc__,
+    p = rp.ArgumentParser(prog=PROG, description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--profile", required=True, metavar="P.json", help="a profile written by `roofbench calibrate`")
     p.add_argument("--run", required=True, metavar="RUN.csv", help="a CSV written by `roofbench run --profile P.json`")

@@ -6,6 +6,7 @@ Every check failure raises InputError; `main()` turns it into one line on stderr
 "<script>: error: <file>: <what>", and exit status 1. No machine figure is typed in here:
 peaks, bandwidths and capacities all come from the profile.
 """
+import argparse
 import json
 import math
 import os
@@ -29,6 +30,15 @@ class InputError(Exception):
         super().__init__(f"{path}: {what}")
         self.path = path
         self.what = what
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse with roofbench's error contract: one line naming the problem (not argparse's
+    usage block before it), exit status 2 as for the binary's bad command lines."""
+
+    def error(self, message):
+        print(f"{self.prog}: error: {message} (--help shows the usage)", file=sys.stderr)
+        sys.exit(2)
 
 
 def main(prog, fn):

@@ -2,12 +2,14 @@
 """The short summary scripts/run.sh prints: this machine's peaks and bandwidths (at the
 largest thread count) from the profile, and how well a run's predictions held: the score of
 the fitted and the classic roofline and the best and worst predicted rows."""
-import argparse
 import json
 import os
 import sys
 
 import pandas as pd
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import roofbench_plots as rp  # noqa: E402
 
 
 def fail(msg: str) -> None:
@@ -16,7 +18,7 @@ def fail(msg: str) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
+    ap = rp.ArgumentParser(description=__doc__)
     ap.add_argument("profile", help="profile JSON written by roofbench calibrate")
     ap.add_argument("run", help="CSV written by roofbench run --profile")
     args = ap.parse_args()

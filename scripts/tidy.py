@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Concatenate roofbench run/predict CSVs into one tidy CSV: one row per measured
 combination, a `suite` column naming the file each row came from (its stem)."""
-import argparse
 import os
 import sys
 import tempfile
 
 import pandas as pd
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import roofbench_plots as rp  # noqa: E402
 
 REQUIRED = ["op", "impl", "dtype", "threads", "batch", "shape", "ops", "bytes", "measured_s", "predicted_s", "bound"]
 
@@ -34,7 +36,7 @@ def load(path: str) -> pd.DataFrame:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
+    ap = rp.ArgumentParser(description=__doc__)
     ap.add_argument("csv", nargs="+", help="CSV files written by roofbench run or predict")
     ap.add_argument("--out", required=True, help="the combined CSV")
     args = ap.parse_args()

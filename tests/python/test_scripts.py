@@ -82,6 +82,13 @@ def test_help(script):
     assert r.returncode == 0 and "usage:" in r.stdout and "--out" in r.stdout, r.stderr
 
 
+@pytest.mark.parametrize("script", ALL + ["tidy.py", "summary.py", "ratios.py"])
+def test_bad_command_line_is_one_line_and_exit_2(script):
+    r = run(script, "--no-such-option")
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.count("\n") == 1 and r.stderr.startswith(f"{script}: error: "), r.stderr
+
+
 # --- what each script writes --------------------------------------------------------------
 
 
