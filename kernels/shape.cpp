@@ -71,6 +71,20 @@ void check_size(const Shape& s) {
   } catch (const std::overflow_error&) {
     throw ShapeError("dimensions too large: their product overflows 64 bits");
   }
+  // What kernels and the predictor derive from a conv2d — the padded input, the im2col matrix,
+  // per-thread copies of either, in bytes — must stay in int64 too: bounded at 2^50 elements
+  // (no real layer comes near; 8 bytes x 1024 threads more still fits). Doubles: the products
+  // themselves may be far past int64.
+  if (const auto* c = std::get_if<ConvShape>(&s.dims)) {
+    const double n = static_cast<double>(c->n), ch = static_cast<double>(c->c);
+    const double padded = n * ch * static_cast<double>(c->h + 2 * c->pad) * static_cast<double>(c->w + 2 * c->pad);
+    const double im2col = n * ch * static_cast<double>(c->r) * static_cast<double>(c->s) *
+                          static_cast<double>(c->p()) * static_cast<double>(c->q());
+    if (std::max(padded, im2col) > kMaxDerivedElems)
+      throw ShapeError(fmt::format("dimensions too large: the padded input ({:.3g} elements) or the im2col matrix "
+                                   "({:.3g}) exceeds 2^50 elements",
+                                   padded, im2col));
+  }
   const double have = static_cast<double>(physical_memory_bytes());
   if (need > have)
     throw ShapeError(fmt::format("buffers need {:.1f} GiB at f64 but this machine has {:.1f} GiB", need / (1 << 30),

@@ -64,7 +64,11 @@ std::vector<Shape> parse_shapes(std::istream& in, std::string_view source);
 std::vector<Shape> load_shapes(std::string_view file_or_set);
 std::vector<std::string> builtin_shape_sets();
 
-// Throws ShapeError when a (batched) shape's counts overflow or its buffers at the widest
+// Largest padded input or im2col matrix of a conv2d, in elements (see check_size).
+inline constexpr double kMaxDerivedElems = 0x1p50;
+
+// Throws ShapeError when a (batched) shape's counts overflow, its conv2d's padded input or
+// im2col matrix exceeds kMaxDerivedElems, or its buffers at the widest
 // dtype would not fit in this machine's physical memory. parse_shape calls it at batch 1.
 void check_size(const Shape& s);
 

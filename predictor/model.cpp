@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "kernels/cost.h"
+#include "kernels/text_file.h"
 
 #ifndef ROOFBENCH_MODELS_DIR
 #define ROOFBENCH_MODELS_DIR "benchmarks/models"
@@ -127,7 +128,7 @@ EnergyTable energy_table(const nlohmann::json& overrides, std::string_view sourc
     if (key == "mac_pj") {
       if (!value.is_object()) throw fail("energy.mac_pj", "must be an object of dtype: pJ per MAC");
       for (const auto& [dtype, pj] : value.items()) {
-        const std::string where = fmt::format("energy.mac_pj.{}", dtype);
+        const std::string where = fmt::format("energy.mac_pj.{}", printable(dtype));
         const auto d = parse_dtype(dtype);
         if (!d) throw fail(where, "is not a dtype (f64, f32, bf16, f16, i8, i4)");
         t.mac_pj[static_cast<std::size_t>(*d)] = positive(pj, where);
@@ -140,7 +141,7 @@ EnergyTable energy_table(const nlohmann::json& overrides, std::string_view sourc
       if (!value.is_string()) throw fail("energy.source", "must be a string");
       t.source = value.get<std::string>();
     } else {
-      throw fail(fmt::format("energy.{}", key), "is not a known key (mac_pj, dram_pj_per_byte, source)");
+      throw fail(fmt::format("energy.{}", printable(key)), "is not a known key (mac_pj, dram_pj_per_byte, source)");
     }
   }
   if (changed && !overrides.contains("source")) t.source += ", with the profile's overrides";

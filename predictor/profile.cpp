@@ -11,6 +11,7 @@
 #include <iterator>
 #include <string>
 #include <system_error>
+#include <utility>
 
 #include "kernels/dtype.h"
 #include "kernels/registry.h"
@@ -26,6 +27,10 @@ using nlohmann::json;
 std::string dump(const json& v, int indent = -1) {
   return v.dump(indent, ' ', false, json::error_handler_t::replace);
 }
+
+// A string from the document, quoted and escaped as JSON: a key or value holding a newline
+// must not break the one-line message ("f\n32" prints as "f\n32", "f33" as "f33").
+std::string json_quoted(const std::string& s) { return dump(json(s)); }
 
 // What a bad value was, short enough for a one-line message. dump() escapes control
 // characters, so the result never contains a newline.
@@ -104,7 +109,7 @@ class Reader {
     if (!parse_dtype(e.dtype)) {
       std::vector<std::string_view> names;
       for (DType d : kAllDTypes) names.push_back(name(d));
-      fail(ptr + "/dtype", fmt::format("unknown dtype \"{}\" (expected one of {})", e.dtype, fmt::join(names, ", ")));
+      fail(ptr + "/dtype", fmt::format("unknown dtype {} (expected one of {})", json_quoted(e.dtype), fmt::join(names, ", ")));
     }
     e.threads = static_cast<int>(integer(require(v, "threads", ptr), "threads", ptr + "/threads", 1, INT_MAX));
     e.ops_per_s = number(require(v, "ops_per_s", ptr), "ops_per_s", ptr + "/ops_per_s", true);
@@ -118,7 +123,7 @@ class Reader {
     BandwidthEntry e;
     e.level = string(require(v, "level", ptr), "level", ptr + "/level");
     if (e.level != "L1" && e.level != "L2" && e.level != "L3" && e.level != "DRAM")
-      fail(ptr + "/level", fmt::format("unknown level \"{}\" (expected one of L1, L2, L3, DRAM)", e.level));
+      fail(ptr + "/level", fmt::format("unknown level {} (expected one of L1, L2, L3, DRAM)", json_quoted(e.level)));
     e.capacity_bytes = integer(require(v, "capacity_bytes", ptr), "capacity_bytes", ptr + "/capacity_bytes", 0);
     e.threads = static_cast<int>(integer(require(v, "threads", ptr), "threads", ptr + "/threads", 1, INT_MAX));
     e.bytes_per_s = number(require(v, "bytes_per_s", ptr), "bytes_per_s", ptr + "/bytes_per_s", true);
@@ -130,12 +135,12 @@ class Reader {
     expect_object(v, "a kernel fit", ptr);
     KernelFit k;
     k.op = string(require(v, "op", ptr), "op", ptr + "/op");
-    if (!parse_op(k.op)) fail(ptr + "/op", fmt::format("unknown op \"{}\" (expected mv, gemm or conv2d)", k.op));
+    if (!parse_op(k.op)) fail(ptr + "/op", fmt::format("unknown op {} (expected mv, gemm or conv2d)", json_quoted(k.op)));
     k.impl = string(require(v, "impl", ptr), "impl", ptr + "/impl");
     if (!parse_impl(k.impl))
-      fail(ptr + "/impl", fmt::format("unknown impl \"{}\" (expected naive, opt, blas or onednn)", k.impl));
+      fail(ptr + "/impl", fmt::format("unknown impl {} (expected naive, opt, blas or onednn)", json_quoted(k.impl)));
     k.dtype = string(require(v, "dtype", ptr), "dtype", ptr + "/dtype");
-    if (!parse_dtype(k.dtype)) fail(ptr + "/dtype", fmt::format("unknown dtype \"{}\"", k.dtype));
+    if (!parse_dtype(k.dtype)) fail(ptr + "/dtype", fmt::format("unknown dtype {}", json_quoted(k.dtype)));
     k.threads = static_cast<int>(integer(require(v, "threads", ptr), "threads", ptr + "/threads", 1, INT_MAX));
     if (const json* var = optional(v, "variant")) k.variant = string(*var, "variant", ptr + "/variant");
     if (const json* c = optional(v, "class")) {
@@ -143,7 +148,7 @@ class Reader {
       if (k.shape_class != "dense" && k.shape_class != "pointwise" && k.shape_class != "grouped" &&
           k.shape_class != "depthwise")
         fail(ptr + "/class",
-             fmt::format("unknown class \"{}\" (expected dense, pointwise, grouped or depthwise)", k.shape_class));
+             fmt::format("unknown class {} (expected dense, pointwise, grouped or depthwise)", json_quoted(k.shape_class)));
     }
     k.compute_ops_per_s =
         number(require(v, "compute_ops_per_s", ptr), "compute_ops_per_s", ptr + "/compute_ops_per_s", true);
@@ -193,6 +198,21 @@ class Reader {
   std::string_view source_;
 };
 
+// nlohmann::json copies, compares and prints recursively (parsing and destroying do not), so
+// a document nested thousands of levels deep would overflow the stack here or in found(); a
+// profile is 4 levels deep. Walked with an explicit stack, before anything else looks at j.
+constexpr int kMaxDepth = 64;
+void check_depth(const json& j, const Reader& r) {
+  std::vector<std::pair<const json*, int>> todo{{&j, 1}};
+  while (!todo.empty()) {
+    const auto [v, depth] = todo.back();
+    todo.pop_back();
+    if (!v->is_structured()) continue;
+    if (depth > kMaxDepth) r.fail("", fmt::format("the JSON is nested deeper than {} levels", kMaxDepth));
+    for (const json& child : *v) todo.emplace_back(&child, depth + 1);
+  }
+}
+
 }  // namespace
 
 nlohmann::json to_json(const Profile& p) {
@@ -228,6 +248,7 @@ nlohmann::json to_json(const Profile& p) {
 
 Profile profile_from_json(const nlohmann::json& j, std::string_view source) {
   const Reader r(source);
+  check_depth(j, r);
   if (!j.is_object()) r.fail("", fmt::format("the top level must be a JSON object, found {}", found(j)));
 
   // The schema first: a profile of another schema may legitimately lack every other key.
@@ -307,7 +328,7 @@ Profile read_profile(const std::string& path) {
   json j;
   try {
     j = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number like 1e400
     // what() is "[json.exception.parse_error.101] parse error at line 1, column 2: ..."; the
     // bracketed id means nothing to a user. It has no newline, but the guard costs nothing.
     std::string reason = e.what();

@@ -100,13 +100,28 @@ TEST(Shape, CanonicalFormOmitsDefaultsAndOrdersKeys) {
 TEST(Shape, LargestAllowedValueIsKMaxDim) {
   // Values that keep the buffers small: a dimension of 2^31 itself would need > 16 GiB.
   const std::string max = std::to_string(kMaxDim);
-  const Shape s = parse_shape("conv2d n=1 c=1 h=1 w=1 k=1 r=1 s=1 stride=" + max + " pad=" + max + " repeat=" + max);
+  const Shape s = parse_shape("conv2d n=1 c=1 h=1 w=1 k=1 r=1 s=1 stride=" + max + " pad=8388608 repeat=" + max);
   const auto& d = std::get<ConvShape>(s.dims);
   EXPECT_EQ(d.stride, kMaxDim);
-  EXPECT_EQ(d.pad, kMaxDim);
+  EXPECT_EQ(d.pad, 8388608);  // 2^23: a padded input of (2^24 + 1)^2 elements, under 2^50
   EXPECT_EQ(s.repeat, kMaxDim);
-  EXPECT_EQ(d.p(), 3);  // (1 + 2^32 - 1)/2^31 + 1
+  EXPECT_EQ(d.p(), 1);  // (1 + 2^24 - 1)/2^31 + 1
   EXPECT_EQ(parse_shape(to_string(s)), s);
+}
+
+// Found by fuzzing: pads and filters whose operands are tiny but whose padded input or im2col
+// matrix leaves int64 once counted in bytes (signed overflow in the predictor and kernels).
+TEST(Shape, PaddedInputAndIm2colBeyond2To50ElementsAreRejected) {
+  const std::string max = std::to_string(kMaxDim);
+  for (const std::string line : {"conv2d n=1 c=1 h=1 w=1 k=1 r=1 s=1 stride=" + max + " pad=" + max,
+                                 std::string("conv2d n=1 c=65536 h=1 w=1 k=1 r=128 s=128 pad=16500")}) {
+    try {
+      parse_shape(line);
+      ADD_FAILURE() << line << " parsed";
+    } catch (const ShapeError& e) {
+      EXPECT_NE(std::string(e.what()).find("exceeds 2^50 elements"), std::string::npos) << e.what();
+    }
+  }
 }
 
 // ---- built-in shape sets ----------------------------------------------------------------
