@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # shellcheck shell=bash
-# Helpers shared by scripts/run.sh and scripts/test.sh. Source this file, then call:
+# Helpers shared by scripts/run.sh, scripts/test.sh and scripts/fuzz.sh. Source this file, then call:
 #   roofbench_install_deps   Debian packages that are missing (as root or via sudo), then the
 #                            Python packages of scripts/requirements.txt into .venv
+#   roofbench_install_debian_packages PKG...   those of PKG... that are missing
 #   roofbench_build          configure and build Release into build/
 #   roofbench_machine_id     print this machine's id, e.g. amd-epyc-7r13-processor-2c
 # Sourcing sets no shell options; the caller chooses them (both scripts use set -euo pipefail).
@@ -17,6 +18,10 @@ ROOFBENCH_DEBIAN_PACKAGES=(
   libopenblas-openmp-dev libhwloc-dev libgsl-dev libdnnl-dev
   python3 python3-venv
 )
+
+# scripts/fuzz.sh (and its seed-corpus step in scripts/test.sh) builds with clang: libFuzzer
+# is in clang's runtime library package, and our OpenMP code needs clang's libomp.
+ROOFBENCH_FUZZ_PACKAGES=(clang libclang-rt-dev libomp-dev)
 
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
   echo "scripts/deps.sh is a helper to source, not to run; use scripts/run.sh or scripts/test.sh" >&2
@@ -35,31 +40,35 @@ roofbench_has_package() {
 }
 
 roofbench_install_deps() {
+  roofbench_install_debian_packages "${ROOFBENCH_DEBIAN_PACKAGES[@]}" || return 1
+  roofbench_install_python_deps
+}
+
+# The Debian packages named that are not installed yet.
+roofbench_install_debian_packages() {
   local missing=() pkg
-  for pkg in "${ROOFBENCH_DEBIAN_PACKAGES[@]}"; do
+  for pkg in "$@"; do
     roofbench_has_package "$pkg" || missing+=("$pkg")
   done
 
   if ((${#missing[@]} == 0)); then
-    echo "roofbench: all ${#ROOFBENCH_DEBIAN_PACKAGES[@]} Debian packages are installed"
-  else
-    local as_root=()
-    if ((EUID != 0)); then
-      if ! command -v sudo >/dev/null 2>&1; then
-        echo "roofbench: missing Debian packages: ${missing[*]}" >&2
-        echo "roofbench: error: not root and sudo is not available; install them as root:" >&2
-        echo "  apt-get update && apt-get install -y ${missing[*]}" >&2
-        return 1
-      fi
-      as_root=(sudo)
-    fi
-    echo "roofbench: installing missing Debian packages: ${missing[*]}"
-    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q || return 1
-    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
-      apt-get install -y -q --no-install-recommends "${missing[@]}" || return 1
+    echo "roofbench: all $# Debian packages needed are installed"
+    return 0
   fi
-
-  roofbench_install_python_deps
+  local as_root=()
+  if ((EUID != 0)); then
+    if ! command -v sudo >/dev/null 2>&1; then
+      echo "roofbench: missing Debian packages: ${missing[*]}" >&2
+      echo "roofbench: error: not root and sudo is not available; install them as root:" >&2
+      echo "  apt-get update && apt-get install -y ${missing[*]}" >&2
+      return 1
+    fi
+    as_root=(sudo)
+  fi
+  echo "roofbench: installing missing Debian packages: ${missing[*]}"
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q || return 1
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -q --no-install-recommends "${missing[@]}" || return 1
 }
 
 # Python packages of scripts/requirements.txt, into .venv. A stamp file holds the hash of the

@@ -29,13 +29,11 @@ case "${1:-}" in
     seconds=$1 ;;
 esac
 
-if ! command -v clang++ >/dev/null 2>&1 || ! command -v clang >/dev/null 2>&1; then
-  echo "fuzz.sh: clang++ not found: apt-get install clang (libFuzzer comes with it)" >&2
-  exit 1
-fi
-
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+# shellcheck source=scripts/deps.sh
+source scripts/deps.sh
+roofbench_install_debian_packages "${ROOFBENCH_DEBIAN_PACKAGES[@]}" "${ROOFBENCH_FUZZ_PACKAGES[@]}"
 build=build-fuzz
 targets=(shapes model profile)
 declare -A dict=([shapes]=tests/fuzz/dict/shapes.dict [model]=tests/fuzz/dict/shapes.dict

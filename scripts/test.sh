@@ -2,9 +2,11 @@
 # The tests: install what is missing, build Release into build/, then run
 #   1. the GoogleTest suite through ctest,
 #   2. a smoke run of `roofbench run` whose CSV is checked,
-#   3. pytest on tests/python, when that folder has test_*.py files,
-#   4. the GoogleTest suite again, built with AddressSanitizer and UndefinedBehaviorSanitizer
-#      into build-asan/ (ROOFBENCH_SANITIZERS=0 skips it).
+#   3. the GoogleTest suite again, built with AddressSanitizer and UndefinedBehaviorSanitizer
+#      into build-asan/ (ROOFBENCH_SANITIZERS=0 skips it),
+#   4. the libFuzzer targets over their seed corpora, built with clang into build-fuzz/
+#      (ROOFBENCH_FUZZ_SEEDS=0 skips it),
+#   5. pytest on tests/python, when that folder has test_*.py files.
 # Exits non-zero, naming the step that failed, on any failure.
 # -E: the ERR trap below also fires for a failure inside a function of deps.sh.
 set -Eeuo pipefail
@@ -68,6 +70,14 @@ if [[ "${ROOFBENCH_SANITIZERS:-1}" != 0 ]]; then
   begin "ctest under the sanitizers"
   ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir build-asan --output-on-failure -j2 -E 'QuickCalibrationWritesAProfileThatReadsBack'
+fi
+
+if [[ "${ROOFBENCH_FUZZ_SEEDS:-1}" != 0 ]]; then
+  # Every seed once through the libFuzzer targets (clang, ASan + UBSan; built into
+  # build-fuzz/): the inputs fuzzing once crashed on stay fixed. Fuzzing itself (minutes per
+  # target) is scripts/fuzz.sh SECONDS.
+  begin "fuzz targets over their seed corpora (scripts/fuzz.sh --seeds-only)"
+  scripts/fuzz.sh --seeds-only
 fi
 
 if compgen -G "tests/python/test_*.py" >/dev/null; then
