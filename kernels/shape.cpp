@@ -211,7 +211,7 @@ std::vector<Shape> load_shapes(std::string_view file_or_set) {
   namespace fs = std::filesystem;
   fs::path path{file_or_set};
   std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) {
+  if (!is_input_file(file_or_set)) {
     const fs::path builtin = fs::path(ROOFBENCH_SHAPES_DIR) / (std::string(file_or_set) + std::string(kShapeExt));
     if (file_or_set.find('/') != std::string_view::npos || !fs::is_regular_file(builtin, ec)) {
       if (fs::is_directory(path, ec)) throw ShapeError(fmt::format("{}: is a directory, not a shape file", file_or_set));

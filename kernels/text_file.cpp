@@ -13,6 +13,12 @@ namespace roofbench {
 
 namespace fs = std::filesystem;
 
+bool is_input_file(std::string_view path) {
+  std::error_code ec;
+  const fs::file_status st = fs::status(fs::path(path), ec);
+  return !ec && fs::exists(st) && !fs::is_directory(st);
+}
+
 void check_writable(const std::string& path) {
   const fs::path dir = fs::absolute(path).parent_path();
   std::error_code ec;

@@ -8,6 +8,10 @@
 
 namespace roofbench {
 
+// True when path exists and is not a directory: a regular file, or a pipe such as the
+// shell's <(...) or /dev/stdin, which is read like one.
+bool is_input_file(std::string_view path);
+
 // Throws std::runtime_error when path's directory is missing or read-only, or path is a
 // directory: called before a run, so a typo costs nothing.
 void check_writable(const std::string& path);

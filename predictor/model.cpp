@@ -72,7 +72,7 @@ std::vector<std::string> builtin_models() {
 std::vector<Shape> load_model(std::string_view file_or_name) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  if (fs::is_regular_file(fs::path(file_or_name), ec)) return load_shapes(file_or_name);
+  if (is_input_file(file_or_name)) return load_shapes(file_or_name);
   const fs::path builtin = fs::path(ROOFBENCH_MODELS_DIR) / (std::string(file_or_name) + std::string(kModelExt));
   if (file_or_name.empty() || file_or_name.find('/') != std::string_view::npos || !fs::is_regular_file(builtin, ec))
     throw ShapeError(fmt::format("{}: no such model file or built-in model (built-in: {})", file_or_name,

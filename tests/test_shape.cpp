@@ -3,6 +3,7 @@
 // is wrong.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "kernels/shape.h"
@@ -479,6 +481,22 @@ TEST(ShapeFile, BinaryGarbageIsOnePrintableLine) {
     EXPECT_LT(what.size(), 250u) << what;
     for (char c : what) EXPECT_TRUE(static_cast<unsigned char>(c) >= 0x20 && c != 0x7f) << what;
   }
+}
+
+}  // namespace roofbench
+
+namespace roofbench {
+
+// `--shapes <(generate-shapes)` hands roofbench a pipe, not a regular file: read like a file.
+TEST(ShapeFile, APipeIsReadLikeAFile) {
+  const std::string fifo = (std::filesystem::temp_directory_path() / ("roofbench_fifo_" + std::to_string(::getpid()))).string();
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::thread writer([&] { std::ofstream(fifo) << "gemm m=4 n=5 k=6\n"; });
+  const std::vector<Shape> shapes = load_shapes(fifo);
+  writer.join();
+  std::filesystem::remove(fifo);
+  ASSERT_EQ(shapes.size(), 1u);
+  EXPECT_EQ(to_string(shapes[0]), "gemm m=4 n=5 k=6");
 }
 
 }  // namespace roofbench
