@@ -24,6 +24,9 @@ void catch_interrupts() {
   action.sa_flags = SA_RESETHAND;
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
+  // `roofbench run ... | head` closes the table's pipe early; the default SIGPIPE would then
+  // kill the run before its CSV is written. Ignored, the table's writes fail quietly instead.
+  std::signal(SIGPIPE, SIG_IGN);
 }
 
 int interrupt_signal() { return g_signal; }

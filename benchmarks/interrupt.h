@@ -10,7 +10,7 @@
 
 namespace roofbench {
 
-// Installs the handlers for SIGINT and SIGTERM. Called by the commands that measure only:
+// Installs the handlers for SIGINT and SIGTERM, and ignores SIGPIPE. Called by the commands that measure only:
 // predict and evaluate finish in a second and keep the default (die at once).
 void catch_interrupts();
 

@@ -511,3 +511,17 @@ TEST_F(Cli, BadValuesOfGoogleBenchmarkFlagsAreOneLineErrors) {
     EXPECT_FALSE(fs::exists(csv)) << flag;
   }
 }
+
+// `roofbench run ... | head` closes stdout early: the run still finishes and writes its CSV
+// (SIGPIPE would otherwise kill it at the table's next line).
+TEST_F(Cli, ClosedStdoutDoesNotLoseTheRun) {
+  const fs::path csv = dir_ / "out.csv";
+  const std::string cmd = std::string(ROOFBENCH_BINARY) + " run --shapes smoke --ops mv --impls opt --dtypes f32 "
+                          "--repetitions 2 --min-time 0.01 --csv " + csv.string() + " 2>/dev/null | head -c 1 >/dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  std::ifstream in(csv);
+  std::string line;
+  int lines = 0;
+  while (std::getline(in, line)) ++lines;
+  EXPECT_EQ(lines, 3);  // header and smoke's two mv shapes
+}
