@@ -229,6 +229,8 @@ int run_command(const RunOptions& opt) {
   check_writable(opt.csv);
   std::optional<Profile> profile;
   if (!opt.profile.empty()) profile = read_profile(opt.profile);  // a bad profile stops the run before any timing
+  if (profile)
+    if (const auto warning = other_machine_warning(*profile, opt.profile)) fmt::print(stderr, "roofbench: warning: {}\n", *warning);
   std::vector<std::unique_ptr<Case>> cases = build_cases(opt, true);
   check_predictable(cases, opt, profile);
   std::vector<Job*> jobs;
@@ -288,6 +290,7 @@ int run_command(const RunOptions& opt) {
 int predict_command(const RunOptions& opt) {
   check_writable(opt.csv);
   const Profile profile = read_profile(opt.profile);
+  if (const auto warning = other_machine_warning(profile, opt.profile)) fmt::print(stderr, "roofbench: warning: {}\n", *warning);
   const auto start = std::chrono::steady_clock::now();
   const std::vector<std::unique_ptr<Case>> cases = build_cases(opt, false);
   std::vector<CsvRow> rows;

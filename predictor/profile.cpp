@@ -13,6 +13,7 @@
 #include <system_error>
 #include <utility>
 
+#include "kernels/cpu.h"
 #include "kernels/dtype.h"
 #include "kernels/registry.h"
 #include "kernels/text_file.h"
@@ -214,6 +215,18 @@ void check_depth(const json& j, const Reader& r) {
 }
 
 }  // namespace
+
+std::optional<std::string> other_machine_warning(const Profile& p, std::string_view source) {
+  const auto cpu_it = p.machine.find("cpu");
+  const auto cpus_it = p.machine.find("logical_cpus");
+  const std::string their_cpu = cpu_it != p.machine.end() && cpu_it->is_string() ? cpu_it->get<std::string>() : "";
+  const int their_cpus = cpus_it != p.machine.end() && cpus_it->is_number_integer() ? cpus_it->get<int>() : 0;
+  if ((their_cpu.empty() || their_cpu == cpu().model) && (their_cpus == 0 || their_cpus == cpu().logical_cpus))
+    return std::nullopt;
+  return fmt::format("{} was calibrated on '{}' with {} logical CPUs, this is '{}' with {}: its predictions describe "
+                     "that machine (roofbench calibrate measures this one)",
+                     source, printable(their_cpu), their_cpus, printable(cpu().model), cpu().logical_cpus);
+}
 
 nlohmann::json to_json(const Profile& p) {
   json peaks = json::array();

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -81,6 +82,11 @@ struct Profile {
 struct ProfileError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+
+// A profile copied from another machine is valid, but its figures describe that machine:
+// a one-line warning naming both when the profile's CPU model or logical CPU count differs
+// from this machine's, nothing otherwise.
+std::optional<std::string> other_machine_warning(const Profile& p, std::string_view source);
 
 nlohmann::json to_json(const Profile& p);
 Profile profile_from_json(const nlohmann::json& j, std::string_view source);

@@ -347,3 +347,23 @@ TEST(Levels, CacheCapacitiesFollowSharing) {
 }
 
 }  // namespace
+
+namespace roofbench {
+
+// A profile from another machine loads (it is valid), but run, predict and model say whose
+// figures they are.
+TEST(Profile, AProfileFromAnotherMachineIsNamedInAWarning) {
+  Profile p;
+  p.machine = {{"cpu", cpu().model}, {"logical_cpus", cpu().logical_cpus}};
+  EXPECT_FALSE(other_machine_warning(p, "mine.json"));
+  p.machine = nlohmann::json::object();  // nothing recorded: nothing to compare
+  EXPECT_FALSE(other_machine_warning(p, "mine.json"));
+  p.machine = {{"cpu", "Other CPU 9000"}, {"logical_cpus", cpu().logical_cpus}};
+  const auto w = other_machine_warning(p, "theirs.json");
+  ASSERT_TRUE(w);
+  EXPECT_NE(w->find("theirs.json was calibrated on 'Other CPU 9000'"), std::string::npos) << *w;
+  p.machine = {{"cpu", cpu().model}, {"logical_cpus", cpu().logical_cpus + 1}};
+  EXPECT_TRUE(other_machine_warning(p, "theirs.json"));
+}
+
+}  // namespace roofbench
