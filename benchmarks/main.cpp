@@ -53,6 +53,15 @@ std::string flag_value(int argc, char** argv, std::string_view flag) {
   return value;
 }
 
+// More threads than logical CPUs is allowed (oversubscription is something to measure too),
+// but rarely meant: said once, on stderr.
+void warn_oversubscribed(const std::vector<int>& threads) {
+  const int most = threads.empty() ? 0 : *std::max_element(threads.begin(), threads.end());
+  if (most > cpu().logical_cpus)
+    fmt::print(stderr, "roofbench: warning: {} threads on {} logical CPUs: threads will share cores\n", most,
+               cpu().logical_cpus);
+}
+
 // The dtypes some registry kernel implements: the default of --dtypes.
 std::vector<std::string> implemented_dtypes() {
   std::vector<std::string> out;
@@ -226,6 +235,7 @@ int main(int argc, char** argv) {
       run.naive_everywhere = impls_opt->count() > 0 && std::find(impls.begin(), impls.end(), "naive") != impls.end();
       run.dtypes = parse_names<DType>(dtypes, parse_dtype, "dtypes");
       run.threads = threads;
+      if (run_cmd->parsed()) warn_oversubscribed(threads);
       // Google Benchmark's flag wins over --repetitions; the rows count against what it asks.
       if (run.gbench_sets_repetitions) run.repetitions = std::max(1, std::atoi(gbench_repetitions.c_str()));
       return run_cmd->parsed() ? run_command(run) : predict_command(run);
@@ -233,12 +243,14 @@ int main(int argc, char** argv) {
     if (eval_cmd->parsed()) return evaluate_command(eval);
     if (model_cmd->parsed()) {
       if (model.threads == 0) model.threads = cpu().logical_cpus;
+      if (model.measure) warn_oversubscribed({model.threads});
       return model_command(model);
     }
     if (calib_cmd->parsed()) {
       std::sort(calib_threads.begin(), calib_threads.end());
       calib_threads.erase(std::unique(calib_threads.begin(), calib_threads.end()), calib_threads.end());
       calib.threads = calib_threads;
+      warn_oversubscribed(calib_threads);
       return calibrate_command(calib);
     }
   } catch (const CLI::CallForHelp& e) {
