@@ -276,8 +276,7 @@ int model_command(const ModelOptions& opt) {
   if (opt.batch < 1) throw std::runtime_error(fmt::format("--batch {}: must be positive", opt.batch));
   if (opt.threads < 1) throw std::runtime_error(fmt::format("--threads {}: must be positive", opt.threads));
 
-  const Profile profile = read_profile(opt.profile);
-  if (const auto warning = other_machine_warning(profile, opt.profile)) fmt::print(stderr, "roofbench: warning: {}\n", *warning);
+  const Profile profile = read_profile_for_this_machine(opt.profile);
   const EnergyTable energy = energy_table(profile.energy, opt.profile);
   const std::vector<Shape> layers = load_model(opt.model);
   const std::string model = model_display_name(opt.model);

@@ -228,9 +228,8 @@ int run_command(const RunOptions& opt) {
   require_openmp_openblas();
   check_writable(opt.csv);
   std::optional<Profile> profile;
-  if (!opt.profile.empty()) profile = read_profile(opt.profile);  // a bad profile stops the run before any timing
-  if (profile)
-    if (const auto warning = other_machine_warning(*profile, opt.profile)) fmt::print(stderr, "roofbench: warning: {}\n", *warning);
+  // A bad profile stops the run before any timing.
+  if (!opt.profile.empty()) profile = read_profile_for_this_machine(opt.profile);
   std::vector<std::unique_ptr<Case>> cases = build_cases(opt, true);
   check_predictable(cases, opt, profile);
   std::vector<Job*> jobs;
@@ -239,7 +238,7 @@ int run_command(const RunOptions& opt) {
 
   add_context(opt, profile);
   if (!interrupted())
-      measure_jobs(jobs, {.repetitions = opt.repetitions,
+    measure_jobs(jobs, {.repetitions = opt.repetitions,
                         .min_time = opt.min_time,
                         .repetitions_from_gbench = opt.gbench_sets_repetitions,
                         .min_time_from_gbench = opt.gbench_sets_min_time,
@@ -287,10 +286,15 @@ int run_command(const RunOptions& opt) {
   return failed ? 1 : 0;
 }
 
+Profile read_profile_for_this_machine(const std::string& path) {
+  Profile profile = read_profile(path);
+  if (const auto warning = other_machine_warning(profile, path)) fmt::print(stderr, "roofbench: warning: {}\n", *warning);
+  return profile;
+}
+
 int predict_command(const RunOptions& opt) {
   check_writable(opt.csv);
-  const Profile profile = read_profile(opt.profile);
-  if (const auto warning = other_machine_warning(profile, opt.profile)) fmt::print(stderr, "roofbench: warning: {}\n", *warning);
+  const Profile profile = read_profile_for_this_machine(opt.profile);
   const auto start = std::chrono::steady_clock::now();
   const std::vector<std::unique_ptr<Case>> cases = build_cases(opt, false);
   std::vector<CsvRow> rows;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "kernels/registry.h"
+#include "predictor/profile.h"
 
 namespace roofbench {
 
@@ -35,6 +36,10 @@ inline constexpr std::int64_t kNaiveMaxOps = 200'000'000;
 // writes the rows run would time, predicted from the profile with no kernel run.
 int run_command(const RunOptions& opt);
 int predict_command(const RunOptions& opt);
+
+// read_profile for a command that predicts on this machine (run --profile, predict, model):
+// a profile calibrated elsewhere is used as given, with one warning line on stderr saying so.
+Profile read_profile_for_this_machine(const std::string& path);
 
 // Fails (throws std::runtime_error) unless the loaded OpenBLAS is the OpenMP build: a pthread
 // OpenBLAS would start its own threads beside our OpenMP pool and oversubscribe the cores.
