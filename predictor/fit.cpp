@@ -20,12 +20,14 @@ namespace roofbench {
 namespace {
 
 constexpr std::size_t kLevels = std::size(kMemoryLevels);
-// Parameters in log space (every one is positive): compute, one bandwidth per level, overhead.
-constexpr std::size_t kParams = 2 + kLevels;
+// Parameters in log space (every one is positive): compute, one bandwidth per level, overhead,
+// overhead per group.
+constexpr std::size_t kOverhead = 1 + kLevels, kGroupOverhead = 2 + kLevels, kParams = 3 + kLevels;
 
 struct Point {
   double ops, bytes, seconds;
   std::size_t level;
+  double groups;  // roofline.h groups(): 0 outside grouped and depthwise conv2d
 };
 
 struct Problem {
@@ -36,6 +38,9 @@ struct Problem {
   // A level whose points were all explained by compute could take any bandwidth up to
   // infinity; this bound keeps it finite while far above anything a core can read.
   double max_log_bandwidth = INFINITY;
+  // kParams when the points have groups, else one fewer: the per-group overhead, last, would be
+  // a flat direction that keeps the simplex from ever converging.
+  std::size_t dims = kParams - 1;
 };
 
 // A level further from the core is never read faster than a nearer one. Without this, two
@@ -48,7 +53,9 @@ double log_bandwidth(const Problem& prob, const double* x, std::size_t level) {
 
 double model_seconds(const Problem& prob, const double* x, const Point& pt) {
   const double compute = prob.fixed_compute > 0 ? prob.fixed_compute : std::min(std::exp(x[0]), prob.max_compute);
-  return std::exp(x[kParams - 1]) + blend(pt.ops / compute, pt.bytes / std::exp(log_bandwidth(prob, x, pt.level)), prob.blend);
+  const double per_group = prob.dims > kGroupOverhead ? pt.groups * std::exp(x[kGroupOverhead]) : 0;
+  return std::exp(x[kOverhead]) + per_group +
+         blend(pt.ops / compute, pt.bytes / std::exp(log_bandwidth(prob, x, pt.level)), prob.blend);
 }
 
 // Absolute, not squared: on a noisy machine one disturbed training timing should pull the fit
@@ -71,13 +78,13 @@ using VectorPtr = std::unique_ptr<gsl_vector, VectorDeleter>;
 // Nelder-Mead from x, restarted from its own result until a restart no longer improves:
 // a simplex can collapse onto a face of a piecewise (max) objective, and a fresh one escapes.
 double minimise(Problem& prob, std::vector<double>& x) {
-  gsl_multimin_function f{&abs_log_error, kParams, &prob};
+  gsl_multimin_function f{&abs_log_error, prob.dims, &prob};
   const std::unique_ptr<gsl_multimin_fminimizer, MinimizerDeleter> m(
-      gsl_multimin_fminimizer_alloc(gsl_multimin_fminimizer_nmsimplex2, kParams));
-  VectorPtr start(gsl_vector_alloc(kParams)), step(gsl_vector_alloc(kParams));
+      gsl_multimin_fminimizer_alloc(gsl_multimin_fminimizer_nmsimplex2, prob.dims));
+  VectorPtr start(gsl_vector_alloc(prob.dims)), step(gsl_vector_alloc(prob.dims));
   double best = INFINITY;
   for (int restart = 0; restart < 8; ++restart) {
-    std::copy(x.begin(), x.end(), start->data);
+    std::copy_n(x.begin(), prob.dims, start->data);
     gsl_vector_set_all(step.get(), 0.5);  // a factor of e^0.5 ~ 1.6 in every parameter
     gsl_multimin_fminimizer_set(m.get(), &f, start.get(), step.get());
     for (int it = 0; it < 4000; ++it) {
@@ -87,7 +94,7 @@ double minimise(Problem& prob, std::vector<double>& x) {
     const double value = m->fval;
     if (value >= best * (1 - 1e-9)) break;
     best = value;
-    std::copy(m->x->data, m->x->data + kParams, x.begin());
+    std::copy_n(m->x->data, prob.dims, x.begin());
   }
   return best;
 }
@@ -130,7 +137,7 @@ KernelFit fit_kernel(const Profile& machine, const Kernel& kernel, int threads, 
     const Point pt{static_cast<double>(ops(s.run)),
                    static_cast<double>(bytes(s.run, kernel.dtype) + added_bytes(s.run, kernel.impl, kernel.dtype)) /
                        place.scale,
-                   s.seconds, li};
+                   s.seconds, li, static_cast<double>(groups(s.run))};
     best_ops_rate = std::max(best_ops_rate, pt.ops / pt.seconds);
     best_bytes_rate[li] = std::max(best_bytes_rate[li], pt.bytes / pt.seconds);
     prob.points.push_back(pt);
@@ -164,9 +171,19 @@ KernelFit fit_kernel(const Profile& machine, const Kernel& kernel, int threads, 
     // Below the bound, where the objective is not flat.
     x0[1 + l] = std::min(std::log(std::max({best_bytes_rate[l], machine_bw, 1e6})), prob.max_log_bandwidth - 1);
   }
-  x0[kParams - 1] = std::log(std::max(1e-8, 0.5 * std::min_element(samples.begin(), samples.end(), [](auto& a, auto& b) {
-                                                     return a.seconds < b.seconds;
-                                                   })->seconds));
+  x0[kOverhead] = std::log(std::max(1e-8, 0.5 * std::min_element(samples.begin(), samples.end(), [](auto& a, auto& b) {
+                                                   return a.seconds < b.seconds;
+                                                 })->seconds));
+  // A tenth of the least time per group seen: small enough to leave the roofs to explain the
+  // rest, large enough for the simplex to reach the real figure in a few steps. Only grouped
+  // and depthwise shapes have groups to fit it on.
+  double time_per_group = INFINITY;
+  for (const Point& pt : prob.points)
+    if (pt.groups > 0) time_per_group = std::min(time_per_group, pt.seconds / pt.groups);
+  if (std::isfinite(time_per_group)) {
+    x0[kGroupOverhead] = std::log(0.1 * time_per_group);
+    prob.dims = kParams;
+  }
 
   // Every blend form is fitted; the one with the least error wins.
   double best_error = INFINITY;
@@ -199,7 +216,8 @@ KernelFit fit_kernel(const Profile& machine, const Kernel& kernel, int threads, 
   fit.shape_class = shape_class(samples.front().run);
   fit.variant = kernel.variant;
   fit.compute_ops_per_s = compute;
-  fit.overhead_s = std::exp(best_x[kParams - 1]);
+  fit.overhead_s = std::exp(best_x[kOverhead]);
+  fit.group_overhead_s = std::isfinite(time_per_group) ? std::exp(best_x[kGroupOverhead]) : 0;
   fit.blend = best_x[kParams];
   fit.points = static_cast<int>(samples.size());
 

@@ -158,6 +158,9 @@ class Reader {
     for (const char* level : kMemoryLevels)
       k.bytes_per_s.push_back(number(require(bw, level, ptr + "/bytes_per_s"), level, ptr + "/bytes_per_s/" + level, true));
     k.overhead_s = number(require(v, "overhead_s", ptr), "overhead_s", ptr + "/overhead_s", false);
+    // Optional: profiles written before it existed predict without it.
+    if (const json* g = optional(v, "group_overhead_s"))
+      k.group_overhead_s = number(*g, "group_overhead_s", ptr + "/group_overhead_s", false);
     k.blend = number(require(v, "blend", ptr), "blend", ptr + "/blend", false);
     if (const json* n = optional(v, "points"))
       k.points = static_cast<int>(integer(*n, "points", ptr + "/points", 0, INT_MAX));
@@ -251,7 +254,7 @@ nlohmann::json to_json(const Profile& p) {
       bw[kMemoryLevels[i]] = k.bytes_per_s[i];
     kernels.push_back({{"op", k.op}, {"impl", k.impl}, {"dtype", k.dtype}, {"threads", k.threads}, {"class", k.shape_class},
                        {"variant", k.variant}, {"compute_ops_per_s", k.compute_ops_per_s}, {"bytes_per_s", bw},
-                       {"overhead_s", k.overhead_s}, {"blend", k.blend}, {"points", k.points},
+                       {"overhead_s", k.overhead_s}, {"group_overhead_s", k.group_overhead_s}, {"blend", k.blend}, {"points", k.points},
                        {"train_mape", k.train_mape}});
   }
   return {{"schema", p.schema}, {"machine", p.machine}, {"peaks", std::move(peaks)},

@@ -48,7 +48,7 @@ struct BandwidthCurve {
 };
 
 // One kernel's fitted roofline (predictor/fit.h): what (op, impl, dtype) achieves at `threads`
-// threads. t = overhead + blend(ops / compute, bytes / bandwidth[level of the working set]).
+// threads. t = overhead + n*g * group_overhead + blend(ops / compute, bytes / bandwidth[level]).
 inline constexpr const char* kMemoryLevels[] = {"L1", "L2", "L3", "DRAM"};
 struct KernelFit {
   std::string op, impl, dtype;
@@ -58,6 +58,7 @@ struct KernelFit {
   double compute_ops_per_s = 0;    // achieved compute roof
   std::vector<double> bytes_per_s; // achieved bandwidth per level, in kMemoryLevels order
   double overhead_s = 0;           // fixed cost per call: fork/join, dispatch, packing set-up
+  double group_overhead_s = 0;     // cost per (sample, group) of a grouped/depthwise conv2d: a library call, a set-up
   double blend = 0;                // 0: hard max; p > 0: (Tc^p + Tm^p)^(1/p)
   int points = 0;                  // training timings behind the fit
   double train_mape = 0;           // mean |predicted/measured - 1| on those timings

@@ -108,11 +108,16 @@ Prediction predict_fitted(const KernelFit& k, const Shape& run, DType d, const M
   const Impl impl = parse_impl(k.impl).value_or(Impl::naive);
   out.t_memory = static_cast<double>(bytes(run, d) + added_bytes(run, impl, d)) /
                  (k.bytes_per_s.at(level_index(place.level)) * place.scale);
-  out.overhead = k.overhead_s;
-  out.seconds = k.overhead_s + blend(out.t_compute, out.t_memory, k.blend);
+  out.overhead = k.overhead_s + static_cast<double>(groups(run)) * k.group_overhead_s;
+  out.seconds = out.overhead + blend(out.t_compute, out.t_memory, k.blend);
   out.bound = out.t_compute >= out.t_memory ? "compute" : place.level;
   out.fitted = true;
   return out;
+}
+
+std::int64_t groups(const Shape& s) {
+  const auto* c = std::get_if<ConvShape>(&s.dims);
+  return c && c->g > 1 ? c->n * c->g : 0;
 }
 
 std::string_view shape_class(const Shape& s) {

@@ -3,7 +3,7 @@
 // achieved roofs and overhead (profile.kernels, fitted by predictor/fit.h).
 //
 //   classic:  t = max(ops / peak(dtype, threads), bytes / bandwidth(level, threads))
-//   fitted:   t = overhead + blend(ops / compute, bytes / bandwidth_kernel(level))
+//   fitted:   t = overhead + groups * group_overhead + blend(ops / compute, bytes / bandwidth_kernel(level))
 //
 // `level` is the memory level that holds the working set (all operands): the smallest cache
 // whose capacity for `threads` threads holds it, DRAM when none does or when the cache is cold.
@@ -24,7 +24,7 @@ struct Prediction {
   double seconds = 0;        // fitted when `fitted`, else the classic figure
   double t_compute = 0;      // ops / compute roof
   double t_memory = 0;       // bytes / bandwidth of `level` (at the working set's size, when fitted)
-  double overhead = 0;       // fixed per-call cost (fitted only)
+  double overhead = 0;       // fixed cost of the call, per-group costs included (fitted only)
   std::string level;         // memory level of the working set: L1, L2, L3, DRAM
   std::string bound;         // "compute" or the memory level, whichever term is larger
   double classic_s = 0;      // the classic roofline's figure, always computed
@@ -57,7 +57,8 @@ MemoryPlace memory_place(const Profile& p, std::int64_t working_set, int threads
 double blend(double a, double b, double p);
 
 // The fitted roofline of one kernel on a batched shape (the shape as run):
-// t = overhead + blend(ops / compute, (bytes + added_bytes) / (bandwidth[level] * place.scale)).
+// t = overhead + groups(run) * group_overhead
+//     + blend(ops / compute, (bytes + added_bytes) / (bandwidth[level] * place.scale)).
 Prediction predict_fitted(const KernelFit& k, const Shape& run, DType d, const MemoryPlace& place);
 // The working set whose level predict() looks up: the operands plus the kernel's workspace.
 std::int64_t working_set(const Shape& run, Impl impl, DType d, int threads);
@@ -75,6 +76,11 @@ Prediction predict(const Profile& p, const Shape& run, Impl impl, DType d, int t
 // (whose internals are its own): nothing. The fitted memory term charges
 // bytes + added_bytes to the kernel's bandwidth; the classic roofline only the compulsory bytes.
 std::int64_t added_bytes(const Shape& run, Impl impl, DType d);
+
+// The units of work a grouped or depthwise conv2d repeats a fixed cost for: n * g (blas makes
+// one im2col and one GEMM call per sample and group; opt sets up each group's panels or planes).
+// 0 for every other shape, whose fits have no per-group term.
+std::int64_t groups(const Shape& s);
 
 // Shapes one kernel runs by different algorithms, fitted separately: a conv2d is "depthwise"
 // (g = c: one filter per channel, no reduction across channels), "grouped" (1 < g < c: one

@@ -153,7 +153,7 @@ TEST(ModelLatency, TotalIsTheSumOfLayerPredictionsTimesRepeat) {
 
 TEST(ModelLatency, FittedKernelsAreCounted) {
   Profile p = machine();
-  p.kernels = {{"conv2d", "opt", "f32", 2, "dense", "v", 1e11, {2e11, 1e11, 5e10, 2e10}, 1e-5, 0, 10, 0.05}};
+  p.kernels = {{"conv2d", "opt", "f32", 2, "dense", "v", 1e11, {2e11, 1e11, 5e10, 2e10}, 1e-5, 0, 0, 10, 0.05}};
   const ModelMetrics m = metrics("resnet18", DType::f32, 1, p);
   EXPECT_EQ(m.totals.fitted_layers, 20);
   EXPECT_EQ(m.totals.classic_layers, 1);  // the fc gemm

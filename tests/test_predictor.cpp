@@ -29,7 +29,7 @@ Profile machine() {
 Shape gemm(std::int64_t m, std::int64_t n, std::int64_t k) { return parse_shape(fmt::format("gemm m={} n={} k={}", m, n, k)); }
 
 KernelFit known_fit(double blend_p) {
-  return {"gemm", "opt", "f32", 2, "dense", "v", 1.5e11, {3e11, 1.2e11, 6e10, 2e10}, 5e-6, blend_p, 0, 0};
+  return {"gemm", "opt", "f32", 2, "dense", "v", 1.5e11, {3e11, 1.2e11, 6e10, 2e10}, 5e-6, 0, blend_p, 0, 0};
 }
 
 TEST(Roofline, MemoryLevelFollowsTheProfilesCapacities) {
@@ -105,6 +105,20 @@ TEST(Roofline, FittedAddsOverheadToTheBlend) {
   EXPECT_DOUBLE_EQ(blend(3, 4, 1), 7);
 }
 
+TEST(Roofline, GroupedConvPaysItsOverheadOncePerSampleAndGroup) {
+  EXPECT_EQ(groups(parse_shape("conv2d n=2 c=8 h=8 w=8 k=8 r=3 s=3 g=8")), 16);
+  EXPECT_EQ(groups(parse_shape("conv2d n=3 c=8 h=8 w=8 k=16 r=3 s=3 g=2")), 6);
+  EXPECT_EQ(groups(parse_shape("conv2d n=2 c=8 h=8 w=8 k=8 r=3 s=3")), 0);  // dense: no per-group term
+  EXPECT_EQ(groups(gemm(4, 4, 4)), 0);
+  KernelFit k = known_fit(0);
+  k.op = "conv2d";
+  k.group_overhead_s = 2e-6;
+  const Shape dw = parse_shape("conv2d n=2 c=100 h=8 w=8 k=100 r=3 s=3 pad=1 g=100");
+  const Prediction pr = predict_fitted(k, dw, DType::f32, {"L2", 1});
+  EXPECT_DOUBLE_EQ(pr.overhead, 5e-6 + 200 * 2e-6);
+  EXPECT_DOUBLE_EQ(pr.seconds, pr.overhead + std::max(pr.t_compute, pr.t_memory));
+}
+
 TEST(Roofline, MissingMachineFiguresAreNamed) {
   const Profile p = machine();
   try {
@@ -148,6 +162,24 @@ TEST(Fit, RecoversKnownParametersFromSyntheticTimings) {
     EXPECT_LT(fit.train_mape, 0.005);
     EXPECT_EQ(fit.points, 15);
   }
+}
+
+TEST(Fit, RecoversTheOverheadPerGroupOfDepthwiseConvolutions) {
+  const Profile p = machine();
+  KernelFit truth{"conv2d", "blas", "f32", 2, "depthwise", "v", 5e10, {2e11, 8e10, 4e10, 1e10}, 3e-6, 2e-6, 0, 0, 0};
+  std::vector<Sample> samples;
+  for (int c : {32, 96, 320, 640})
+    for (int h : {7, 14, 28, 56}) {
+      const Shape s = parse_shape(fmt::format("conv2d n=1 c={0} h={1} w={1} k={0} r=3 s=3 pad=1 g={0}", c, h));
+      const MemoryPlace place = memory_place(p, working_set(s, Impl::blas, DType::f32, 2), 2, false);
+      samples.push_back({s, predict_fitted(truth, s, DType::f32, place).seconds});
+    }
+  const KernelFit fit = fit_kernel(p, *select(Op::conv2d, Impl::blas, DType::f32), 2, samples);
+  EXPECT_NEAR(fit.group_overhead_s / truth.group_overhead_s, 1, 0.05);
+  EXPECT_LT(fit.train_mape, 0.01);
+  // Dense shapes have no groups: the term is not fitted.
+  const KernelFit dense = fit_kernel(p, *select(Op::gemm, Impl::opt, DType::f32), 2, synthetic(p, known_fit(0)));
+  EXPECT_EQ(dense.group_overhead_s, 0);
 }
 
 TEST(Fit, OneDisturbedPointCannotMakeALevelSlowerThanTheOnesBeyondIt) {

@@ -41,7 +41,7 @@ Profile full_profile() {
                  {"L3", 33554432, 2, 9.1e10, "copy"},
                  {"DRAM", 0, 2, 2.5e10, "stream"}};
   p.curves = {{"read", 2, {{4096, 3.3e11, 0.01}, {8192, 3.25e11, 0.02}, {268435456, 2.4e10, 0}}}};
-  p.kernels = {{"gemm", "opt", "f32", 2, "dense", "gemm_f32_6x16__avx2_fma", 1.9e11, {4e11, 1.5e11, 8e10, 2.4e10}, 3.5e-6, 0, 24,
+  p.kernels = {{"gemm", "opt", "f32", 2, "dense", "gemm_f32_6x16__avx2_fma", 1.9e11, {4e11, 1.5e11, 8e10, 2.4e10}, 3.5e-6, 2.5e-7, 0, 24,
                 0.031}};
   p.spec = {{"peak_f32", 3.84e11}, {"dram_bytes_per_s", 5.12e10}};
   return p;
@@ -135,6 +135,16 @@ TEST(ProfileJson, OptionalKeysTakeTheirDefaults) {
   EXPECT_TRUE(p.curves.empty());
   EXPECT_TRUE(p.kernels.empty());
   EXPECT_EQ(p.spec, json::object());
+
+  // A fit written before group_overhead_s existed predicts without it.
+  json old = j;
+  old["kernels"] = {{{"op", "conv2d"}, {"impl", "blas"}, {"dtype", "f32"}, {"threads", 1}, {"class", "depthwise"},
+                     {"compute_ops_per_s", 1e11},
+                     {"bytes_per_s", {{"L1", 4e11}, {"L2", 2e11}, {"L3", 1e11}, {"DRAM", 2e10}}},
+                     {"overhead_s", 1e-6}, {"blend", 0}}};
+  const Profile q = roofbench::profile_from_json(old, "mem");
+  ASSERT_EQ(q.kernels.size(), 1u);
+  EXPECT_EQ(q.kernels[0].group_overhead_s, 0);
 }
 
 TEST_F(ProfileFile, UnreadableFilesAreOneLineErrors) {
@@ -176,6 +186,8 @@ TEST(ProfileJson, MalformedProfilesNameTheKey) {
   expect_json_error([](json& j) { j["kernels"][0]["compute_ops_per_s"] = 0; },
                     {"must be > 0", "(at /kernels/0/compute_ops_per_s)"});
   expect_json_error([](json& j) { j["kernels"][0]["overhead_s"] = -1e-6; }, {"must be >= 0", "(at /kernels/0/overhead_s)"});
+  expect_json_error([](json& j) { j["kernels"][0]["group_overhead_s"] = -1e-7; },
+                    {"must be >= 0", "(at /kernels/0/group_overhead_s)"});
   expect_json_error([](json& j) { j["spec"] = json::array(); }, {"\"spec\" must be an object", "(at /spec)"});
 
   expect_json_error([](json& j) { j["peaks"][1] = 5; }, {"a peak must be an object", "(at /peaks/1)"});

@@ -34,7 +34,7 @@ Profile machine() {
                  {"DRAM", 0, 2, 2.5e10, "read"},
                  {"DRAM", 0, 2, 4e10, "stream"}};
   p.curves = {{"read", 2, {{4 << 20, 1e11, 0}, {64 << 20, 2.5e10, 0}}}};
-  const KernelFit fit{"gemm", "opt", "f32", 2, "dense", "v", 1.5e11, {3e11, 1.2e11, 6e10, 2e10}, 5e-6, 2, 0, 0};
+  const KernelFit fit{"gemm", "opt", "f32", 2, "dense", "v", 1.5e11, {3e11, 1.2e11, 6e10, 2e10}, 5e-6, 0, 2, 0, 0};
   for (const char* op : {"mv", "gemm", "conv2d"})
     for (const char* cls : {"dense", "pointwise", "grouped", "depthwise"}) {
       KernelFit k = fit;
