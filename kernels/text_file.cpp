@@ -1,11 +1,12 @@
 #include "kernels/text_file.h"
 
 #include <fmt/format.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <filesystem>
-#include <fstream>
+#include <random>
 #include <stdexcept>
 #include <system_error>
 
@@ -28,21 +29,35 @@ void check_writable(const std::string& path) {
 }
 
 void write_text_atomically(const std::string& path, std::string_view text) {
-  const std::string tmp = path + ".tmp";
+  // A name of its own (pid and a random tag, created exclusively), so two roofbench processes
+  // writing the same output cannot interleave in one temporary file: the last rename wins whole.
+  std::random_device rd;
+  std::string tmp;
+  int fd = -1;
+  for (int attempt = 0; fd < 0 && attempt < 16; ++attempt) {
+    tmp = fmt::format("{}.{}.{:08x}.tmp", path, ::getpid(), rd());
+    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0 && errno != EEXIST) break;
+  }
   const auto fail = [&](int err) {
+    if (fd >= 0) ::close(fd);
     std::error_code ignored;
     fs::remove(tmp, ignored);
     const std::string reason = err != 0 ? std::generic_category().message(err) : "write failed";
     throw std::runtime_error(fmt::format("{}: cannot write {}: {}", path, tmp, reason));
   };
-  errno = 0;
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) fail(errno);
-    out.write(text.data(), static_cast<std::streamsize>(text.size()));
-    out.close();
-    if (!out) fail(errno);
+  if (fd < 0) fail(errno);
+  for (std::size_t done = 0; done < text.size();) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) fail(n < 0 ? errno : 0);
+    done += static_cast<std::size_t>(n);
   }
+  if (::close(fd) != 0) {
+    fd = -1;
+    fail(errno);
+  }
+  fd = -1;
   std::error_code ec;
   fs::rename(tmp, path, ec);
   if (ec) {

@@ -16,8 +16,9 @@ bool is_input_file(std::string_view path);
 // directory: called before a run, so a typo costs nothing.
 void check_writable(const std::string& path);
 
-// Writes text to path.tmp and renames it over path, so a reader (or a crash, or a full disk)
-// never leaves half a file where a good one was. Throws std::runtime_error naming path, the
+// Writes text to a temporary file of its own beside path (path.PID.TAG.tmp) and renames it
+// over path, so a reader (or a crash, a full disk, or a second roofbench writing the same
+// output) never leaves half a file where a good one was. Throws std::runtime_error naming path, the
 // temporary file and the reason; the temporary file is removed on failure.
 void write_text_atomically(const std::string& path, std::string_view text);
 

@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/temp_files.h"
 #include "kernels/registry.h"
 #include "predictor/profile.h"
 
@@ -121,7 +122,7 @@ TEST_F(Cli, MalformedShapeFileNamesFileAndLineAndWritesNothing) {
   const Result r = run_roofbench("run --shapes " + shapes.string() + " --csv " + csv.string());
   expect_one_line_error(r, shapes.string() + ":3:");
   EXPECT_FALSE(fs::exists(csv));
-  EXPECT_FALSE(fs::exists(csv.string() + ".tmp"));
+  EXPECT_FALSE(roofbench::testing::temporary_left_beside(csv));
 }
 
 TEST_F(Cli, MissingShapeFile) {
@@ -317,7 +318,7 @@ TEST_F(Cli, QuickCalibrationWritesAProfileThatReadsBack) {
   bool dram = false;
   for (const auto& b : p.bandwidth) dram = dram || (b.level == "DRAM" && b.kernel == "read");
   EXPECT_TRUE(dram) << "the sweep must reach 4x the last-level cache";
-  EXPECT_FALSE(fs::exists(out.string() + ".tmp"));
+  EXPECT_FALSE(roofbench::testing::temporary_left_beside(out));
 
   // The training sweep fitted every opt and blas kernel, each class of conv2d separately.
   ASSERT_FALSE(p.training.empty());
@@ -429,7 +430,7 @@ TEST_F(Cli, InterruptedRunKeepsTheRowsMeasuredAndSaysSo) {
   const std::string log = slurp(err);
   EXPECT_EQ(status, 128 + SIGINT) << log;
   EXPECT_NE(log.find("interrupted by SIGINT"), std::string::npos) << log;
-  EXPECT_FALSE(fs::exists(csv.string() + ".tmp"));
+  EXPECT_FALSE(roofbench::testing::temporary_left_beside(csv));
   std::ifstream in(csv);
   std::string header, line;
   ASSERT_TRUE(std::getline(in, header)) << log;
@@ -453,7 +454,7 @@ TEST_F(Cli, InterruptedCalibrationWritesNoProfile) {
   EXPECT_EQ(status, 128 + SIGTERM) << log;
   EXPECT_NE(log.find("interrupted by SIGTERM: no profile written"), std::string::npos) << log;
   EXPECT_FALSE(fs::exists(profile));
-  EXPECT_FALSE(fs::exists(profile.string() + ".tmp"));
+  EXPECT_FALSE(roofbench::testing::temporary_left_beside(profile));
 }
 
 // A problem that passes the shape check (its operands fit in physical memory) but whose run

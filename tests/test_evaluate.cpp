@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/temp_files.h"
 #include "predictor/evaluate.h"
 
 namespace {
@@ -214,7 +215,7 @@ TEST_F(EvaluateFiles, CommandPrintsTablesAndWritesScoresCsv) {
   EXPECT_NE(printed.find("1.300 s"), std::string::npos) << printed;
   EXPECT_EQ(printed.find("-2.0%"), std::string::npos) << printed;  // the best row is not among the worst 2
 
-  EXPECT_FALSE(fs::exists(out + ".tmp"));
+  EXPECT_FALSE(roofbench::testing::temporary_left_beside(out));
   std::ifstream in(out);
   std::vector<std::string> lines;
   for (std::string l; std::getline(in, l);) lines.push_back(l);
@@ -241,7 +242,7 @@ TEST_F(EvaluateFiles, BinaryReportsABadCellAsOneLine) {
   EXPECT_EQ(msg, "roofbench: error: " + run + ":3: measured_s: 'fast' is not a number\n");
   EXPECT_EQ(std::count(msg.begin(), msg.end(), '\n'), 1);
   EXPECT_FALSE(fs::exists(out));
-  EXPECT_FALSE(fs::exists(out + ".tmp"));
+  EXPECT_FALSE(roofbench::testing::temporary_left_beside(out));
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include <utility>
 #include <variant>
 
+#include "tests/temp_files.h"
 #include "kernels/cost.h"
 #include "predictor/model.h"
 
@@ -277,7 +278,7 @@ TEST_F(ModelCommand, PrintsTotalsAndNotesAndWritesTheCsv) {
   const std::string text = slurp(csv);
   EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 22);  // header + 21 layers
   EXPECT_EQ(text.rfind("model,layer,op,shape,repeat,", 0), 0u);
-  EXPECT_FALSE(std::filesystem::exists(csv + ".tmp"));
+  EXPECT_FALSE(roofbench::testing::temporary_left_beside(csv));
   // Without --measure, a combination no kernel implements is still predicted.
   if (!select(Op::mv, Impl::onednn, DType::i4)) {
     ASSERT_EQ(run("model llama-7b-decode --threads 2 --dtype i4 --impl onednn --profile " + profile_), 0) << err_;

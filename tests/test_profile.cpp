@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/temp_files.h"
 #include "kernels/cpu.h"
 #include "predictor/levels.h"
 #include "predictor/profile.h"
@@ -95,7 +96,7 @@ TEST_F(ProfileFile, RoundTripsEveryField) {
   const std::string path = (dir_ / "profile.json").string();
   roofbench::write_profile(path, p);
   EXPECT_EQ(roofbench::read_profile(path), p);
-  EXPECT_FALSE(fs::exists(path + ".tmp"));
+  EXPECT_FALSE(roofbench::testing::temporary_left_beside(path));
   EXPECT_EQ(std::distance(fs::directory_iterator(dir_), fs::directory_iterator{}), 1);
 
   // The file is plain JSON with design.md's fixed keys, readable without roofbench.
@@ -112,7 +113,7 @@ TEST_F(ProfileFile, RoundTripsEveryField) {
   q.peaks.pop_back();
   roofbench::write_profile(path, q);
   EXPECT_EQ(roofbench::read_profile(path), q);
-  EXPECT_FALSE(fs::exists(path + ".tmp"));
+  EXPECT_FALSE(roofbench::testing::temporary_left_beside(path));
 }
 
 TEST(ProfileJson, RoundTripsInMemory) {
@@ -243,13 +244,13 @@ TEST(ProfileJson, LongBadValuesAreShortened) {
 TEST_F(ProfileFile, FailedWritesLeaveNothingBehind) {
   const std::string nowhere = (dir_ / "no" / "such" / "dir" / "profile.json").string();
   expect_error([&] { roofbench::write_profile(nowhere, full_profile()); }, {nowhere + ": cannot write"});
-  EXPECT_FALSE(fs::exists(nowhere + ".tmp"));
+  EXPECT_FALSE(roofbench::testing::temporary_left_beside(nowhere));
 
   // The rename fails (a directory is in the way) after the temporary file was written.
   const fs::path taken = dir_ / "taken";
   fs::create_directories(taken / "inside");
   expect_error([&] { roofbench::write_profile(taken.string(), full_profile()); }, {taken.string() + ": cannot write"});
-  EXPECT_FALSE(fs::exists(taken.string() + ".tmp"));
+  EXPECT_FALSE(roofbench::testing::temporary_left_beside(taken));
   EXPECT_TRUE(fs::is_directory(taken / "inside"));
 
   // A profile that could not be read back is never written.
@@ -258,7 +259,7 @@ TEST_F(ProfileFile, FailedWritesLeaveNothingBehind) {
   const std::string path = (dir_ / "bad.json").string();
   expect_error([&] { roofbench::write_profile(path, bad); }, {path + ": ", "(at /bandwidth/1/bytes_per_s)"});
   EXPECT_FALSE(fs::exists(path));
-  EXPECT_FALSE(fs::exists(path + ".tmp"));
+  EXPECT_FALSE(roofbench::testing::temporary_left_beside(path));
 }
 
 // ---- memory levels ----------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 // Shape descriptors (design.md, "Shape descriptors"): parse and print round-trip, every
 // built-in set loads, and every malformed descriptor is a one-line ShapeError that says what
 // is wrong.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
@@ -10,6 +11,7 @@
 #include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -457,6 +459,26 @@ TEST(Batched, KeepsLabels) {
 }  // namespace roofbench
 
 namespace roofbench {
+
+// Two writers of one output (two roofbench runs given the same --csv) each use a temporary
+// file of their own: the result is always one writer's text, whole, and nothing is left over.
+TEST(AtomicWrite, ConcurrentWritersNeverMixTheirTexts) {
+  const auto dir = std::filesystem::temp_directory_path() / fmt::format("roofbench-atomic-{}", ::getpid());
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "out.csv").string();
+  const std::string a(1 << 20, 'a'), b(1 << 20, 'b');
+  for (int round = 0; round < 20; ++round) {
+    std::thread ta([&] { write_text_atomically(path, a); });
+    std::thread tb([&] { write_text_atomically(path, b); });
+    ta.join();
+    tb.join();
+    std::ifstream in(path, std::ios::binary);
+    const std::string got((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ASSERT_TRUE(got == a || got == b) << "round " << round << ": " << got.size() << " bytes, mixed";
+  }
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()), 1);
+  std::filesystem::remove_all(dir);
+}
 
 TEST(Printable, EscapesControlAndNonUtf8BytesKeepsUtf8AndCuts) {
   EXPECT_EQ(printable("gemm m=4"), "gemm m=4");
