@@ -387,7 +387,7 @@ int calibrate_command(const CalibrateOptions& opt) {
   profile.machine = machine_json();
   profile.machine["calibration"] = opt.quick ? "quick" : "full";
 
-  const std::int64_t llc = cpu().l3.bytes > 0 ? cpu().l3.bytes : cpu().l2.bytes;
+  const std::int64_t llc = cpu().last_level_cache_bytes();
   for (int t : opt.threads) {
     for (const std::string_view dtype : {"f64", "f32", "bf16", "f16", "i8"}) {
       const auto it = std::find_if(peak_loops().begin(), peak_loops().end(), [&](const PeakLoop& l) {

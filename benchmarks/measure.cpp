@@ -44,7 +44,7 @@ struct Buffers {
   std::span<ProblemBuffers> for_job(const Job& j) {
     if (auto it = kept.find(&j); it != kept.end()) return it->second;
     const std::int64_t footprint = std::max<std::int64_t>(1, footprint_bytes(j.run, j.kernel->dtype));
-    const std::int64_t llc = std::max(cpu().l3.bytes, cpu().l2.bytes);
+    const std::int64_t llc = cpu().last_level_cache_bytes();
     const std::int64_t n = cold ? std::clamp<std::int64_t>(2 * llc / footprint + 1, 1, 4096) : 1;
     const std::int64_t bytes = n * (footprint + static_cast<std::int64_t>(j.kernel->workspace_bytes(j.run, j.threads)));
     while (!order.empty() && held + bytes > budget()) {
@@ -167,7 +167,7 @@ class Collector : public benchmark::ConsoleReporter {
 
 std::int64_t memory_needed(const Job& j, bool cold) {
   const DType d = j.kernel->dtype;
-  const std::int64_t llc = std::max(cpu().l3.bytes, cpu().l2.bytes);
+  const std::int64_t llc = cpu().last_level_cache_bytes();
   // In double: an im2col workspace can be far larger than the operands the shape check bounded.
   const double need = static_cast<double>(footprint_bytes(j.run, d)) +
                       static_cast<double>(j.kernel->workspace_bytes(j.run, j.threads)) +

@@ -2,6 +2,7 @@
 // for an ISA are only ever called after supports() says yes (no SIGILL).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -29,6 +30,9 @@ struct CpuInfo {
   std::string model;
   int logical_cpus = 1;
   CacheLevel l1d, l2, l3;  // from sysfs; sensible defaults if the system hides them
+  // What cold-cache rotation must outgrow and the bandwidth sweep must pass: L3, or L2 on a
+  // CPU without one.
+  std::int64_t last_level_cache_bytes() const { return std::max(l3.bytes, l2.bytes); }
   bool has(Isa isa) const;
   unsigned flags = 0;  // bit per Isa
 };
