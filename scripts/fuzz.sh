@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Fuzzes the three parsers with libFuzzer (clang, ASan + UBSan): shape files, model files and
-# hardware profiles (tests/fuzz/fuzz_{shapes,model,profile}.cpp).
+# Fuzzes the four readers of user files with libFuzzer (clang, ASan + UBSan): shape files,
+# model files, hardware profiles and run CSVs given to evaluate
+# (tests/fuzz/fuzz_{shapes,model,profile,evaluate}.cpp).
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET]   each target in turn for that long (default 60)
 #   scripts/fuzz.sh --seeds-only           each target once over its seed corpus: a quick
@@ -35,9 +36,9 @@ cd "$root"
 source scripts/deps.sh
 roofbench_install_debian_packages "${ROOFBENCH_DEBIAN_PACKAGES[@]}" "${ROOFBENCH_FUZZ_PACKAGES[@]}"
 build=build-fuzz
-targets=(shapes model profile)
+targets=(shapes model profile evaluate)
 declare -A dict=([shapes]=tests/fuzz/dict/shapes.dict [model]=tests/fuzz/dict/shapes.dict
-                 [profile]=tests/fuzz/dict/profile.dict)
+                 [profile]=tests/fuzz/dict/profile.dict [evaluate]=tests/fuzz/dict/evaluate.dict)
 
 echo "== fuzz.sh: configure and build $build/ (clang, ASan + UBSan + libFuzzer)"
 mkdir -p "$build"
