@@ -361,9 +361,11 @@ void print_fits(const Profile& p) {
   fmt::print("\n{:<7} {:<9} {:<6} {:<5} {:>3}  {:>9}  {:>7} {:>7} {:>7} {:>7}  {:>9}  {:>9}  {:>5}  {:>9}\n", "op", "class", "impl", "dtype",
              "thr", "G(FL)OP/s", "L1 GB/s", "L2 GB/s", "L3 GB/s", "DRAM", "overhead", "per group", "blend", "train err");
   for (const KernelFit& k : p.kernels)
-    fmt::print("{:<7} {:<9} {:<6} {:<5} {:>3}  {:>9.1f}  {:>7.1f} {:>7.1f} {:>7.1f} {:>7.1f}  {:>7.1f}us  {:>7.3f}us  {:>5}  {:>8.1f}%\n",
+    fmt::print("{:<7} {:<9} {:<6} {:<5} {:>3}  {:>9.1f}  {:>7.1f} {:>7.1f} {:>7.1f} {:>7.1f}  {:>7.1f}us  {:>9}  {:>5}  {:>8.1f}%\n",
                k.op, k.shape_class, k.impl, k.dtype, k.threads, k.compute_ops_per_s / 1e9, k.bytes_per_s[0] / 1e9,
-               k.bytes_per_s[1] / 1e9, k.bytes_per_s[2] / 1e9, k.bytes_per_s[3] / 1e9, k.overhead_s * 1e6, k.group_overhead_s * 1e6,
+               k.bytes_per_s[1] / 1e9, k.bytes_per_s[2] / 1e9, k.bytes_per_s[3] / 1e9, k.overhead_s * 1e6,
+               k.shape_class == "grouped" || k.shape_class == "depthwise" ? fmt::format("{:.3f}us", k.group_overhead_s * 1e6)
+                                                                          : std::string("-"),
                k.blend == 0 ? std::string("max") : fmt::format("p={}", k.blend), 100 * k.train_mape);
 }
 
