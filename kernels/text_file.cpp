@@ -53,11 +53,9 @@ void write_text_atomically(const std::string& path, std::string_view text) {
     if (n <= 0) fail(n < 0 ? errno : 0);
     done += static_cast<std::size_t>(n);
   }
-  if (::close(fd) != 0) {
-    fd = -1;
-    fail(errno);
-  }
-  fd = -1;
+  const int closed = ::close(fd);
+  fd = -1;  // closed either way: fail() must not close it again
+  if (closed != 0) fail(errno);
   std::error_code ec;
   fs::rename(tmp, path, ec);
   if (ec) {

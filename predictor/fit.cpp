@@ -180,7 +180,8 @@ KernelFit fit_kernel(const Profile& machine, const Kernel& kernel, int threads, 
   double time_per_group = INFINITY;
   for (const Point& pt : prob.points)
     if (pt.groups > 0) time_per_group = std::min(time_per_group, pt.seconds / pt.groups);
-  if (std::isfinite(time_per_group)) {
+  const bool has_groups = std::isfinite(time_per_group);
+  if (has_groups) {
     x0[kGroupOverhead] = std::log(0.1 * time_per_group);
     prob.dims = kParams;
   }
@@ -217,7 +218,7 @@ KernelFit fit_kernel(const Profile& machine, const Kernel& kernel, int threads, 
   fit.variant = kernel.variant;
   fit.compute_ops_per_s = compute;
   fit.overhead_s = std::exp(best_x[kOverhead]);
-  fit.group_overhead_s = std::isfinite(time_per_group) ? std::exp(best_x[kGroupOverhead]) : 0;
+  fit.group_overhead_s = has_groups ? std::exp(best_x[kGroupOverhead]) : 0;
   fit.blend = best_x[kParams];
   fit.points = static_cast<int>(samples.size());
 
