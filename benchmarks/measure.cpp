@@ -210,6 +210,8 @@ void check_jobs(std::span<Job* const> jobs) {
     try {
       const Agreement a = check_against(*j.kernel, j.run, j.threads, expected.bytes());
       if (!a.ok) j.failure = fmt::format("mismatch against naive: {}", a.message());
+    } catch (const KernelUnavailable& e) {
+      j.skipped = e.what();
     } catch (const std::exception& e) {  // e.g. a library that cannot build this kernel here
       j.failure = e.what();
     }
@@ -224,7 +226,7 @@ void measure_jobs(std::span<Job* const> jobs, const MeasureOptions& opt) {
   Buffers buffers{.cold = opt.cold};
   std::map<std::string, Job*> by_name;
   for (Job* j : jobs) {
-    if (j->failure) continue;
+    if (j->failure || j->skipped) continue;
     auto* bm = benchmark::RegisterBenchmark(j->name.c_str(), [j, &buffers](benchmark::State& st) {
       time_job(st, *j, buffers);
     });

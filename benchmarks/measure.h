@@ -19,6 +19,9 @@ struct Job {
   int threads = 1;
   std::string name;   // unique benchmark name, e.g. op/impl/dtype/threads:T/batch:B/<shape>
   std::optional<std::string> failure{};  // set by check_jobs: no time is taken for it
+  // Set by check_jobs when a library declines the shape on this CPU (KernelUnavailable): a skip
+  // with its reason, like a missing ISA, not a failure; no time is taken for it either.
+  std::optional<std::string> skipped{};
   std::vector<double> seconds{};         // one per repetition, filled by measure_jobs
 };
 
@@ -46,10 +49,10 @@ inline constexpr double kMaxTimedOps = 1e14;
 void check_timeable(const Job& j, bool cold, std::int64_t available);
 
 // Checks every job against naive once (grouped so each reference is computed once); a
-// mismatch sets job.failure.
+// mismatch or an error sets job.failure, a library declining the shape job.skipped.
 void check_jobs(std::span<Job* const> jobs);
 
-// Times every job without a failure; fills job.seconds. Jobs' names must be unique.
+// Times every job without a failure or a skip; fills job.seconds. Jobs' names must be unique.
 void measure_jobs(std::span<Job* const> jobs, const MeasureOptions& opt);
 
 double median(std::vector<double> v);

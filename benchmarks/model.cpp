@@ -134,6 +134,7 @@ std::vector<Measured> measure_layers(const ModelMetrics& m, const std::vector<st
     Measured r;
     r.variant = j->kernel->variant;
     if (j->failure) r.failure = *j->failure;
+    else if (j->skipped) r.failure = "skipped: " + *j->skipped;
     else if (j->seconds.empty()) r.failure = "no timing recorded";
     else {
       r.seconds = median(j->seconds);

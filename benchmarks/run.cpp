@@ -248,11 +248,13 @@ int run_command(const RunOptions& opt) {
   std::vector<CsvRow> rows;
   for (const auto& c : cases) {
     const Job& j = c->job;
-    if (j.seconds.empty() && !j.failure) continue;  // filtered out by --benchmark_filter
+    if (j.seconds.empty() && !j.failure && !j.skipped) continue;  // filtered out by --benchmark_filter
     CsvRow r = row_of(*c, opt, profile);
     r.repetitions = static_cast<int>(j.seconds.size());
     if (j.failure) {
       r.status = *j.failure;
+    } else if (j.skipped) {
+      r.status = "skipped: " + *j.skipped;
     } else {
       r.measured_s = median(j.seconds);
       r.cv = coefficient_of_variation(j.seconds);
@@ -275,14 +277,20 @@ int run_command(const RunOptions& opt) {
     return 128 + interrupt_signal();
   }
   warn_unfitted(rows);
-  const auto failed = std::count_if(rows.begin(), rows.end(), [](const CsvRow& r) { return r.status != "ok"; });
+  const auto is_skip = [](const CsvRow& r) { return r.status.starts_with("skipped: "); };
+  const auto skipped = std::count_if(rows.begin(), rows.end(), is_skip);
+  const auto failed =
+      std::count_if(rows.begin(), rows.end(), [&](const CsvRow& r) { return r.status != "ok" && !is_skip(r); });
+  for (const CsvRow& r : rows)
+    if (is_skip(r)) fmt::print(stderr, "roofbench: {}\n", r.status);
   if (const auto noisy = std::count_if(rows.begin(), rows.end(), [](const CsvRow& r) { return r.noisy; }))
     fmt::print(stderr,
                "roofbench: {} of {} rows vary by more than {:.0f}% between repetitions (column noisy): the machine was "
                "busy or its clock moved; compare them only within this run, or run them again\n",
                noisy, rows.size(), 100 * opt.noise_threshold);
-  fmt::print(stderr, "roofbench: wrote {} rows to {}{}\n", rows.size(), opt.csv,
-             failed ? fmt::format(" ({} failed the check against naive)", failed) : "");
+  fmt::print(stderr, "roofbench: wrote {} rows to {}{}{}\n", rows.size(), opt.csv,
+             skipped ? fmt::format(" ({} skipped: the library has no fast exact implementation here)", skipped) : "",
+             failed ? fmt::format(" ({} failed: an error, or a mismatch against naive)", failed) : "");
   return failed ? 1 : 0;
 }
 

@@ -14,7 +14,8 @@
 // Where it has only its reference loops for the plain layout (int8 convolution: its JIT kernels
 // want NHWC), the primitive gets the layout it prefers and run reorders the input in and the
 // output back, inside the timed call: a caller holding NCHW tensors pays those reorders too.
-// Reference implementations and inexact ones are never used: prepare throws instead.
+// Reference implementations and inexact ones are never used: prepare throws KernelUnavailable
+// instead (registry.h), and the row is skipped with oneDNN's offers as the reason.
 //
 // Threads: oneDNN's OpenMP build runs omp_get_max_threads() threads, i.e. what
 // set_library_threads() set; measured on the 2-core reference machine, a 1024^3 f32 matmul used
@@ -34,6 +35,7 @@
 
 #include "kernels/cost.h"
 #include "kernels/kernels.h"
+#include "kernels/onednn.h"
 
 namespace roofbench {
 namespace {
@@ -116,25 +118,26 @@ bool is_exact(const dnnl::primitive_desc_base& pd) {
   return !(pd.weights_desc().data.extra.flags & dnnl_memory_extra_flag_scale_adjust);
 }
 
-// oneDNN lists a primitive's implementations best first: the first that is exact and not its
-// reference loops (a correctness fallback, far too slow to say anything about oneDNN's speed).
-// Steps the (shared) iterator of pd.
-template <class PD>
-std::optional<PD> first_fast_exact(PD pd) {
-  do {
-    if (is_exact(pd) && !is_reference(pd)) return pd;
-  } while (pd.next_impl());
-  return std::nullopt;
+onednn::Offer offer_of(const dnnl::primitive_desc_base& pd) {
+  return {pd.impl_info_str(), is_exact(pd) && !is_reference(pd), pd.src_desc()};
 }
 
-[[noreturn]] void no_exact(const Shape& s, DType d) {
-  throw std::runtime_error(fmt::format("{}: oneDNN has only its reference loops (or inexact ones) for {} on this CPU",
-                                       variant_name(s.op(), d), to_string(s)));
+[[noreturn]] void no_fast_exact(const Shape& s, DType d, const std::vector<onednn::Offer>& seen) {
+  std::string offers;
+  for (const onednn::Offer& o : seen) offers += (offers.empty() ? "" : ", ") + o.name;
+  throw KernelUnavailable(fmt::format("{}: oneDNN has only its reference loops (or inexact ones) for {} on this CPU "
+                                      "(it offered {})",
+                                      variant_name(s.op(), d), to_string(s), offers.empty() ? "nothing" : offers));
 }
 
-// mv (Y[b][m] = X[b][k] W^T, W stored [m][k]) and gemm (C[m][n] = A[m][k] B[k][n]) as matmul:
-// src is the activation matrix, weights a K x N matrix (for mv, W read as K x M column-major).
-void build_matmul(Plan& p, const Shape& s, DType d, const Operands& io) {
+// The matmul's operands: src is the activation matrix, weights a K x N matrix (for mv, W read
+// as K x M column-major), dst the output; mv is Y[b][m] = X[b][k] W^T with W stored [m][k],
+// gemm C[m][n] = A[m][k] B[k][n].
+struct MatmulDescs {
+  memory::desc src, user_wei, any_wei, dst;
+};
+
+MatmulDescs matmul_descs(const Shape& s, DType d) {
   const Types t = types(d);
   std::int64_t rows = 0, cols = 0, depth = 0;
   tag wei_tag = tag::ab;
@@ -144,18 +147,45 @@ void build_matmul(Plan& p, const Shape& s, DType d, const Operands& io) {
     const auto& g = std::get<GemmShape>(s.dims);
     rows = g.m, cols = g.n, depth = g.k;
   }
-  const memory::desc src({rows, depth}, t.act, tag::ab), dst({rows, cols}, t.out, tag::ab);
-  const memory::desc user_wei({depth, cols}, t.wei, wei_tag), any_wei({depth, cols}, t.wei, tag::any);
-  const auto make_pd = [&] {
-    return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, any_wei, dst), user_scratchpad(), p.engine);
-  };
-  const auto chosen = first_fast_exact(make_pd());
-  if (!chosen) no_exact(s, d);
-  const dnnl::matmul::primitive_desc& pd = *chosen;
+  return {memory::desc({rows, depth}, t.act, tag::ab), memory::desc({depth, cols}, t.wei, wei_tag),
+          memory::desc({depth, cols}, t.wei, tag::any), memory::desc({rows, cols}, t.out, tag::ab)};
+}
+
+struct ConvDescs {
+  memory::desc user_src, user_wei, any_wei, user_dst;
+  memory::dims src_dims, dst_dims, strides, pads;
+};
+
+ConvDescs conv_descs(const Shape& s, DType d) {
+  const Types t = types(d);
+  const auto& c = std::get<ConvShape>(s.dims);
+  ConvDescs out;
+  out.src_dims = {c.n, c.c, c.h, c.w};
+  out.dst_dims = {c.n, c.k, c.p(), c.q()};
+  // KCRS with groups is [g][k/g][c/g][r][s]: oneDNN's goihw.
+  const memory::dims wei_dims =
+      c.g == 1 ? memory::dims{c.k, c.c, c.r, c.s} : memory::dims{c.g, c.k / c.g, c.c / c.g, c.r, c.s};
+  out.user_wei = memory::desc(wei_dims, t.wei, c.g == 1 ? tag::oihw : tag::goihw);
+  out.any_wei = memory::desc(wei_dims, t.wei, tag::any);
+  out.user_src = memory::desc(out.src_dims, t.act, tag::nchw);
+  out.user_dst = memory::desc(out.dst_dims, t.out, tag::nchw);
+  // p = (h + 2 pad - r) / stride + 1 rounds down, as oneDNN's own output-size check does, so
+  // the same padding on both sides describes the registry's shape.
+  out.strides = {c.stride, c.stride};
+  out.pads = {c.pad, c.pad};
+  return out;
+}
+
+void build_matmul(Plan& p, const Shape& s, DType d, const Operands& io) {
+  const MatmulDescs m = matmul_descs(s, d);
+  const auto search = onednn::matmul_search(s, d, p.engine);
+  std::vector<onednn::Offer> seen;
+  if (!onednn::first_fast_exact(*search, &seen)) no_fast_exact(s, d, seen);
+  const dnnl::matmul::primitive_desc& pd = search->pd;
   p.primitive = dnnl::matmul(pd);
-  p.user_src = memory(src, p.engine, nullptr);
-  p.user_dst = memory(dst, p.engine, nullptr);
-  reorder_weights(p, user_wei, pd.weights_desc(), io);
+  p.user_src = memory(m.src, p.engine, nullptr);
+  p.user_dst = memory(m.dst, p.engine, nullptr);
+  reorder_weights(p, m.user_wei, pd.weights_desc(), io);
   p.scratchpad = memory(pd.scratchpad_desc(), p.engine);
   p.args = {{DNNL_ARG_SRC, p.user_src},
             {DNNL_ARG_WEIGHTS, p.weights},
@@ -164,46 +194,31 @@ void build_matmul(Plan& p, const Shape& s, DType d, const Operands& io) {
 }
 
 void build_conv(Plan& p, const Shape& s, DType d, const Operands& io) {
-  const Types t = types(d);
-  const auto& c = std::get<ConvShape>(s.dims);
-  const memory::dims src_dims{c.n, c.c, c.h, c.w}, dst_dims{c.n, c.k, c.p(), c.q()};
-  // KCRS with groups is [g][k/g][c/g][r][s]: oneDNN's goihw.
-  const memory::dims wei_dims =
-      c.g == 1 ? memory::dims{c.k, c.c, c.r, c.s} : memory::dims{c.g, c.k / c.g, c.c / c.g, c.r, c.s};
-  const memory::desc user_wei(wei_dims, t.wei, c.g == 1 ? tag::oihw : tag::goihw), any_wei(wei_dims, t.wei, tag::any);
-  const memory::desc user_src(src_dims, t.act, tag::nchw), user_dst(dst_dims, t.out, tag::nchw);
-  const memory::dims strides{c.stride, c.stride}, pads{c.pad, c.pad};
-  // p = (h + 2 pad - r) / stride + 1 rounds down, as oneDNN's own output-size check does, so
-  // the same padding on both sides describes the registry's shape.
-  const auto make_pd = [&](const memory::desc& src, const memory::desc& dst) {
-    return dnnl::convolution_forward::primitive_desc(
-        dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src,
-                                        any_wei, dst, strides, pads, pads),
-        user_scratchpad(), p.engine);
-  };
+  const ConvDescs c = conv_descs(s, d);
   // On the registry's layout if oneDNN has a fast exact implementation for it, else on the
   // layouts it prefers, with the activation reorders in run.
-  auto chosen = first_fast_exact(make_pd(user_src, user_dst));
-  if (!chosen)
-    chosen =
-        first_fast_exact(make_pd(memory::desc(src_dims, t.act, tag::any), memory::desc(dst_dims, t.out, tag::any)));
-  if (!chosen) no_exact(s, d);
-  const dnnl::convolution_forward::primitive_desc& pd = *chosen;
+  std::vector<onednn::Offer> seen;
+  auto search = onednn::conv_search(s, d, false, p.engine);
+  if (!onednn::first_fast_exact(*search, &seen)) {
+    search = onednn::conv_search(s, d, true, p.engine);
+    if (!onednn::first_fast_exact(*search, &seen)) no_fast_exact(s, d, seen);
+  }
+  const dnnl::convolution_forward::primitive_desc& pd = search->pd;
   p.primitive = dnnl::convolution_forward(pd);
-  p.user_src = memory(user_src, p.engine, nullptr);
-  p.user_dst = memory(user_dst, p.engine, nullptr);
+  p.user_src = memory(c.user_src, p.engine, nullptr);
+  p.user_dst = memory(c.user_dst, p.engine, nullptr);
   memory src = p.user_src, dst = p.user_dst;
-  if (pd.src_desc() != user_src) {
+  if (pd.src_desc() != c.user_src) {
     p.prim_src = src = memory(pd.src_desc(), p.engine);
     p.src_in = dnnl::reorder(p.user_src, p.prim_src);
     p.src_in_args = {{DNNL_ARG_FROM, p.user_src}, {DNNL_ARG_TO, p.prim_src}};
   }
-  if (pd.dst_desc() != user_dst) {
+  if (pd.dst_desc() != c.user_dst) {
     p.prim_dst = dst = memory(pd.dst_desc(), p.engine);
     p.dst_out = dnnl::reorder(p.prim_dst, p.user_dst);
     p.dst_out_args = {{DNNL_ARG_FROM, p.prim_dst}, {DNNL_ARG_TO, p.user_dst}};
   }
-  reorder_weights(p, user_wei, pd.weights_desc(), io);
+  reorder_weights(p, c.user_wei, pd.weights_desc(), io);
   p.scratchpad = memory(pd.scratchpad_desc(), p.engine);
   p.args = {
       {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, p.weights}, {DNNL_ARG_DST, dst}, {DNNL_ARG_SCRATCHPAD, p.scratchpad}};
@@ -223,8 +238,11 @@ std::shared_ptr<void> prepare(const Shape& s, const Operands& io, int threads) {
     else
       build_matmul(*plan, s, D, io);
   } catch (const dnnl::error& e) {
-    throw std::runtime_error(
-        fmt::format("{}: oneDNN cannot build {} on this CPU: {}", variant_name(s.op(), D), to_string(s), e.what()));
+    // "unimplemented": oneDNN has no implementation of this shape here, a skip like a missing ISA.
+    const std::string why =
+        fmt::format("{}: oneDNN cannot build {} on this CPU: {}", variant_name(s.op(), D), to_string(s), e.what());
+    if (e.status == dnnl_unimplemented) throw KernelUnavailable(why);
+    throw std::runtime_error(why);
   }
   return plan;
 }
@@ -245,6 +263,49 @@ void run(const Shape& s, const Operands& io, int threads) {
 }
 
 }  // namespace
+
+namespace onednn {
+
+std::unique_ptr<MatmulSearch> matmul_search(const Shape& s, DType d, const dnnl::engine& engine) {
+  const MatmulDescs m = matmul_descs(s, d);
+  return std::make_unique<MatmulSearch>(dnnl::matmul::desc(m.src, m.any_wei, m.dst), user_scratchpad(), engine);
+}
+
+std::unique_ptr<ConvSearch> conv_search(const Shape& s, DType d, bool any_layout, const dnnl::engine& engine) {
+  const ConvDescs c = conv_descs(s, d);
+  const Types t = types(d);
+  const memory::desc src = any_layout ? memory::desc(c.src_dims, t.act, tag::any) : c.user_src;
+  const memory::desc dst = any_layout ? memory::desc(c.dst_dims, t.out, tag::any) : c.user_dst;
+  return std::make_unique<ConvSearch>(
+      dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src,
+                                      c.any_wei, dst, c.strides, c.pads, c.pads),
+      user_scratchpad(), engine);
+}
+
+template <class Prim>
+bool first_fast_exact(Search<Prim>& search, std::vector<Offer>* seen) {
+  do {
+    const Offer o = offer_of(search.pd);
+    if (seen) seen->push_back(o);
+    if (o.fast_exact) return true;
+  } while (search.pd.next_impl());
+  return false;
+}
+
+template <class Prim>
+std::vector<Offer> all_offers(Search<Prim>& search) {
+  std::vector<Offer> out;
+  do out.push_back(offer_of(search.pd));
+  while (search.pd.next_impl());
+  return out;
+}
+
+template bool first_fast_exact(MatmulSearch&, std::vector<Offer>*);
+template bool first_fast_exact(ConvSearch&, std::vector<Offer>*);
+template std::vector<Offer> all_offers(MatmulSearch&);
+template std::vector<Offer> all_offers(ConvSearch&);
+
+}  // namespace onednn
 
 void mv_onednn_f32(const Shape& s, const Operands& io, int t) { run<DType::f32>(s, io, t); }
 void mv_onednn_bf16(const Shape& s, const Operands& io, int t) { run<DType::bf16>(s, io, t); }

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <memory>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,9 +50,18 @@ using WorkspaceFn = std::size_t (*)(const Shape& s, int threads);
 // returns as Operands::plan to every run on those operands. The plan may hold a copy of the
 // weights (reordered), so it belongs to those operands; set_library_threads(threads) must come
 // first, since a library may fix its thread count at creation. prepare throws
-// std::runtime_error (one line) when the library cannot build the kernel on this CPU.
+// KernelUnavailable (one line) when the library has no fast, exact implementation of this shape
+// on this CPU (a skip, like a missing ISA), std::runtime_error for any other failure.
 // Kernels without it (prepare == nullptr) take Operands::plan == nullptr.
 using PrepareFn = std::shared_ptr<void> (*)(const Shape& s, const Operands& io, int threads);
+
+// A kernel that exists and passes its ISA check but cannot run this particular shape well here:
+// a library offering only its reference loops or an inexact implementation, or refusing the
+// shape. Callers skip the row with the reason, as they skip a kernel whose ISA is missing; it is
+// not a failure of the kernel.
+struct KernelUnavailable : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 
 struct Kernel {
   Op op;

@@ -142,8 +142,14 @@ TEST_P(AgreesWithNaive, AtOneAndTwoThreads) {
   for (int threads : kThreads) {
     SCOPED_TRACE("threads=" + std::to_string(threads));
     set_library_threads(threads);
-    const Agreement a = check_against_naive(k, s, threads);
-    EXPECT_TRUE(a.ok) << k.variant << " on " << to_string(s) << ": " << a.message();
+    try {
+      const Agreement a = check_against_naive(k, s, threads);
+      EXPECT_TRUE(a.ok) << k.variant << " on " << to_string(s) << ": " << a.message();
+    } catch (const KernelUnavailable& e) {
+      // Only a library (a kernel with a prepare hook) may decline a shape; our own code may not.
+      ASSERT_NE(k.prepare, nullptr) << k.variant << " declined " << to_string(s) << ": " << e.what();
+      GTEST_SKIP() << e.what();
+    }
   }
 }
 
@@ -159,8 +165,12 @@ TEST(Kernels, EveryRunnableKernelAgreesOnTheSmokeSet) {
       if (k.op != s.op() || !k.runnable()) continue;
       for (int threads : kThreads) {
         set_library_threads(threads);
-        const Agreement a = check_against_naive(k, s, threads);
-        EXPECT_TRUE(a.ok) << k.variant << " on " << to_string(s) << " threads=" << threads << ": " << a.message();
+        try {
+          const Agreement a = check_against_naive(k, s, threads);
+          EXPECT_TRUE(a.ok) << k.variant << " on " << to_string(s) << " threads=" << threads << ": " << a.message();
+        } catch (const KernelUnavailable& e) {
+          EXPECT_NE(k.prepare, nullptr) << k.variant << " declined " << to_string(s) << ": " << e.what();
+        }
       }
     }
 }
@@ -265,7 +275,11 @@ TEST(PreparedKernels, APlanIsReusedAcrossRunsAndBuffers) {
       set_library_threads(threads);
       const AlignedBuffer expected = naive_output(s, k.dtype, threads);
       ProblemBuffers a = make_buffers(s, k.dtype, k, threads);
-      a.prepare(k, s, threads);
+      try {
+        a.prepare(k, s, threads);
+      } catch (const KernelUnavailable&) {
+        continue;  // the library has no fast exact implementation of this shape here (test_onednn.cpp)
+      }
       ASSERT_NE(a.plan, nullptr);
       ++prepared;
       for (int round = 0; round < 2; ++round) {
