@@ -17,6 +17,7 @@
 
 #include "benchmarks/calib.h"
 #include "benchmarks/interrupt.h"
+#include "benchmarks/journal.h"
 #include "benchmarks/measure.h"
 #include "benchmarks/run.h"
 #include "benchmarks/csv.h"
@@ -254,7 +255,15 @@ void print_summary(const Profile& p) {
 // Repetitions of a training point spread wider than this are taken again (see fit_kernels).
 constexpr double kRetimeCv = 0.2;
 
-void fit_kernels(Profile& profile, const CalibrateOptions& opt) {
+// What an interrupted calibration keeps: nothing, or with a journal every timing so far.
+std::string what_is_kept(const Journal* journal) {
+  if (!journal) return kNothingWritten;
+  return fmt::format("no profile written, but the {} timed repetitions so far are kept in {}: the same command picks "
+                     "up where it stopped",
+                     journal->repetitions_total(), journal->path());
+}
+
+void fit_kernels(Profile& profile, const CalibrateOptions& opt, Journal* journal) {
   std::vector<Shape> shapes = load_shapes("training");
   if (opt.quick) {
     // Every second shape of each (op, class): every regime keeps a point or more.
@@ -278,9 +287,10 @@ void fit_kernels(Profile& profile, const CalibrateOptions& opt) {
   std::vector<Job*> pointers;
   for (auto& j : jobs) pointers.push_back(j.get());
   fmt::print(stderr, "calibrate: timing the training sweep ({} kernel x shape x thread combinations)\n", jobs.size());
-  const MeasureOptions mo{.repetitions = opt.quick ? 2 : 5, .min_time = opt.quick ? 0.005 : 0.04, .console = false};
+  const MeasureOptions mo{
+      .repetitions = opt.quick ? 2 : 5, .min_time = opt.quick ? 0.005 : 0.04, .console = false, .journal = journal};
   measure_jobs(pointers, mo);
-  throw_if_interrupted(kNothingWritten);
+  throw_if_interrupted(what_is_kept(journal));
   // On a shared machine a burst of other work can slow every repetition of a point; one such
   // point per level is enough to bend a fit. Points whose repetitions disagree are timed again,
   // up to twice (once in --quick, to stay within its minute), and the lowest median kept:
@@ -292,13 +302,15 @@ void fit_kernels(Profile& profile, const CalibrateOptions& opt) {
     for (const auto& j : jobs)
       if (coefficient_of_variation(j->seconds) > kRetimeCv) {
         noisy.push_back(j.get());
-        again.push_back(std::make_unique<Job>(Job{.kernel = j->kernel, .run = j->run, .threads = j->threads, .name = j->name}));
+        // Its own name: the journal keeps both timings apart.
+        again.push_back(std::make_unique<Job>(Job{.kernel = j->kernel, .run = j->run, .threads = j->threads,
+                                                  .name = fmt::format("{} again:{}", j->name, round + 1)}));
         again_pointers.push_back(again.back().get());
       }
     if (again.empty()) break;
     fmt::print(stderr, "calibrate: timing {} noisy training points again\n", again.size());
     measure_jobs(again_pointers, mo);
-    throw_if_interrupted(kNothingWritten);
+    throw_if_interrupted(what_is_kept(journal));
     for (std::size_t i = 0; i < again.size(); ++i)
       if (!again[i]->seconds.empty() && median(again[i]->seconds) < median(noisy[i]->seconds))
         noisy[i]->seconds = again[i]->seconds;
@@ -369,6 +381,8 @@ void print_fits(const Profile& p) {
                k.blend == 0 ? std::string("max") : fmt::format("p={}", k.blend), 100 * k.train_mape);
 }
 
+void measure_machine(Profile& profile, const CalibrateOptions& opt, const Settings& s);
+
 }  // namespace
 
 int calibrate_command(const CalibrateOptions& opt) {
@@ -382,10 +396,43 @@ int calibrate_command(const CalibrateOptions& opt) {
                profile.kernels.size(), profile.training.size(), opt.refit, opt.out);
     return 0;
   }
+  // A library that crashes or hangs in the training sweep must cost one timing, and a kill no
+  // more than the timing under way: the work happens in a worker process (journal.h).
+  if (!opt.args.empty() && !is_supervised_worker()) return supervise(opt.args, journal_path(opt.out));
+  std::optional<Journal> journal = Journal::for_this_worker();
+  Journal* const jp = journal ? &*journal : nullptr;
   catch_interrupts();
   const Settings s = settings(opt.quick);
   const auto t_start = Clock::now();
   Profile profile;
+  if (const auto kept = jp ? jp->recorded("machine") : std::nullopt) {
+    profile = profile_from_json(*kept, jp->path());
+    fmt::print(stderr, "calibrate: peaks and bandwidths kept from {} (measured {})\n", jp->path(),
+               profile.machine.value("date", std::string("?")));
+  } else {
+    measure_machine(profile, opt, s);
+    if (jp) jp->record("machine", to_json(profile));
+  }
+  if (!opt.no_fit) {
+    fit_kernels(profile, opt, jp);
+    fit_from_training(profile, opt.out);
+  }
+  profile.machine["calibration_seconds"] =
+      profile.machine.value("calibration_seconds", 0.0) + std::chrono::duration<double>(Clock::now() - t_start).count();
+  write_profile(opt.out, profile);
+  if (jp) jp->remove();  // the profile holds everything it recorded
+  print_summary(profile);
+  print_fits(profile);
+  fmt::print(stderr, "roofbench: wrote {} ({:.0f} s)\n", opt.out,
+             profile.machine["calibration_seconds"].get<double>());
+  return 0;
+}
+
+namespace {
+
+// Peaks, bandwidth sweeps and spec figures: everything but the kernels' training sweep.
+void measure_machine(Profile& profile, const CalibrateOptions& opt, const Settings& s) {
+  const auto t_start = Clock::now();
   profile.machine = machine_json();
   profile.machine["calibration"] = opt.quick ? "quick" : "full";
 
@@ -417,17 +464,9 @@ int calibrate_command(const CalibrateOptions& opt) {
     }
   }
   profile.spec = spec_json(profile.peaks);
-  if (!opt.no_fit) {
-    fit_kernels(profile, opt);
-    fit_from_training(profile, opt.out);
-  }
   profile.machine["calibration_seconds"] = std::chrono::duration<double>(Clock::now() - t_start).count();
-  write_profile(opt.out, profile);
-  print_summary(profile);
-  print_fits(profile);
-  fmt::print(stderr, "roofbench: wrote {} ({:.0f} s)\n", opt.out,
-             profile.machine["calibration_seconds"].get<double>());
-  return 0;
 }
+
+}  // namespace
 
 }  // namespace roofbench

@@ -13,6 +13,7 @@
 
 #include "benchmarks/calibrate.h"
 #include "benchmarks/interrupt.h"
+#include "benchmarks/journal.h"
 #include "benchmarks/model.h"
 #include "benchmarks/run.h"
 #include "kernels/text_file.h"
@@ -88,6 +89,8 @@ void bind_threads_unless_user_chose(char** argv) {
 }
 
 int main(int argc, char** argv) {
+  // The command line as given, for the supervised worker of run and calibrate (journal.h).
+  const std::vector<std::string> original_args(argv + 1, argv + argc);
   try {
     cpu();  // reads ROOFBENCH_DISABLE_ISA: a bad value is an error before anything starts
   } catch (const std::exception& e) {
@@ -235,7 +238,8 @@ int main(int argc, char** argv) {
       run.naive_everywhere = impls_opt->count() > 0 && std::find(impls.begin(), impls.end(), "naive") != impls.end();
       run.dtypes = parse_names<DType>(dtypes, parse_dtype, "dtypes");
       run.threads = threads;
-      if (run_cmd->parsed()) warn_oversubscribed(threads);
+      run.args = original_args;
+      if (run_cmd->parsed() && !is_supervised_worker()) warn_oversubscribed(threads);
       // Google Benchmark's flag wins over --repetitions; the rows count against what it asks.
       if (run.gbench_sets_repetitions) run.repetitions = std::max(1, std::atoi(gbench_repetitions.c_str()));
       return run_cmd->parsed() ? run_command(run) : predict_command(run);
@@ -250,7 +254,8 @@ int main(int argc, char** argv) {
       std::sort(calib_threads.begin(), calib_threads.end());
       calib_threads.erase(std::unique(calib_threads.begin(), calib_threads.end()), calib_threads.end());
       calib.threads = calib_threads;
-      warn_oversubscribed(calib_threads);
+      calib.args = original_args;
+      if (!is_supervised_worker()) warn_oversubscribed(calib_threads);
       return calibrate_command(calib);
     }
   } catch (const CLI::CallForHelp& e) {

@@ -8,10 +8,12 @@
 #include <chrono>
 #include <exception>
 #include <cmath>
+#include <cstdlib>
 #include <map>
 #include <numeric>
 #include <sstream>
 #include <tuple>
+#include <utility>
 
 #include "benchmarks/interrupt.h"
 #include "kernels/check.h"
@@ -67,7 +69,23 @@ struct Buffers {
   }
 };
 
-void time_job(benchmark::State& state, const Job& j, Buffers& buffers) {
+// How long one kernel call (or one repetition of min_time) may take before the supervisor calls
+// it hung: generous (a minute or two beyond 50 MOP/s, slower than any kernel roofbench times),
+// since a false alarm costs a good row. ROOFBENCH_HANG_SECONDS sets it instead (tests).
+double hang_limit_s(const Job& j, double min_time) {
+  if (const char* v = std::getenv("ROOFBENCH_HANG_SECONDS"); v && std::atof(v) > 0) return std::atof(v);
+  return 120 + 10 * min_time + static_cast<double>(ops(j.run)) / 5e7;
+}
+
+void time_job(benchmark::State& state, const Job& j, Buffers& buffers, const MeasureOptions& opt) {
+  if (opt.journal) opt.journal->begin(j.name, "time", hang_limit_s(j, opt.min_time));
+  struct End {
+    Journal* journal;
+    const std::string& name;
+    ~End() {
+      if (journal) journal->end(name);
+    }
+  } end{opt.journal, j.name};
   // After Ctrl-C every remaining repetition ends here, before allocating anything, so Google
   // Benchmark walks through the rest in moments and the caller keeps what was finished. The
   // skip happens inside the loop: a repetition skipped before it reports zero iterations, and
@@ -82,6 +100,7 @@ void time_job(benchmark::State& state, const Job& j, Buffers& buffers) {
   set_library_threads(j.threads);
   std::span<ProblemBuffers> copies;
   try {
+    test_fault_hook(j.name);
     copies = buffers.for_job(j);
   } catch (const std::exception& e) {  // a plan that cannot be built: the row fails, the run goes on
     state.SkipWithError(e.what());
@@ -109,11 +128,12 @@ void time_job(benchmark::State& state, const Job& j, Buffers& buffers) {
 // progress lines on stderr.
 class Collector : public benchmark::ConsoleReporter {
  public:
-  Collector(std::map<std::string, Job*> jobs, std::size_t total, bool console)
+  Collector(std::map<std::string, Job*> jobs, std::size_t total, bool console, Journal* journal)
       : ConsoleReporter(isatty(STDOUT_FILENO) ? OO_ColorTabular : OO_Tabular),
         jobs_(std::move(jobs)),
         total_(total),
-        console_(console) {}
+        console_(console),
+        journal_(journal) {}
 
   // Google Benchmark's context (CPU, caches, load) goes to stdout with the table; stderr keeps
   // only progress and errors. Debian's libbenchmark is a debug build of the *library*, which
@@ -136,8 +156,10 @@ class Collector : public benchmark::ConsoleReporter {
     for (const Run& r : runs) {
       if (r.error_occurred && interrupted()) continue;  // hundreds of "interrupted" lines say nothing
       auto it = jobs_.find(r.run_name.function_name);
-      if (r.run_type == Run::RT_Iteration && it != jobs_.end() && !r.error_occurred)
+      if (r.run_type == Run::RT_Iteration && it != jobs_.end() && !r.error_occurred) {
         it->second->seconds.push_back(r.GetAdjustedRealTime() / benchmark::GetTimeUnitMultiplier(r.time_unit));
+        if (journal_) journal_->repetition(it->first, it->second->seconds.back());
+      }
       if (r.run_type == Run::RT_Aggregate || r.error_occurred || r.repetitions <= 1) shown.push_back(r);
       if (r.run_type == Run::RT_Iteration) progress(r.run_name.function_name);
     }
@@ -159,6 +181,7 @@ class Collector : public benchmark::ConsoleReporter {
   std::map<std::string, Job*> jobs_;
   std::size_t total_;  // repetitions of all benchmarks
   bool console_;
+  Journal* journal_;
   std::size_t done_ = 0;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now(), last_print_{};
 };
@@ -189,7 +212,7 @@ void check_timeable(const Job& j, bool cold, std::int64_t available) {
         j.name, static_cast<double>(need) / (1 << 30), static_cast<double>(available) / (1 << 30)));
 }
 
-void check_jobs(std::span<Job* const> jobs) {
+void check_jobs(std::span<Job* const> jobs, Journal* journal) {
   std::vector<Job*> order(jobs.begin(), jobs.end());
   // The descriptor does not print an mv's vector count, so it is part of the key.
   const auto key = [](const Job* j) {
@@ -202,18 +225,31 @@ void check_jobs(std::span<Job* const> jobs) {
   const auto start = std::chrono::steady_clock::now();
   for (std::size_t i = 0; i < order.size() && !interrupted(); ++i) {
     Job& j = *order[i];
+    if (const auto o = journal ? journal->outcome(j.name) : std::nullopt) {  // a worker before this one checked it
+      if (o->kind == Journal::Outcome::skipped) j.skipped = o->reason;
+      if (o->kind == Journal::Outcome::failed) j.failure = o->reason;
+      continue;
+    }
     if (expected_for != key(&j)) {
       expected = naive_output(check_slice(j.run), j.kernel->dtype, j.threads);
       expected_for = key(&j);
     }
     set_library_threads(j.threads);
+    if (journal) journal->begin(j.name, "check", hang_limit_s(j, 0));
     try {
+      test_fault_hook(j.name);
       const Agreement a = check_against(*j.kernel, j.run, j.threads, expected.bytes());
       if (!a.ok) j.failure = fmt::format("mismatch against naive: {}", a.message());
     } catch (const KernelUnavailable& e) {
       j.skipped = e.what();
     } catch (const std::exception& e) {  // e.g. a library that cannot build this kernel here
       j.failure = e.what();
+    }
+    if (journal && !interrupted()) {
+      journal->end(j.name);
+      if (j.failure) journal->failed(j.name, *j.failure);
+      else if (j.skipped) journal->skipped(j.name, *j.skipped);
+      else journal->checked(j.name);
     }
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (elapsed > 2 && (i + 1) % 16 == 0)
@@ -227,8 +263,16 @@ void measure_jobs(std::span<Job* const> jobs, const MeasureOptions& opt) {
   std::map<std::string, Job*> by_name;
   for (Job* j : jobs) {
     if (j->failure || j->skipped) continue;
-    auto* bm = benchmark::RegisterBenchmark(j->name.c_str(), [j, &buffers](benchmark::State& st) {
-      time_job(st, *j, buffers);
+    if (opt.journal) {
+      // Timed by a worker before this one: its last repetitions are this job's.
+      const std::vector<double> kept = opt.journal->repetitions(j->name);
+      if (std::cmp_greater_equal(kept.size(), opt.repetitions)) {
+        j->seconds.assign(kept.end() - opt.repetitions, kept.end());
+        continue;
+      }
+    }
+    auto* bm = benchmark::RegisterBenchmark(j->name.c_str(), [j, &buffers, &opt](benchmark::State& st) {
+      time_job(st, *j, buffers, opt);
     });
     // OpenMP workers are invisible to the CPU timer of the main thread.
     bm->UseRealTime()->Unit(benchmark::kMicrosecond);
@@ -238,7 +282,7 @@ void measure_jobs(std::span<Job* const> jobs, const MeasureOptions& opt) {
   }
   if (by_name.empty()) return;
   const std::size_t repetitions = opt.repetitions_from_gbench ? 0 : static_cast<std::size_t>(opt.repetitions);
-  Collector collector(by_name, by_name.size() * std::max<std::size_t>(1, repetitions), opt.console);
+  Collector collector(by_name, by_name.size() * std::max<std::size_t>(1, repetitions), opt.console, opt.journal);
   benchmark::RunSpecifiedBenchmarks(&collector);
   benchmark::ClearRegisteredBenchmarks();
 }

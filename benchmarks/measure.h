@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "benchmarks/journal.h"
 #include "kernels/registry.h"
 
 namespace roofbench {
@@ -32,6 +33,9 @@ struct MeasureOptions {
   bool min_time_from_gbench = false;     // --benchmark_min_time given
   bool cold = false;              // rotate through operand copies spanning 2x the last-level cache
   bool console = true;            // print Google Benchmark's table (false: only progress on stderr)
+  // The worker's journal (journal.h), or nullptr: each repetition is recorded as it is taken,
+  // and a job the journal already holds every repetition of is not timed again.
+  Journal* journal = nullptr;
 };
 
 // Bytes a job holds at its peak: its operands and workspace, the reference output it is
@@ -50,7 +54,9 @@ void check_timeable(const Job& j, bool cold, std::int64_t available);
 
 // Checks every job against naive once (grouped so each reference is computed once); a
 // mismatch or an error sets job.failure, a library declining the shape job.skipped.
-void check_jobs(std::span<Job* const> jobs);
+// With a journal, each check is recorded (begin, end, outcome) and jobs it already has an
+// outcome for are not checked again.
+void check_jobs(std::span<Job* const> jobs, Journal* journal = nullptr);
 
 // Times every job without a failure or a skip; fills job.seconds. Jobs' names must be unique.
 void measure_jobs(std::span<Job* const> jobs, const MeasureOptions& opt);

@@ -21,6 +21,7 @@
 
 #include "benchmarks/csv.h"
 #include "benchmarks/interrupt.h"
+#include "benchmarks/journal.h"
 #include "benchmarks/measure.h"
 #include "kernels/check.h"
 #include "kernels/cost.h"
@@ -111,7 +112,7 @@ namespace {
 // `timing`: run leaves naive out of large problems (unless named) and applies
 // --benchmark_filter here too, so filtered-out cases are neither checked nor built; predict
 // predicts everything.
-std::vector<std::unique_ptr<Case>> build_cases(const RunOptions& opt, bool timing) {
+std::vector<std::unique_ptr<Case>> build_cases(const RunOptions& opt, bool timing, bool verbose = true) {
   const std::vector<Shape> shapes = distinct(load_shapes(opt.shapes));
   std::vector<std::unique_ptr<Case>> cases;
   std::map<std::string, std::string> skipped;  // (op impl dtype) -> reason, printed once
@@ -157,8 +158,9 @@ std::vector<std::unique_ptr<Case>> build_cases(const RunOptions& opt, bool timin
             cases.push_back(std::move(c));
           }
       }
-  for (const auto& [what, why] : skipped) fmt::print(stderr, "roofbench: skipping {}: {}\n", what, why);
-  if (naive_skipped)
+  if (verbose)
+    for (const auto& [what, why] : skipped) fmt::print(stderr, "roofbench: skipping {}: {}\n", what, why);
+  if (naive_skipped && verbose)
     fmt::print(stderr, "roofbench: skipping naive on {} problems above {:.0e} ops (name naive in --impls to run it)\n",
                naive_skipped, static_cast<double>(kNaiveMaxOps));
   if (cases.empty()) throw std::runtime_error("nothing to run: no kernel matches the filters");
@@ -224,17 +226,23 @@ void warn_unfitted(const std::vector<CsvRow>& rows) {
 }  // namespace
 
 int run_command(const RunOptions& opt) {
-  catch_interrupts();
   require_openmp_openblas();
   check_writable(opt.csv);
+  const bool supervisor = !opt.args.empty() && !is_supervised_worker();
   std::optional<Profile> profile;
-  // A bad profile stops the run before any timing.
-  if (!opt.profile.empty()) profile = read_profile_for_this_machine(opt.profile);
-  std::vector<std::unique_ptr<Case>> cases = build_cases(opt, true);
+  // A bad profile or shape file stops the run before any timing (in the supervisor, which
+  // reads both too: its errors are then the usual one line, with no worker and no journal).
+  if (!opt.profile.empty()) profile = supervisor ? read_profile(opt.profile) : read_profile_for_this_machine(opt.profile);
+  std::vector<std::unique_ptr<Case>> cases = build_cases(opt, true, !supervisor);
   check_predictable(cases, opt, profile);
+  // A library that crashes or hangs must cost one row, not the run: the work happens in a
+  // worker process watched by this one (journal.h).
+  if (supervisor) return supervise(opt.args, journal_path(opt.csv));
+  std::optional<Journal> journal = Journal::for_this_worker();
+  catch_interrupts();
   std::vector<Job*> jobs;
   for (auto& c : cases) jobs.push_back(&c->job);
-  check_jobs(jobs);
+  check_jobs(jobs, journal ? &*journal : nullptr);
 
   add_context(opt, profile);
   if (!interrupted())
@@ -243,7 +251,8 @@ int run_command(const RunOptions& opt) {
                         .repetitions_from_gbench = opt.gbench_sets_repetitions,
                         .min_time_from_gbench = opt.gbench_sets_min_time,
                         .cold = opt.cache == "cold",
-                        .console = true});
+                        .console = true,
+                        .journal = journal ? &*journal : nullptr});
 
   std::vector<CsvRow> rows;
   for (const auto& c : cases) {
@@ -268,6 +277,7 @@ int run_command(const RunOptions& opt) {
     rows.push_back(std::move(r));
   }
   write_csv(opt.csv, rows);
+  if (journal) journal->remove();  // the CSV holds everything it recorded
   if (interrupted()) {
     const auto complete = std::count_if(rows.begin(), rows.end(), [](const CsvRow& r) { return r.status == "ok"; });
     fmt::print(stderr, "roofbench: interrupted by {}: wrote {} complete rows and {} with fewer repetitions (of {} "

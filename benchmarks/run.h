@@ -27,6 +27,9 @@ struct RunOptions {
   bool gbench_sets_min_time = false;
   std::string filter;             // --benchmark_filter, also applied before checking
   bool naive_everywhere = false;  // naive was named in --impls: run it even on large problems
+  // This process's command line (argv[1..]): run starts it again as a supervised worker
+  // (benchmarks/journal.h). Empty: no supervisor, the work is done in this process.
+  std::vector<std::string> args;
 };
 
 // naive runs by default only on problems this small (about 0.1-0.5 s per call on one core).

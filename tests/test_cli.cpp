@@ -526,3 +526,156 @@ TEST_F(Cli, ClosedStdoutDoesNotLoseTheRun) {
   while (std::getline(in, line)) ++lines;
   EXPECT_EQ(lines, 3);  // header and smoke's two mv shapes
 }
+
+// ---- a library that crashes, hangs or declines a shape costs that row, never the run ---------
+
+namespace {
+
+// The rows of a run CSV as (impl/op -> statuses), for the tests below.
+std::multimap<std::string, std::string> statuses(const fs::path& csv) {
+  std::ifstream in(csv);
+  std::string header, line;
+  std::getline(in, header);
+  std::vector<std::string> columns;
+  std::stringstream hs(header);
+  for (std::string c; std::getline(hs, c, ',');) columns.push_back(c);
+  const auto index = [&](const std::string& name) {
+    return static_cast<std::size_t>(std::find(columns.begin(), columns.end(), name) - columns.begin());
+  };
+  std::multimap<std::string, std::string> out;
+  while (std::getline(in, line)) {
+    // Quoted fields (the shape has no commas; a status may) are split naively but the columns
+    // before status are plain.
+    std::vector<std::string> cells;
+    std::string cell;
+    bool quoted = false;
+    for (char ch : line) {
+      if (ch == '"') quoted = !quoted;
+      else if (ch == ',' && !quoted) cells.push_back(cell), cell.clear();
+      else cell += ch;
+    }
+    cells.push_back(cell);
+    out.emplace(cells[index("op")] + "/" + cells[index("impl")], cells[index("status")]);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_F(Cli, ACrashInsideAKernelCostsThatRowAndTheRunGoesOn) {
+  const fs::path csv = dir_ / "out.csv";
+  const Result r = run_roofbench("run --shapes smoke --impls opt,blas --dtypes f32 --threads 1 --repetitions 1 "
+                                 "--min-time 0.001 --csv " + csv.string(),
+                                 "ROOFBENCH_TEST_CRASH=gemm/blas/");
+  EXPECT_EQ(r.status, 1) << r.err;  // a crashed row is a failed row
+  EXPECT_NE(r.err.find("crashed with SIGSEGV"), std::string::npos) << r.err;
+  const auto rows = statuses(csv);
+  EXPECT_EQ(rows.size(), 14u) << r.err;
+  int crashed = 0;
+  for (const auto& [what, status] : rows) {
+    if (what == "gemm/blas") {
+      EXPECT_EQ(status.rfind("crashed with SIGSEGV", 0), 0u) << status;
+      ++crashed;
+    } else {
+      EXPECT_EQ(status, "ok") << what;
+    }
+  }
+  EXPECT_EQ(crashed, 2);
+  EXPECT_FALSE(fs::exists(csv.string() + ".journal")) << "a finished run removes its journal";
+}
+
+TEST_F(Cli, AHungKernelIsKilledAfterItsLimitAndCostsThatRow) {
+  const fs::path csv = dir_ / "out.csv";
+  const Result r = run_roofbench("run --shapes smoke --ops mv --impls opt,blas --dtypes f32 --threads 1 "
+                                 "--repetitions 1 --min-time 0.001 --csv " + csv.string(),
+                                 "ROOFBENCH_TEST_HANG=mv/blas/ ROOFBENCH_HANG_SECONDS=1");
+  EXPECT_EQ(r.status, 1) << r.err;
+  const auto rows = statuses(csv);
+  EXPECT_EQ(rows.size(), 4u) << r.err;
+  for (const auto& [what, status] : rows)
+    if (what == "mv/blas") EXPECT_EQ(status.rfind("hung: no result after 1 s", 0), 0u) << status;
+    else EXPECT_EQ(status, "ok") << what;
+}
+
+// A library declining a shape (KernelUnavailable, as oneDNN does where it has only reference
+// loops) is a skip: the row says why, and the run still succeeds.
+TEST_F(Cli, AShapeALibraryDeclinesIsASkippedRowNotAFailure) {
+  const fs::path csv = dir_ / "out.csv";
+  const Result r = run_roofbench("run --shapes smoke --ops mv --impls opt,blas --dtypes f32 --threads 1 "
+                                 "--repetitions 1 --min-time 0.001 --csv " + csv.string(),
+                                 "ROOFBENCH_TEST_UNAVAILABLE=mv/blas/");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("2 skipped"), std::string::npos) << r.err;
+  for (const auto& [what, status] : statuses(csv))
+    if (what == "mv/blas") EXPECT_EQ(status.rfind("skipped: ", 0), 0u) << status;
+    else EXPECT_EQ(status, "ok") << what;
+}
+
+// SIGKILL during the training sweep: the journal beside the output keeps the machine figures
+// and every repetition taken, and the same command run again measures only what is missing.
+TEST_F(Cli, KilledCalibrationPicksUpWhereItStopped) {
+  const fs::path profile = dir_ / "profile.json", journal = dir_ / "profile.json.journal", out = dir_ / "stdout.txt",
+                 err = dir_ / "stderr.txt";
+  const std::vector<std::string> args{"calibrate", "--quick", "--threads", "1", "--out", profile.string()};
+  const auto training_reps = [&] {
+    const std::string j = slurp(journal);
+    std::size_t n = 0;
+    for (std::size_t at = j.find("\"rep\":\"train/"); at != std::string::npos; at = j.find("\"rep\":\"train/", at + 1))
+      ++n;
+    return n;
+  };
+  const int status = interrupt_roofbench(args, out, err, SIGKILL, [&] { return training_reps() >= 40; });
+  EXPECT_EQ(status, 128 + SIGKILL);
+  ASSERT_TRUE(fs::exists(journal)) << slurp(err);
+  EXPECT_FALSE(fs::exists(profile));
+  const std::size_t kept = training_reps();
+  EXPECT_GE(kept, 40u);
+  // The worker dies with its supervisor (PR_SET_PDEATHSIG): nothing writes the journal now.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const auto size = fs::file_size(journal);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(fs::file_size(journal), size) << "a worker outlived its supervisor";
+  // The first training timing, as the journal has it.
+  const std::string j = slurp(journal);
+  const std::size_t first = j.find("{\"rep\":\"train/");
+  ASSERT_NE(first, std::string::npos);
+  const nlohmann::json first_rep = nlohmann::json::parse(j.substr(first, j.find('\n', first) - first));
+
+  std::string cmd;
+  for (const std::string& a : args) cmd += " " + a;
+  const Result r = run_roofbench(cmd);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("resuming from " + journal.string()), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("peaks and bandwidths kept from"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(journal)) << "a finished calibration removes its journal";
+  const roofbench::Profile p = roofbench::read_profile(profile.string());
+  EXPECT_FALSE(p.peaks.empty());
+  // Only what the journal lacked was timed: fewer repetitions than the first worker planned.
+  const auto planned = [](const std::string& log) {
+    const std::size_t at = log.find(" repetitions, ");
+    const std::size_t slash = log.rfind('/', at);
+    return at == std::string::npos || slash == std::string::npos ? 0 : std::stoul(log.substr(slash + 1, at - slash - 1));
+  };
+  const std::size_t first_plan = planned(slurp(err)), second_plan = planned(r.err);
+  EXPECT_GT(first_plan, 0u);
+  EXPECT_LT(second_plan, first_plan) << "the resumed sweep timed everything again";
+  // The job of the first kept repetition keeps that timing (or a lower re-timing of a noisy
+  // point, which calibrate prefers): it was not measured afresh.
+  const std::string name = first_rep["rep"].get<std::string>();
+  std::vector<double> reps;
+  for (std::size_t at = j.find("{\"rep\":\"" + name + "\""); at != std::string::npos;
+       at = j.find("{\"rep\":\"" + name + "\"", at + 1))
+    reps.push_back(nlohmann::json::parse(j.substr(at, j.find('\n', at) - at))["s"].get<double>());
+  ASSERT_EQ(reps.size(), 2u) << name;
+  const double kept_median = 0.5 * (reps[0] + reps[1]);
+  bool found = false;
+  for (const auto& t : p.training) {
+    const std::string n = "train/" + t["op"].get<std::string>() + "/" + t["impl"].get<std::string>() + "/" +
+                          t["dtype"].get<std::string>() + "/threads:" + std::to_string(t["threads"].get<int>()) + "/" +
+                          t["shape"].get<std::string>();
+    if (n != name) continue;
+    found = true;
+    EXPECT_LE(t["seconds"].get<double>(), kept_median * (1 + 1e-12)) << name;
+  }
+  EXPECT_TRUE(found) << name;
+}
