@@ -233,7 +233,8 @@ int run_command(const RunOptions& opt) {
   // A bad profile or shape file stops the run before any timing (in the supervisor, which
   // reads both too: its errors are then the usual one line, with no worker and no journal).
   if (!opt.profile.empty()) profile = supervisor ? read_profile(opt.profile) : read_profile_for_this_machine(opt.profile);
-  std::vector<std::unique_ptr<Case>> cases = build_cases(opt, true, !supervisor);
+  // The skips are reported once, by the process the user started.
+  std::vector<std::unique_ptr<Case>> cases = build_cases(opt, true, !is_supervised_worker());
   check_predictable(cases, opt, profile);
   // A library that crashes or hangs must cost one row, not the run: the work happens in a
   // worker process watched by this one (journal.h).
