@@ -124,7 +124,7 @@ PeakEntry measure_peak(const PeakLoop& loop, int threads, const Settings& s, dou
 // on other ALUs beside the chain. One thread: with every core busy the clock can be lower,
 // which then shows as fewer ops per cycle at that thread count.
 double measure_clock_hz(const Settings& s) {
-  constexpr int kAddsPerIter = 200;
+  constexpr int kAddsPerIter = 200;  // the .rept count below
   const auto run = [](std::int64_t iters) {
     std::uint64_t x = 0;
     for (std::int64_t i = 0; i < iters; ++i) __asm__ volatile(".rept 200\n\taddq $1, %0\n\t.endr" : "+r"(x));
