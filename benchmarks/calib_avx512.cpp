@@ -4,3 +4,6 @@
 #define ROOFBENCH_F32 simd::Avx512F32
 #define ROOFBENCH_F64 simd::Avx512F64
 #include "benchmarks/calib.inc"
+
+#define ROOFBENCH_LOWP_AVX512
+#include "benchmarks/calib_lowp.inc"

@@ -3,6 +3,7 @@
 #include <benchmark/benchmark.h>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <omp.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include <memory>
 #include <tuple>
 
+#include "benchmarks/amx_tiles.h"
 #include "benchmarks/calib.h"
 #include "benchmarks/interrupt.h"
 #include "benchmarks/journal.h"
@@ -29,40 +31,13 @@
 
 namespace roofbench {
 
-// The per-ISA loops of calib.inc.
-double peak_f32_avx2(std::int64_t);
-double peak_f64_avx2(std::int64_t);
-double peak_f32_avx512(std::int64_t);
-double peak_f64_avx512(std::int64_t);
-extern const double peak_f32_ops_avx2, peak_f64_ops_avx2, peak_f32_ops_avx512, peak_f64_ops_avx512;
-double peak_i8_avx2(std::int64_t);
-double peak_bf16_avx2(std::int64_t);
-double peak_f16_avx2(std::int64_t);
-double peak_bf16_avx512(std::int64_t);
-double peak_i8_avx512(std::int64_t);
-extern const double peak_i8_ops_avx2, peak_bf16_ops_avx2, peak_f16_ops_avx2, peak_bf16_ops_avx512,
-    peak_i8_ops_avx512;
+// The bandwidth loops of calib.inc (the peak loops are listed in calib_units.cpp).
 double read_avx2(const float*, std::int64_t);
 double read_avx512(const float*, std::int64_t);
 void copy_avx2(const float*, float*, std::int64_t);
 void copy_avx512(const float*, float*, std::int64_t);
 void stream_avx2(float*, std::int64_t, float);
 void stream_avx512(float*, std::int64_t, float);
-
-std::span<const PeakLoop> peak_loops() {
-  static const PeakLoop kLoops[] = {
-      {"f64", "avx512f", Isa::avx512f, peak_f64_ops_avx512, peak_f64_avx512},
-      {"f64", "avx2+fma", Isa::avx2_fma, peak_f64_ops_avx2, peak_f64_avx2},
-      {"f32", "avx512f", Isa::avx512f, peak_f32_ops_avx512, peak_f32_avx512},
-      {"f32", "avx2+fma", Isa::avx2_fma, peak_f32_ops_avx2, peak_f32_avx2},
-      {"bf16", "avx512_bf16 (vdpbf16ps)", Isa::avx512_bf16, peak_bf16_ops_avx512, peak_bf16_avx512},
-      {"bf16", "avx2 (widen to f32 + fma)", Isa::avx2_fma, peak_bf16_ops_avx2, peak_bf16_avx2},
-      {"f16", "f16c (vcvtph2ps + fma)", Isa::f16c, peak_f16_ops_avx2, peak_f16_avx2},
-      {"i8", "avx512_vnni (vpdpbusd)", Isa::avx512_vnni, peak_i8_ops_avx512, peak_i8_avx512},
-      {"i8", "avx2 (vpmaddubsw + vpmaddwd)", Isa::avx2_fma, peak_i8_ops_avx2, peak_i8_avx2},
-  };
-  return kLoops;
-}
 
 std::span<const BandwidthLoops> bandwidth_loops() {
   static const BandwidthLoops kLoops[] = {
@@ -119,7 +94,11 @@ std::int64_t enough(double min_seconds, Run&& run) {
   }
 }
 
-PeakEntry measure_peak(const PeakLoop& loop, int threads, const Settings& s) {
+constexpr const char* kNothingWritten = "no profile written: a partial calibration would mislead every prediction made from it";
+
+bool is_amx(Isa isa) { return isa == Isa::amx_tile || isa == Isa::amx_bf16 || isa == Isa::amx_int8; }
+
+PeakEntry measure_peak(const PeakLoop& loop, int threads, const Settings& s, double hz) {
   double sink = 0;
   const auto run = [&](std::int64_t iters) {
     double local = 0;
@@ -132,10 +111,50 @@ PeakEntry measure_peak(const PeakLoop& loop, int threads, const Settings& s) {
       s.repetitions, [&] { run(iters); },
       [&](double sec) { return threads * static_cast<double>(iters) * loop.ops_per_iter / sec; });
   benchmark::DoNotOptimize(sink);  // the chains' results stay observable
-  return {std::string(loop.dtype), threads, st.best, std::string(loop.how), st.spread};
+  // The AMX loops return NaN when a thread's tile configuration did not read back as loaded.
+  if (is_amx(loop.isa) && std::isnan(sink))
+    throw std::runtime_error(fmt::format("{} {}: a thread's AMX tile configuration read back differently from the "
+                                         "one loaded; {}", loop.dtype, loop.how, kNothingWritten));
+  return {.dtype = std::string(loop.dtype), .threads = threads, .ops_per_s = st.best, .isa = std::string(loop.how),
+          .spread = st.spread, .ops_per_cycle = hz > 0 ? st.best / (threads * hz) : 0, .roof = loop.roof};
 }
 
-constexpr const char* kNothingWritten = "no profile written: a partial calibration would mislead every prediction made from it";
+// The core clock, measured: a dependent chain of integer adds retires one add per cycle on
+// every x86 core (1 cycle latency), so adds per second is the clock the peak loops ran at,
+// turbo included, which /proc/cpuinfo's nominal figure is not. The loop's own counter runs
+// on other ALUs beside the chain. One thread: with every core busy the clock can be lower,
+// which then shows as fewer ops per cycle at that thread count.
+double measure_clock_hz(const Settings& s) {
+  constexpr int kAddsPerIter = 200;  // the .rept count below
+  const auto run = [](std::int64_t iters) {
+    std::uint64_t x = 0;
+    for (std::int64_t i = 0; i < iters; ++i) __asm__ volatile(".rept 200\n\taddq $1, %0\n\t.endr" : "+r"(x));
+    benchmark::DoNotOptimize(x);
+  };
+  const std::int64_t iters = enough(s.min_seconds, run);
+  return best_of(
+             s.repetitions, [&] { run(iters); },
+             [&](double sec) { return static_cast<double>(iters) * kAddsPerIter / sec; })
+      .best;
+}
+
+// Why a unit's loop is not run here: the AMX reason cpu() recorded (CPU, OS, permission,
+// ROOFBENCH_DISABLE_ISA), or the ISA's absence.
+std::string absent_reason(Isa isa) {
+  if (is_amx(isa) && !cpu().amx_absent.empty()) return cpu().amx_absent;
+  return fmt::format("this CPU lacks {} (or ROOFBENCH_DISABLE_ISA disables it or what it builds on)", name(isa));
+}
+
+// ldtilecfg then sttilecfg once before any AMX loop is timed: a configuration the CPU does not
+// hold as written (a store the compiler dropped, a palette it lacks) is an error, not a figure.
+void check_amx_tile_config() {
+  amx::TileConfig back;
+  if (amx_tile_config_matches(&back)) return;
+  throw std::runtime_error(fmt::format("the AMX tile configuration read back (sttilecfg) differs from the one loaded "
+                                       "(ldtilecfg): loaded {:02x}, read back {:02x}; {}",
+                                       fmt::join(amx::tile_config().bytes, ""), fmt::join(back.bytes, ""),
+                                       kNothingWritten));
+}
 
 enum class Traffic { read, copy, stream };
 constexpr std::string_view kTrafficNames[] = {"read", "copy", "stream"};
@@ -205,7 +224,7 @@ nlohmann::json machine_json() {
   const CpuInfo& c = cpu();
   nlohmann::json isa = nlohmann::json::array();
   for (Isa i : {Isa::avx2_fma, Isa::f16c, Isa::avx512f, Isa::avx512_bf16, Isa::avx512_vnni, Isa::avx_vnni,
-                Isa::avx512_fp16})
+                Isa::avx512_fp16, Isa::amx_tile, Isa::amx_bf16, Isa::amx_int8})
     if (c.has(i)) isa.push_back(std::string(name(i)));
   const auto level = [](const CacheLevel& l) {
     return nlohmann::json{{"bytes", l.bytes}, {"shared_by", l.shared_by}};
@@ -219,28 +238,49 @@ nlohmann::json machine_json() {
           {"host", host_name()}};
 }
 
-// Spec-sheet figures: two FMA pipes per core is an assumption (true of Zen 2-4 and of Intel's
-// server cores), and the clock is the nominal one, so a turbo clock measures above it.
+// Spec-sheet figures: each unit's ops per cycle per core (PeakLoop::spec_intel / spec_amd, by
+// the CPU's vendor) times the nominal clock, so a turbo clock measures above it. Units without
+// a stated figure (conversion paths, or a vendor without the unit) get no theoretical entry.
 nlohmann::json spec_json(const std::vector<PeakEntry>& peaks) {
   const double hz = nominal_hz();
-  nlohmann::json out = {{"nominal_hz", hz}, {"fma_pipes_per_core_assumed", 2}, {"peaks", nlohmann::json::array()}};
+  const std::string& model = cpu().model;
+  const bool intel = model.find("Intel") != std::string::npos, amd = model.find("AMD") != std::string::npos;
+  nlohmann::json out = {{"nominal_hz", hz},
+                        {"fma_pipes_per_core_assumed", 2},
+                        {"ops_per_cycle_basis", intel ? "Intel server core (Sapphire Rapids)"
+                                                : amd ? "AMD Zen 2-4 (two 256-bit FMA pipes)"
+                                                      : "unknown vendor: no theoretical figures"},
+                        {"peaks", nlohmann::json::array()}};
   for (const PeakEntry& p : peaks) {
-    const int lanes32 = p.isa == "avx512f" ? 16 : 8;
-    const int lanes = p.dtype == "f64" ? lanes32 / 2 : lanes32;
-    const double theory = p.threads * 2.0 * lanes * 2.0 * hz;
+    const auto loop = std::find_if(peak_loops().begin(), peak_loops().end(),
+                                   [&](const PeakLoop& l) { return l.dtype == p.dtype && l.how == p.isa; });
+    const double per_cycle = loop == peak_loops().end() ? 0 : intel ? loop->spec_intel : amd ? loop->spec_amd : 0;
+    if (per_cycle <= 0 || hz <= 0) continue;
+    const double theory = p.threads * per_cycle * hz;
     out["peaks"].push_back({{"dtype", p.dtype},
                             {"threads", p.threads},
+                            {"isa", p.isa},
+                            {"ops_per_cycle", per_cycle},
                             {"ops_per_s", theory},
                             {"measured_ops_per_s", p.ops_per_s},
-                            {"measured_over_spec", theory > 0 ? p.ops_per_s / theory : 0}});
+                            {"measured_over_spec", p.ops_per_s / theory}});
   }
   return out;
 }
 
+// Every unit measured, with its ops per cycle: "yes" marks the dtype's roof (what machine_peak
+// returns), "no" a unit that counts but is slower, "excluded" one that does not count (roof false).
 void print_summary(const Profile& p) {
-  fmt::print("\n{:<6} {:>7}  {:>14}  {:>8}  {}\n", "dtype", "threads", "peak G(FL)OP/s", "spread", "instructions");
-  for (const PeakEntry& e : p.peaks)
-    fmt::print("{:<6} {:>7}  {:>14.1f}  {:>7.1f}%  {}\n", e.dtype, e.threads, e.ops_per_s / 1e9, 100 * e.spread, e.isa);
+  if (p.machine.contains("measured_hz"))
+    fmt::print("\nmeasured clock: {:.2f} GHz (dependent integer adds, 1 thread)\n",
+               p.machine["measured_hz"].get<double>() / 1e9);
+  fmt::print("\n{:<5} {:>7}  {:>9}  {:>10}  {:>7}  {:<8}  {}\n", "dtype", "threads", "G(FL)OP/s", "ops/cycle",
+             "spread", "roof", "unit (instructions)");
+  for (const PeakEntry& e : p.peaks) {
+    const PeakEntry* roof = machine_roof(p, *parse_dtype(e.dtype), e.threads);
+    fmt::print("{:<5} {:>7}  {:>9.1f}  {:>10.1f}  {:>6.1f}%  {:<8}  {}\n", e.dtype, e.threads, e.ops_per_s / 1e9,
+               e.ops_per_cycle, 100 * e.spread, !e.roof ? "excluded" : roof == &e ? "yes" : "no", e.isa);
+  }
   fmt::print("\n{:<6} {:<7} {:>7}  {:>12}  {:>9}\n", "level", "kernel", "threads", "capacity", "GB/s");
   for (const BandwidthEntry& b : p.bandwidth)
     fmt::print("{:<6} {:<7} {:>7}  {:>12}  {:>9.1f}\n", b.level, b.kernel, b.threads,
@@ -436,19 +476,32 @@ void measure_machine(Profile& profile, const CalibrateOptions& opt, const Settin
   profile.machine = machine_json();
   profile.machine["calibration"] = opt.quick ? "quick" : "full";
 
+  // The clock first, on a quiet machine: ops_per_cycle of every peak divides by it.
+  const double hz = measure_clock_hz(s);
+  profile.machine["measured_hz"] = hz;
+  fmt::print(stderr, "calibrate: clock {:.2f} GHz (dependent integer adds)\n", hz / 1e9);
+  if (cpu().has(Isa::amx_tile)) check_amx_tile_config();
+
   const std::int64_t llc = cpu().last_level_cache_bytes();
   for (int t : opt.threads) {
+    // Every unit of every dtype the CPU has; the dtype's roof is the fastest that counts
+    // (predictor/roofline.h machine_roof).
     for (const std::string_view dtype : {"f64", "f32", "bf16", "f16", "i8"}) {
-      const auto it = std::find_if(peak_loops().begin(), peak_loops().end(), [&](const PeakLoop& l) {
-        return l.dtype == dtype && cpu().has(l.isa);
-      });
-      if (it == peak_loops().end()) {
-        fmt::print(stderr, "roofbench: no {} peak loop this CPU can run; skipped\n", dtype);
-        continue;
+      bool measured = false;
+      for (const PeakLoop& loop : peak_loops()) {
+        if (loop.dtype != dtype) continue;
+        if (!cpu().has(loop.isa)) {
+          if (t == opt.threads.front())
+            fmt::print(stderr, "calibrate: {} {}: skipped: {}\n", dtype, loop.how, absent_reason(loop.isa));
+          continue;
+        }
+        profile.peaks.push_back(measure_peak(loop, t, s, hz));
+        measured = true;
+        throw_if_interrupted(kNothingWritten);
+        fmt::print(stderr, "calibrate: peak {} {} at {} threads: {:.1f} G/s, {:.1f} per cycle per core\n", dtype,
+                   loop.how, t, profile.peaks.back().ops_per_s / 1e9, profile.peaks.back().ops_per_cycle);
       }
-      profile.peaks.push_back(measure_peak(*it, t, s));
-      throw_if_interrupted(kNothingWritten);
-      fmt::print(stderr, "calibrate: peak {} at {} threads: {:.1f} G/s\n", dtype, t, profile.peaks.back().ops_per_s / 1e9);
+      if (!measured) fmt::print(stderr, "roofbench: no {} peak loop this CPU can run; skipped\n", dtype);
     }
     const auto bw = std::find_if(bandwidth_loops().begin(), bandwidth_loops().end(),
                                  [](const BandwidthLoops& l) { return cpu().has(l.isa); });

@@ -5,7 +5,11 @@
 #include <stdexcept>
 
 #include <cpuid.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <fstream>
 #include <string>
@@ -64,6 +68,14 @@ int count_cpus(const std::string& list) {  // "0-1,4,6-7"
   return n > 0 ? n : 1;
 }
 
+// XCR0, the OS's record of which register state it saves; only readable (xgetbv) when the OS
+// set CR4.OSXSAVE, which CPUID leaf 1 ECX bit 27 mirrors.
+std::uint64_t read_xcr0() {
+  std::uint32_t lo = 0, hi = 0;
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  return (std::uint64_t{hi} << 32) | lo;
+}
+
 CpuInfo detect() {
   CpuInfo info;
   info.logical_cpus = static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
@@ -109,10 +121,58 @@ CpuInfo detect() {
   set(Isa::avx_vnni, ROOFBENCH_HAS_AVXVNNI);
   set(Isa::f16c, ROOFBENCH_HAS_F16C && info.has(Isa::avx2_fma));
   set(Isa::avx512_fp16, info.has(Isa::avx512f) && ROOFBENCH_HAS_AVX512FP16);
+
+  // AMX: CPUID and XCR0, then the kernel's permission. The permission is asked for only when
+  // the tiles would be used (not disabled), so ROOFBENCH_DISABLE_ISA=amx_tile leaves the
+  // process exactly as a CPU without AMX would.
+  unsigned r1[4] = {}, r7[4] = {};
+  __get_cpuid_count(1, 0, &r1[0], &r1[1], &r1[2], &r1[3]);
+  __get_cpuid_count(7, 0, &r7[0], &r7[1], &r7[2], &r7[3]);
+  const bool osxsave = (r1[2] >> 27) & 1u;
+  const AmxSupport amx = decode_amx(r1[2], r7[3], osxsave ? read_xcr0() : 0);
+  if (!amx.tile) {
+    info.amx_absent = amx.absent;
+  } else if (disabled & (1u << static_cast<unsigned>(Isa::amx_tile))) {
+    info.amx_absent = "amx_tile is disabled by ROOFBENCH_DISABLE_ISA";
+  } else if (const std::string refused = request_amx_permission(); !refused.empty()) {
+    info.amx_absent = refused;
+  } else {
+    set(Isa::amx_tile, true);
+    set(Isa::amx_bf16, amx.bf16);
+    set(Isa::amx_int8, amx.int8);
+  }
   return info;
 }
 
 }  // namespace
+
+AmxSupport decode_amx(std::uint32_t leaf1_ecx, std::uint32_t leaf7_edx, std::uint64_t xcr0) {
+  AmxSupport s;
+  if (!((leaf7_edx >> 24) & 1u)) {
+    s.absent = "the CPU has no AMX tiles (CPUID.(7,0):EDX bit 24 amx_tile clear)";
+    return s;
+  }
+  // Without OSXSAVE, xgetbv itself is undefined: the caller passes 0, but a fake XCR0 with a
+  // clear OSXSAVE must not count either.
+  constexpr std::uint64_t kTileState = (std::uint64_t{1} << 17) | (std::uint64_t{1} << 18);
+  if (!((leaf1_ecx >> 27) & 1u) || (xcr0 & kTileState) != kTileState) {
+    s.absent = "the OS does not enable the AMX tile state (XCR0 bits 17 and 18 XTILECFG/XTILEDATA not both set)";
+    return s;
+  }
+  s.tile = true;
+  s.bf16 = (leaf7_edx >> 22) & 1u;
+  s.int8 = (leaf7_edx >> 25) & 1u;
+  return s;
+}
+
+std::string request_amx_permission() {
+  constexpr long kArchReqXcompPerm = 0x1023;  // asm/prctl.h of Linux 5.16+; older headers lack it
+  constexpr long kXfeatureXtiledata = 18;
+  if (syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0) return "";
+  const int err = errno;
+  return "Linux refused the AMX tile data permission (arch_prctl(ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA): " +
+         std::string(std::strerror(err)) + "; Linux 5.16 or later is needed)";
+}
 
 unsigned disabled_isas(const char* list) {
   unsigned mask = 0;
@@ -150,6 +210,9 @@ std::string_view name(Isa isa) {
     case Isa::avx_vnni: return "avx_vnni";
     case Isa::f16c: return "f16c";
     case Isa::avx512_fp16: return "avx512_fp16";
+    case Isa::amx_tile: return "amx_tile";
+    case Isa::amx_bf16: return "amx_bf16";
+    case Isa::amx_int8: return "amx_int8";
   }
   return "?";
 }

@@ -158,7 +158,7 @@ KernelFit fit_kernel(const Profile& machine, const Kernel& kernel, int threads, 
   // time.
   prob.max_compute = peak;
   for (const PeakEntry& e : machine.peaks)
-    if (e.threads == threads && (e.dtype == name(kernel.dtype) || e.dtype == "f32"))
+    if (e.threads == threads && e.roof && (e.dtype == name(kernel.dtype) || e.dtype == "f32"))
       prob.max_compute = std::max(prob.max_compute, e.ops_per_s);
 
   if (const double l1 = machine_read_bandwidth(machine, 0, threads); l1 > 0) prob.max_log_bandwidth = std::log(4 * l1);

@@ -116,6 +116,13 @@ class Reader {
     e.ops_per_s = number(require(v, "ops_per_s", ptr), "ops_per_s", ptr + "/ops_per_s", true);
     if (const json* isa = optional(v, "isa")) e.isa = string(*isa, "isa", ptr + "/isa");
     if (const json* s = optional(v, "spread")) e.spread = number(*s, "spread", ptr + "/spread", false);
+    // Both optional: profiles written before every unit was measured have neither.
+    if (const json* c = optional(v, "ops_per_cycle"))
+      e.ops_per_cycle = number(*c, "ops_per_cycle", ptr + "/ops_per_cycle", false);
+    if (const json* r = optional(v, "roof")) {
+      if (!r->is_boolean()) fail(ptr + "/roof", fmt::format("\"roof\" must be true or false, found {}", found(*r)));
+      e.roof = r->get<bool>();
+    }
     return e;
   }
 
@@ -235,7 +242,7 @@ nlohmann::json to_json(const Profile& p) {
   json peaks = json::array();
   for (const PeakEntry& e : p.peaks)
     peaks.push_back({{"dtype", e.dtype}, {"threads", e.threads}, {"ops_per_s", e.ops_per_s}, {"isa", e.isa},
-                     {"spread", e.spread}});
+                     {"spread", e.spread}, {"ops_per_cycle", e.ops_per_cycle}, {"roof", e.roof}});
   json bandwidth = json::array();
   for (const BandwidthEntry& e : p.bandwidth)
     bandwidth.push_back({{"level", e.level}, {"capacity_bytes", e.capacity_bytes}, {"threads", e.threads},
@@ -278,6 +285,8 @@ Profile profile_from_json(const nlohmann::json& j, std::string_view source) {
 
   p.machine = r.require(j, "machine", "");
   r.expect_object(p.machine, "\"machine\"", "/machine");
+  // The clock the peaks' ops_per_cycle were divided by; optional (older profiles lack it).
+  if (const json* hz = r.optional(p.machine, "measured_hz")) r.number(*hz, "measured_hz", "/machine/measured_hz", true);
 
   const json& peaks = r.require(j, "peaks", "");
   r.expect_array(peaks, "\"peaks\"", "/peaks");

@@ -15,12 +15,20 @@ namespace roofbench {
 
 inline constexpr int kProfileSchema = 1;
 
+// One compute unit's measured rate for one dtype at one thread count. A dtype has an entry per
+// unit the CPU has (FMA, a dot-product instruction, AMX tiles, ...); its roof is the fastest
+// entry with roof == true (predictor/roofline.h machine_peak).
 struct PeakEntry {
   std::string dtype;      // f64, f32, ...
   int threads = 1;
   double ops_per_s = 0;   // best of the repetitions
-  std::string isa;        // the instructions measured, e.g. "avx2+fma"
+  std::string isa;        // the unit and its instruction, e.g. "amx_bf16 (tdpbf16ps)"
   double spread = 0;      // (median - best) / best over the repetitions
+  double ops_per_cycle = 0;  // per core: ops_per_s / (threads * machine.measured_hz); 0 when unknown (older profiles)
+  // Counts toward the dtype's roof. false for a unit that computes something else than the
+  // dtype means (vfmadd231ph accumulates in f16; roofbench's f16 accumulates in f32). Older
+  // profiles, which have no such units, read as true.
+  bool roof = true;
   bool operator==(const PeakEntry&) const = default;
 };
 

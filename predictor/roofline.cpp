@@ -24,11 +24,21 @@ const BandwidthEntry* machine_bandwidth(const Profile& p, std::string_view level
   return nullptr;
 }
 
-double machine_peak(const Profile& p, DType d, int threads) {
+const PeakEntry* machine_roof(const Profile& p, DType d, int threads) {
   // i4 computes on the i8 units once unpacked: its roof is the i8 one unless calibrated itself.
-  for (std::string_view want : {name(d), d == DType::i4 ? name(DType::i8) : name(d)})
+  for (std::string_view want : {name(d), d == DType::i4 ? name(DType::i8) : name(d)}) {
+    // The fastest unit is the roof: a kernel may use any of them (a bf16 GEMM on AMX tiles,
+    // or one converting to f32 while packing), so no slower unit's rate may bound it.
+    const PeakEntry* best = nullptr;
     for (const PeakEntry& e : p.peaks)
-      if (e.dtype == want && e.threads == threads) return e.ops_per_s;
+      if (e.dtype == want && e.threads == threads && e.roof && (!best || e.ops_per_s > best->ops_per_s)) best = &e;
+    if (best) return best;
+  }
+  return nullptr;
+}
+
+double machine_peak(const Profile& p, DType d, int threads) {
+  if (const PeakEntry* e = machine_roof(p, d, threads)) return e->ops_per_s;
   throw ProfileError(fmt::format("the profile has no {} peak at {} threads (calibrate with --threads {})", name(d),
                                  threads, threads));
 }

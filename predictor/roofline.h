@@ -34,8 +34,10 @@ struct Prediction {
 
 // The machine's read bandwidth at a level for `threads` threads, or nullptr.
 const BandwidthEntry* machine_bandwidth(const Profile& p, std::string_view level, int threads);
-// The machine's peak of a dtype at `threads` threads (i4: the i8 peak unless calibrated);
-// throws ProfileError naming what is missing.
+// The machine's roof of a dtype at `threads` threads: the fastest of its peak entries that
+// count as a roof (PeakEntry::roof), whichever unit it is (i4: the i8 roof unless calibrated).
+// machine_roof returns nullptr, machine_peak throws ProfileError naming what is missing.
+const PeakEntry* machine_roof(const Profile& p, DType d, int threads);
 double machine_peak(const Profile& p, DType d, int threads);
 
 // The level that holds `working_set` bytes for `threads` threads, by the capacities in the

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Roofline plots: the profile's roofs with every measured row of a run CSV on them.
 
-One PNG per dtype in the CSV, OUT/roofline-<dtype>.png, log-log: the compute peak of that
-dtype at T threads (profile `peaks`) and one slanted memory roof per level (profile
+One PNG per dtype in the CSV, OUT/roofline-<dtype>.png, log-log: the compute roof of that
+dtype at T threads (profile `peaks`: the fastest unit that counts, named in the legend) and one slanted memory roof per level (profile
 `bandwidth`, kernel "read": L1, L2, L3, DRAM), each bent at its ridge point; every measured
 row at (intensity = ops / bytes, achieved = ops / measured_s), coloured by impl, marker by op.
 T defaults to the largest thread count in the CSV; only rows at T are drawn.
@@ -40,11 +40,15 @@ def plot_dtype(plt, dtype, rows, prof, threads, run_name, prof_name):
 
     unit = rp.ops_unit(dtype)
     # i4 computes on the i8 units once unpacked (as the predictor's machine_peak says).
+    # The roof is the fastest unit that counts (a bf16 roof may be AMX tiles, or f32 FMA after
+    # converting while packing): the legend names it.
     roof_dtype = dtype
-    peak = next((p["ops_per_s"] for p in prof["peaks"] if p["dtype"] == dtype and p["threads"] == threads), None)
-    if peak is None and dtype == "i4":
+    roof = rp.roof_peak(prof, dtype, threads)
+    if roof is None and dtype == "i4":
         roof_dtype = "i8"
-        peak = next((p["ops_per_s"] for p in prof["peaks"] if p["dtype"] == "i8" and p["threads"] == threads), None)
+        roof = rp.roof_peak(prof, "i8", threads)
+    peak = roof["ops_per_s"] if roof else None
+    roof_unit = (roof or {}).get("isa") or ""
     bws = {b["level"]: b["bytes_per_s"] for b in prof["bandwidth"]
            if b["kernel"] == "read" and b["threads"] == threads}
     levels = [lv for lv in rp.LEVELS if lv in bws]
@@ -72,7 +76,8 @@ def plot_dtype(plt, dtype, rows, prof, threads, run_name, prof_name):
         handles.append(line)
     if peak:
         (line,) = ax.plot([xmin, xmax], [peak / 1e9] * 2, color="black", linewidth=2.2,
-                          label=f"{roof_dtype} peak {peak / 1e9:.0f} G{unit}/s")
+                          label=f"{roof_dtype} roof {peak / 1e9:.0f} G{unit}/s"
+                                + (f": {roof_unit}" if roof_unit else ""))
         handles.append(line)
 
     impls = rp.impl_order(rows["impl"].unique())

@@ -91,16 +91,37 @@ def machine_section(prof):
 
 
 def peaks_section(prof):
-    spec = {(p.get("dtype"), p.get("threads")): p.get("ops_per_s")
-            for p in (prof.get("spec", {}) or {}).get("peaks", []) if isinstance(p, dict)}
-    rows = []
-    for p in sorted(prof["peaks"], key=lambda p: (rp.dtype_order([x["dtype"] for x in prof["peaks"]]).index(p["dtype"]),
-                                                  p["threads"])):
-        sp = spec.get((p["dtype"], p["threads"]))
+    """Every unit measured, per dtype and thread count, fastest first; `roof` says which one is
+    the dtype's roof (the fastest that counts), and which are excluded from it."""
+    spec = {}
+    for p in (prof.get("spec", {}) or {}).get("peaks", []):
+        if isinstance(p, dict):  # older profiles' spec entries name no unit: one per dtype
+            spec[(p.get("dtype"), p.get("threads"), p.get("isa"))] = p.get("ops_per_s")
+    order = rp.dtype_order([x["dtype"] for x in prof["peaks"]])
+    rows, excluded = [], False
+    for p in sorted(prof["peaks"], key=lambda p: (order.index(p["dtype"]), p["threads"], -p["ops_per_s"])):
+        sp = spec.get((p["dtype"], p["threads"], p.get("isa")), spec.get((p["dtype"], p["threads"], None)))
         unit = rp.ops_unit(p["dtype"])
-        rows.append([p["dtype"], p["threads"], f"{p['ops_per_s'] / 1e9:.1f} G{unit}/s", p.get("isa", ""),
+        roof = rp.roof_peak(prof, p["dtype"], p["threads"])
+        if p.get("roof", True) is False:
+            is_roof, excluded = "excluded", True
+        else:
+            is_roof = "yes" if roof is p else "no"
+        cycle = p.get("ops_per_cycle")
+        rows.append([p["dtype"], p["threads"], p.get("isa", "") or "–", f"{p['ops_per_s'] / 1e9:.1f} G{unit}/s",
+                     f"{cycle:.1f}" if isinstance(cycle, (int, float)) and cycle > 0 else "–", is_roof,
                      f"{sp / 1e9:.1f}" if isinstance(sp, (int, float)) and sp > 0 else "–"])
-    return table(["dtype", "threads", "measured peak", "instructions", "spec sheet (G/s)"], rows, right={1, 2, 4})
+    text = table(["dtype", "threads", "unit", "measured peak", "ops/cycle", "roof", "spec sheet (G/s)"], rows,
+                 right={1, 3, 4, 6})
+    hz = (prof.get("machine") or {}).get("measured_hz")
+    if isinstance(hz, (int, float)) and hz > 0:
+        text += f"\n\nops/cycle: per core, at the clock calibrate measured ({hz / 1e9:.2f} GHz)."
+    text += ("\n\nroof: `yes` is the dtype's roof, the fastest unit that counts (the predictor's "
+             "peak); `no` a slower unit.")
+    if excluded:
+        text += (" `excluded`: measured but not the dtype roofbench means (vfmadd231ph accumulates in f16; "
+                 "roofbench's f16 accumulates in f32), so it bounds no kernel.")
+    return text
 
 
 def bandwidth_section(prof):
@@ -190,7 +211,8 @@ def kernels_section(prof):
     dtypes = rp.dtype_order([k["dtype"] for k in ks])
     ks = sorted(ks, key=lambda k: (ops.index(k["op"]), k["class"], impls.index(k["impl"]),
                                    dtypes.index(k["dtype"]), k["threads"]))
-    peaks = {(p["dtype"], p["threads"]): p["ops_per_s"] for p in prof["peaks"]}
+    peaks = {(p["dtype"], p["threads"]): rp.roof_peak(prof, p["dtype"], p["threads"])["ops_per_s"]
+             for p in prof["peaks"] if rp.roof_peak(prof, p["dtype"], p["threads"])}
     read = {(b["level"], b["threads"]): b["bytes_per_s"] for b in prof["bandwidth"] if b["kernel"] == "read"}
     rows, flagged = [], 0
 

@@ -249,6 +249,13 @@ def _check_entry(path, section, where, e):
     if section == "peaks":
         if e["ops_per_s"] <= 0 or e["threads"] < 1:
             raise InputError(path, f"{where}: ops_per_s and threads must be positive")
+        # Optional (profiles from before every unit was measured lack them): roof defaults to
+        # true, ops_per_cycle to unknown.
+        if "roof" in e and not isinstance(e["roof"], bool):
+            raise InputError(path, f"{where}.roof is {json.dumps(e['roof'])[:40]}, expected true or false")
+        if "ops_per_cycle" in e and (not _check(e["ops_per_cycle"], _NUM) or e["ops_per_cycle"] < 0):
+            raise InputError(path, f"{where}.ops_per_cycle is {json.dumps(e['ops_per_cycle'])[:40]}, "
+                                   "expected a number >= 0")
     elif section == "bandwidth":
         if e["level"] not in LEVELS:
             raise InputError(path, f"{where}.level is \"{e['level']}\", expected one of {', '.join(LEVELS)}")
@@ -274,6 +281,15 @@ def _check_entry(path, section, where, e):
                 raise InputError(path, f"{where}.bytes_per_s has an unknown level \"{level}\"")
             if not _check(v, _NUM):
                 raise InputError(path, f"{where}.bytes_per_s.{level} is {json.dumps(v)[:40]}, expected a number")
+
+
+def roof_peak(prof, dtype, threads):
+    """The dtype's roof at `threads` threads, as the predictor takes it (predictor/roofline.h
+    machine_roof): the fastest peak entry that counts (`roof`, true when absent), whichever
+    unit it is; None if there is none. i4 is the caller's business (it runs on i8's units)."""
+    entries = [p for p in prof.get("peaks", []) if p["dtype"] == dtype and p["threads"] == threads
+               and p.get("roof", True) is not False]
+    return max(entries, key=lambda p: p["ops_per_s"]) if entries else None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -40,7 +40,10 @@ def main() -> None:
 
     t = max(p["threads"] for p in peaks)
     print(f"Machine: {prof.get('machine', {}).get('cpu', '?')}, figures at {t} threads")
-    print("  peaks:     " + ", ".join(f"{p['dtype']} {p['ops_per_s'] / 1e9:.0f} G/s" for p in peaks if p["threads"] == t))
+    # One roof per dtype (the fastest unit that counts), named, not every unit measured.
+    roofs = [rp.roof_peak(prof, d, t) for d in rp.dtype_order([p["dtype"] for p in peaks])]
+    print("  peaks:     " + ", ".join(f"{r['dtype']} {r['ops_per_s'] / 1e9:.0f} G/s" + (f" ({r['isa']})" if r.get("isa") else "")
+                                     for r in roofs if r))
     print("  bandwidth: " + ", ".join(f"{b['level']} {b['bytes_per_s'] / 1e9:.0f} GB/s"
                                      for b in bandwidth if b["threads"] == t and b.get("kernel", "read") == "read"))
 

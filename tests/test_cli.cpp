@@ -23,8 +23,11 @@
 #include <vector>
 
 #include "tests/temp_files.h"
+#include "benchmarks/calib.h"
+#include "kernels/cpu.h"
 #include "kernels/registry.h"
 #include "predictor/profile.h"
+#include "predictor/roofline.h"
 
 extern "C" int openblas_get_parallel(void);
 extern "C" int openblas_get_num_threads(void);
@@ -442,6 +445,56 @@ TEST_F(Cli, InterruptedRunKeepsTheRowsMeasuredAndSaysSo) {
     EXPECT_NE(line.find(" of 1000 repetitions,"), std::string::npos) << line;
   }
   EXPECT_GT(rows, 0) << log;
+}
+
+// Every compute unit this CPU has is measured and listed, with its ops per cycle against the
+// measured clock; every unit it lacks is skipped with a reason; each dtype's roof is marked
+// once in the printed table, and is the fastest entry that counts.
+TEST_F(Cli, QuickCalibrationListsEveryUnitThisCpuHas) {
+  const fs::path out = dir_ / "u.json", table = dir_ / "stdout.txt", err = dir_ / "stderr.txt";
+  const std::string cmd = std::string(ROOFBENCH_BINARY) + " calibrate --quick --no-fit --threads 1 --out " +
+                          out.string() + " >" + table.string() + " 2>" + err.string();
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << slurp(err);
+  const std::string printed = slurp(table), log = slurp(err);
+  const roofbench::Profile p = roofbench::read_profile(out.string());
+  ASSERT_TRUE(p.machine.contains("measured_hz"));
+  const double hz = p.machine["measured_hz"].get<double>();
+  EXPECT_GT(hz, 5e8);  // any x86 server core of the last decade clocks 0.5-10 GHz
+  EXPECT_LT(hz, 1e10);
+  for (const roofbench::PeakLoop& loop : roofbench::peak_loops()) {
+    const std::string how(loop.how);
+    const auto n = std::count_if(p.peaks.begin(), p.peaks.end(), [&](const roofbench::PeakEntry& e) {
+      return e.dtype == loop.dtype && e.isa == how && e.threads == 1;
+    });
+    if (!roofbench::cpu().has(loop.isa)) {
+      EXPECT_EQ(n, 0) << how;
+      EXPECT_NE(log.find(std::string(loop.dtype) + " " + how + ": skipped: "), std::string::npos) << how << "\n" << log;
+      continue;
+    }
+    ASSERT_EQ(n, 1) << loop.dtype << " " << how;
+    const auto e = std::find_if(p.peaks.begin(), p.peaks.end(),
+                                [&](const roofbench::PeakEntry& x) { return x.dtype == loop.dtype && x.isa == how; });
+    EXPECT_EQ(e->roof, loop.roof) << how;
+    EXPECT_GT(e->ops_per_cycle, 0) << how;
+    EXPECT_NEAR(e->ops_per_cycle, e->ops_per_s / hz, 1e-9 * e->ops_per_cycle) << how;
+    EXPECT_NE(printed.find(how), std::string::npos) << how << " missing from the summary:\n" << printed;
+  }
+  // One "yes" per dtype in the roof column, on the line of machine_roof's entry.
+  for (const char* dtype : {"f64", "f32", "bf16", "f16", "i8"}) {
+    const roofbench::PeakEntry* roof = roofbench::machine_roof(p, *roofbench::parse_dtype(dtype), 1);
+    ASSERT_NE(roof, nullptr) << dtype;
+    int yes = 0;
+    std::istringstream lines(printed);
+    for (std::string line; std::getline(lines, line);)
+      if (line.starts_with(std::string(dtype) + " ") && line.find(" yes ") != std::string::npos) {
+        ++yes;
+        EXPECT_NE(line.find(roof->isa), std::string::npos) << line;
+      }
+    EXPECT_EQ(yes, 1) << dtype << "\n" << printed;
+  }
+  // A bf16 GEMM that converts while packing runs at the f32 FMA rate: the bf16 roof is not a
+  // loop that converts in its inner loop (a quarter of it on Zen 3).
+  EXPECT_GT(roofbench::machine_peak(p, roofbench::DType::bf16, 1), 0.7 * roofbench::machine_peak(p, roofbench::DType::f32, 1));
 }
 
 // SIGTERM during calibration: a partial profile would mislead every prediction, so none is

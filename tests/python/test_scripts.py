@@ -199,7 +199,7 @@ def test_report(tmp_path):
                     "## Kernel fits", "## Plots"):
         assert heading in text
     assert "Fixture CPU 9000" in text  # the profile's machine
-    assert "| f32 | 2 | 160.0 GFLOP/s |" in text  # a peak
+    assert "| f32 | 2 | avx2+fma | 160.0 GFLOP/s | – | yes |" in text  # a peak of an older profile: no ops/cycle
     assert "| read | 2 | 220.0 | 170.0 | 110.0 | 24.0 |" in text  # bandwidth per level
     assert "best predicted rows" in text and "worst predicted rows" in text
     assert "| mv | dense | opt | f32 | 2 |" in text  # a kernel fit
@@ -207,6 +207,59 @@ def test_report(tmp_path):
     assert "![bandwidth](plots/bandwidth.png)" in text
     assert "![predicted](plots/predicted.png)" in text
     assert no_temp_files(tmp_path)
+
+
+def units_profile(tmp_path):
+    """The fixture profile with every bf16/f16 unit of a Sapphire Rapids core at 2 threads: the
+    roof is the fastest that counts, the f16-accumulating unit is excluded."""
+    prof = json.loads(PROFILE.read_text())
+    prof["machine"]["measured_hz"] = 2.0e9
+    prof["peaks"] += [
+        {"dtype": "bf16", "threads": 2, "ops_per_s": 2.1e11, "isa": "avx512_bf16 (vdpbf16ps)", "spread": 0,
+         "ops_per_cycle": 52.5, "roof": True},
+        {"dtype": "bf16", "threads": 2, "ops_per_s": 3.9e12, "isa": "amx_bf16 (tdpbf16ps)", "spread": 0,
+         "ops_per_cycle": 975.0, "roof": True},
+        {"dtype": "f16", "threads": 2, "ops_per_s": 1.2e11, "isa": "f16c (vcvtph2ps + vfmadd231ps in the loop)",
+         "spread": 0, "ops_per_cycle": 30.0, "roof": True},
+        {"dtype": "f16", "threads": 2, "ops_per_s": 5.0e11, "isa": "avx512_fp16 (vfmadd231ph, f16 accumulation)",
+         "spread": 0, "ops_per_cycle": 125.0, "roof": False},
+    ]
+    path = tmp_path / "units.json"
+    path.write_text(json.dumps(prof))
+    return path
+
+
+def test_report_names_every_unit_and_its_roof(tmp_path):
+    prof = units_profile(tmp_path)
+    plots = tmp_path / "plots"
+    plots.mkdir()
+    out = tmp_path / "report.md"
+    r = run("report.py", "--profile", prof, "--run", RUN, "--plots", plots, "--out", out)
+    assert r.returncode == 0, r.stderr
+    text = out.read_text()
+    assert "| bf16 | 2 | amx_bf16 (tdpbf16ps) | 3900.0 GFLOP/s | 975.0 | yes |" in text
+    assert "| bf16 | 2 | avx512_bf16 (vdpbf16ps) | 210.0 GFLOP/s | 52.5 | no |" in text
+    # Faster than the f16 roof, but accumulating in f16: listed, never the roof.
+    assert "| f16 | 2 | avx512_fp16 (vfmadd231ph, f16 accumulation) | 500.0 GFLOP/s | 125.0 | excluded |" in text
+    assert "| f16 | 2 | f16c (vcvtph2ps + vfmadd231ps in the loop) | 120.0 GFLOP/s | 30.0 | yes |" in text
+    assert "2.00 GHz" in text
+
+
+def test_roofline_legend_names_the_roofs_unit(tmp_path):
+    sys.path.insert(0, str(SCRIPTS))
+    import pandas as pd
+    import roofbench_plots as rp
+    import plot_roofline
+    plt = rp.pyplot()
+    prof = rp.load_profile(units_profile(tmp_path))
+    rows = pd.DataFrame({"op": ["gemm"], "impl": ["opt"], "dtype": ["bf16"], "threads": [2], "ops": [2e9],
+                         "bytes": [1e7], "measured_s": [0.01]})
+    labels = [t.get_text() for t in plot_roofline.plot_dtype(plt, "bf16", rows, prof, 2, "run.csv", "units.json")
+              .axes[0].get_legend().get_texts()]
+    assert "bf16 roof 3900 GFLOP/s: amx_bf16 (tdpbf16ps)" in labels, labels
+    labels = [t.get_text() for t in plot_roofline.plot_dtype(plt, "f16", rows.assign(dtype="f16"), prof, 2, "run.csv",
+                                                             "units.json").axes[0].get_legend().get_texts()]
+    assert "f16 roof 120 GFLOP/s: f16c (vcvtph2ps + vfmadd231ps in the loop)" in labels, labels
 
 
 def test_report_scores(tmp_path):
