@@ -17,6 +17,7 @@
 
 #include "benchmarks/calib.h"
 #include "benchmarks/interrupt.h"
+#include "benchmarks/latency.h"
 #include "benchmarks/measure.h"
 #include "benchmarks/run.h"
 #include "benchmarks/csv.h"
@@ -186,6 +187,52 @@ BandwidthCurve sweep(const BandwidthLoops& loops, Traffic kind, int threads, std
   return curve;
 }
 
+// The latency of a dependent load per level, one thread (benchmarks/latency.h): working sets of
+// half of L1d and of L2 (well inside each, clear of the level below); for L3 max(4 x L2, L3 / 8):
+// clear of L2 (and of an exclusive L2 + L3 pair) but small enough that a shared L3 still holds it
+// while other cores (on a VM, other tenants) fill the rest. On the 2-vCPU reference guest half of
+// its 32 MiB L3 measured DRAM latency (~130 ns) while 4 MiB measured ~18 ns, and a chase taking
+// one TLB miss per 64 loads jumped at the same 8 MiB: the vCPU's share of L3, not the TLB.
+// DRAM: 4x the last-level cache (at least 64 MiB). Then a doubling sweep (sqrt(2) steps in the
+// full run) from 4 KiB to the DRAM size for the plot. Best of the repetitions, like the peaks and
+// bandwidths. --quick: 3 repetitions of 5 ms and doubling steps, about 3 s in all.
+void measure_latency(Profile& profile, bool quick) {
+  const ChaseSettings cs = quick ? ChaseSettings{0.005, 3} : ChaseSettings{0.02, 7};
+  const auto t0 = Clock::now();
+  const CpuInfo& c = cpu();
+  // A huge last-level cache (hundreds of MiB on big Xeons) must not ask for more than a
+  // quarter of the memory free now.
+  const std::int64_t dram = std::min(std::max<std::int64_t>(4 * c.last_level_cache_bytes(), std::int64_t{64} << 20),
+                                     std::max<std::int64_t>(available_memory_bytes() / 4, std::int64_t{16} << 20));
+  std::vector<std::pair<std::string, std::int64_t>> levels{{"L1", c.l1d.bytes / 2}};
+  if (c.l2.bytes > c.l1d.bytes) levels.emplace_back("L2", c.l2.bytes / 2);
+  if (c.l3.bytes > 4 * c.l2.bytes) levels.emplace_back("L3", std::max(4 * c.l2.bytes, c.l3.bytes / 8));
+  if (dram > 2 * c.last_level_cache_bytes()) levels.emplace_back("DRAM", dram);
+  for (const auto& [level, bytes] : levels) {
+    profile.latency.push_back({level, bytes, 1, chase_ns_per_load(bytes, cs)});
+    throw_if_interrupted(kNothingWritten);
+    fmt::print(stderr, "calibrate: latency {} ({} KiB): {:.1f} ns per load\n", level, bytes >> 10,
+               profile.latency.back().ns_per_load);
+  }
+  const double step = quick ? 2.0 : std::sqrt(2.0);
+  for (double size = 4096; size <= static_cast<double>(dram) * 1.0001; size *= step) {
+    // Whole slots, so the curve's bytes are the working set the chase really walked.
+    const std::int64_t bytes = static_cast<std::int64_t>(size) / kChaseSlotBytes * kChaseSlotBytes;
+    profile.latency_curve.push_back({bytes, chase_ns_per_load(bytes, cs)});
+    throw_if_interrupted(kNothingWritten);
+  }
+  fmt::print(stderr, "calibrate: latency sweep: {} sizes ({:.1f} s for latency in all)\n", profile.latency_curve.size(),
+             std::chrono::duration<double>(Clock::now() - t0).count());
+}
+
+// madvise(MADV_HUGEPAGE) only helps when this says [always] or [madvise]: recorded so a DRAM
+// latency that includes page walks can be told from one that does not.
+std::string transparent_hugepages() {
+  std::ifstream in("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string line;
+  return std::getline(in, line) ? line : std::string("not exposed");
+}
+
 std::string host_name() {
   char buf[256] = {};
   gethostname(buf, sizeof buf - 1);
@@ -215,7 +262,8 @@ nlohmann::json machine_json() {
           {"caches", {{"L1d", level(c.l1d)}, {"L2", level(c.l2)}, {"L3", level(c.l3)}}},
           {"compiler", fmt::format("GCC {}", __VERSION__)},
           {"date", fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time(nullptr)))},
-          {"host", host_name()}};
+          {"host", host_name()},
+          {"transparent_hugepage", transparent_hugepages()}};
 }
 
 // Spec-sheet figures: two FMA pipes per core is an assumption (true of Zen 2-4 and of Intel's
@@ -244,6 +292,11 @@ void print_summary(const Profile& p) {
   for (const BandwidthEntry& b : p.bandwidth)
     fmt::print("{:<6} {:<7} {:>7}  {:>12}  {:>9.1f}\n", b.level, b.kernel, b.threads,
                b.capacity_bytes ? fmt::format("{} KiB", b.capacity_bytes >> 10) : "-", b.bytes_per_s / 1e9);
+  if (p.latency.empty()) return;
+  fmt::print("\n{:<6} {:>12}  {:>7}  {:>11}   (dependent loads, random chase, best of repetitions)\n", "level",
+             "working set", "threads", "ns per load");
+  for (const LatencyEntry& e : p.latency)
+    fmt::print("{:<6} {:>12}  {:>7}  {:>11.1f}\n", e.level, fmt::format("{} KiB", e.bytes >> 10), e.threads, e.ns_per_load);
 }
 
 // The training sweep: every kernel this CPU runs (the variant select() picks), at every
@@ -416,6 +469,7 @@ int calibrate_command(const CalibrateOptions& opt) {
       profile.curves.push_back(std::move(curve));
     }
   }
+  measure_latency(profile, opt.quick);
   profile.spec = spec_json(profile.peaks);
   if (!opt.no_fit) {
     fit_kernels(profile, opt);
