@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The short summary scripts/run.sh prints: this machine's peaks and bandwidths (at the
-largest thread count) from the profile, and how well a run's predictions held: the score of
+largest thread count) and load latencies from the profile, and how well a run's predictions held: the score of
 the fitted and the classic roofline and the best and worst predicted rows."""
 import json
 import os
@@ -43,6 +43,10 @@ def main() -> None:
     print("  peaks:     " + ", ".join(f"{p['dtype']} {p['ops_per_s'] / 1e9:.0f} G/s" for p in peaks if p["threads"] == t))
     print("  bandwidth: " + ", ".join(f"{b['level']} {b['bytes_per_s'] / 1e9:.0f} GB/s"
                                      for b in bandwidth if b["threads"] == t and b.get("kernel", "read") == "read"))
+    latency = [e for e in prof.get("latency") or [] if isinstance(e, dict)]
+    if latency:  # profiles calibrated before latency was measured have none
+        print("  latency:   " + ", ".join(f"{e.get('level', '?')} {e.get('ns_per_load', float('nan')):.1f} ns"
+                                         for e in latency) + " per dependent load (1 thread)")
 
     ok = run[(run.measured_s > 0) & (run.predicted_s > 0)].copy()
     if ok.empty:

@@ -39,7 +39,7 @@ def test_tidy_refuses_a_csv_that_is_not_roofbenchs(tmp_path):
 def test_summary_prints_roofs_scores_and_rows():
     r = run("summary.py", FIXTURES / "profile.json", FIXTURES / "run.csv")
     assert r.returncode == 0, r.stderr
-    for text in ("peaks:", "bandwidth:", "fitted roofline", "classic roofline", "best predicted", "worst predicted"):
+    for text in ("peaks:", "bandwidth:", "latency:   L1 1.2 ns", "fitted roofline", "classic roofline", "best predicted", "worst predicted"):
         assert text in r.stdout
 
 
