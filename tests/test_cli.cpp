@@ -56,6 +56,30 @@ Result run_roofbench(const std::string& args, const std::string& env = "") {
   return r;
 }
 
+// Runs roofbench with args and keeps both streams: for the help texts, which go to stdout.
+struct Output {
+  int status = -1;
+  std::string out, err;
+};
+Output run_roofbench_output(const std::string& args) {
+  const fs::path out = fs::temp_directory_path() / fmt_name("roofbench_out");
+  const fs::path err = fs::temp_directory_path() / fmt_name("roofbench_err");
+  const std::string cmd = std::string(ROOFBENCH_BINARY) + " " + args + " >" + out.string() + " 2>" + err.string();
+  const int raw = std::system(cmd.c_str());
+  Output r;
+  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
+  for (auto [path, text] : {std::pair{&out, &r.out}, std::pair{&err, &r.err}}) {
+    std::ifstream in(*path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    *text = ss.str();
+    fs::remove(*path);
+  }
+  return r;
+}
+
+constexpr const char* kSubcommandNames[] = {"run", "predict", "evaluate", "model", "calibrate"};
+
 // Starts roofbench with args (stdout and stderr to files), waits until `ready` returns true
 // (polled every 50 ms, at most 60 s), sends `signal` and returns the exit status as a shell
 // reports it (128 + signal when killed by it).
@@ -143,8 +167,75 @@ TEST_F(Cli, BadNumbers) {
 
 TEST_F(Cli, MissingRequiredOptionsAndSubcommand) {
   expect_one_line_error(run_roofbench("run --shapes smoke"), "--csv");
-  expect_one_line_error(run_roofbench(""), "subcommand");
   expect_one_line_error(run_roofbench("frobnicate"), "frobnicate");
+}
+
+// The front door's usage: every subcommand with its line, how to get a subcommand's options, and
+// that run takes Google Benchmark's flags, with where to see them.
+void expect_usage(const std::string& text) {
+  EXPECT_NE(text.find("usage: roofbench SUBCOMMAND"), std::string::npos) << text;
+  for (const char* sub : kSubcommandNames)
+    EXPECT_NE(text.find(std::string("\n  ").append(sub).append(" ")), std::string::npos) << sub << " missing from:\n" << text;
+  EXPECT_NE(text.find("roofbench SUBCOMMAND --help for its options"), std::string::npos) << text;
+  EXPECT_NE(text.find("--benchmark_*"), std::string::npos) << text;
+  EXPECT_NE(text.find("roofbench help gbench"), std::string::npos) << text;
+  // Google Benchmark's own flag list is not what --help shows (it used to be all it showed).
+  EXPECT_EQ(text.find("--benchmark_list_tests"), std::string::npos) << text;
+}
+
+TEST(FrontDoor, HelpInEveryFormPrintsTheUsageAndExitsZero) {
+  for (const char* form : {"--help", "-h", "help"}) {
+    SCOPED_TRACE(form);
+    const Output r = run_roofbench_output(form);
+    EXPECT_EQ(r.status, 0) << r.err;
+    expect_usage(r.out);
+    EXPECT_EQ(r.err, "");
+  }
+}
+
+TEST(FrontDoor, BareRoofbenchPrintsTheUsageOnStderrAndExitsTwo) {
+  const Output r = run_roofbench_output("");
+  EXPECT_EQ(r.status, 2);
+  expect_usage(r.err);
+  EXPECT_EQ(r.out, "");
+}
+
+TEST(FrontDoor, GoogleBenchmarksFlagsAreStillListed) {
+  for (const char* form : {"help gbench", "--help-gbench"}) {
+    SCOPED_TRACE(form);
+    const Output r = run_roofbench_output(form);
+    EXPECT_EQ(r.status, 0) << r.err;
+    for (const char* flag : {"--benchmark_filter", "--benchmark_repetitions", "--benchmark_min_time", "--benchmark_out"})
+      EXPECT_NE(r.out.find(flag), std::string::npos) << flag << " not in:\n" << r.out;
+  }
+}
+
+// Each subcommand's --help is its own (CLI11), not Google Benchmark's, which used to take over
+// any --help; `roofbench help X` prints the same.
+TEST(FrontDoor, EverySubcommandHelpIsItsOwnAndHelpSubcommandIsTheSame) {
+  for (const char* sub : kSubcommandNames) {
+    SCOPED_TRACE(sub);
+    const Output r = run_roofbench_output(std::string(sub) + " --help");
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find(std::string(" ").append(sub).append(" [OPTIONS]")), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("--benchmark_list_tests"), std::string::npos) << r.out;
+    const Output h = run_roofbench_output(std::string("help ") + sub);
+    EXPECT_EQ(h.status, 0) << h.err;
+    EXPECT_EQ(h.out, r.out);
+    EXPECT_EQ(run_roofbench_output(std::string(sub) + " -h").out, r.out);
+  }
+  // --help after other options still reaches CLI11, and run's help points at Google Benchmark's flags.
+  const Output r = run_roofbench_output("run --shapes smoke --help");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("--shapes"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("roofbench help gbench"), std::string::npos) << r.out;
+}
+
+TEST(FrontDoor, HelpForAnUnknownCommandIsAOneLineError) {
+  const Result r = run_roofbench("help frobnicate");
+  expect_one_line_error(r, "unknown command 'frobnicate'");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("calibrate"), std::string::npos) << r.err;
 }
 
 TEST_F(Cli, BatchThatDoesNotFitInMemoryIsRefusedBeforeRunning) {
