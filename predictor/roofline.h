@@ -34,6 +34,11 @@ struct Prediction {
 
 // The machine's read bandwidth at a level for `threads` threads, or nullptr.
 const BandwidthEntry* machine_bandwidth(const Profile& p, std::string_view level, int threads);
+// No kernel can outrun the machine's fastest unit for its dtype (design.md): a run row whose
+// achieved ops/s beats machine_peak by more than this share is a calibration bug, not a fast
+// kernel. The margin absorbs timing noise and a clock that rose between calibration and run.
+inline constexpr double kAboveRoofTolerance = 0.10;
+
 // The machine's peak of a dtype at `threads` threads (i4: the i8 peak unless calibrated);
 // throws ProfileError naming what is missing.
 double machine_peak(const Profile& p, DType d, int threads);

@@ -61,6 +61,11 @@ def main() -> None:
         noisy = run.noisy.astype(str).eq("yes")
         print(f"  noisy rows: {int(noisy.sum())} of {len(run)} (column noisy: repetitions varied more than the "
               f"threshold; their errors say as much about the machine as about the model)")
+    if "above_roof" in run.columns:  # rows faster than their dtype's calibrated peak: the profile is wrong
+        above = run.above_roof.astype(str).eq("yes")
+        if above.any():
+            print(f"  above the roof: {int(above.sum())} of {len(run)} rows beat their dtype's calibrated peak by "
+                  f"more than 10% (column above_roof): a calibration bug; recalibrate before trusting predictions")
     ok = ok.assign(abs_error=ok.error.abs()).sort_values("abs_error")
     for title, rows in (("best predicted", ok.head(3)), ("worst predicted", ok.tail(3)[::-1])):
         print(f"  {title}:")

@@ -343,11 +343,23 @@ TEST_F(Cli, RowsAboveTheNoiseThresholdAreFlagged) {
     std::ifstream in(csv);
     std::string header, line;
     std::getline(in, header);
-    ASSERT_EQ(header.substr(header.rfind(',') + 1), "noisy");
+    // smoke's shapes hold no comma, so fields split on commas; noisy is found by name (columns
+    // added later follow it).
+    const auto fields = [](const std::string& text) {
+      std::vector<std::string> f;
+      std::stringstream ss(text + ",");
+      for (std::string c; std::getline(ss, c, ',');) f.push_back(c);
+      return f;
+    };
+    const std::vector<std::string> columns = fields(header);
+    const auto noisy = std::find(columns.begin(), columns.end(), "noisy") - columns.begin();
+    ASSERT_LT(noisy, static_cast<std::ptrdiff_t>(columns.size())) << header;
     int rows = 0;
     while (std::getline(in, line)) {
       ++rows;
-      EXPECT_EQ(line.substr(line.rfind(',') + 1) == "yes", expect_flag) << line;
+      const std::vector<std::string> cells = fields(line);
+      ASSERT_EQ(cells.size(), columns.size()) << line;
+      EXPECT_EQ(cells[noisy] == "yes", expect_flag) << line;
     }
     EXPECT_GT(rows, 0);
     EXPECT_EQ(r.err.find("vary by more than") != std::string::npos, expect_flag) << r.err;
@@ -391,6 +403,63 @@ TEST_F(Cli, RunAndPredictAgreeExactlyOnPredictedSeconds) {
   EXPECT_EQ(from_run.size(), 2u * 7u);
   EXPECT_EQ(from_run, from_predict);
   for (const std::string& c : from_run) EXPECT_NE(c.back(), '=') << c;  // predicted_s present
+}
+
+// Every run row is held to its dtype's calibrated peak (machine_peak at its thread count): a row
+// beating it by more than 10% means the calibration is wrong, and says so. A profile with an
+// absurdly low f32 peak flags every row; a sane one none; no profile leaves the cells empty.
+TEST_F(Cli, RowsThatBeatTheirDtypesCalibratedPeakAreFlagged) {
+  const std::string common = "run --shapes smoke --ops mv,gemm --impls opt --dtypes f32 --threads 1 --repetitions 1 "
+                             "--min-time 0.001 --csv " + (dir_ / "out.csv").string();
+  // The last two cells of every data row (above_roof, roof_ratio), after checking the header.
+  const auto roof_cells = [&] {
+    std::ifstream in(dir_ / "out.csv");
+    std::string header, line;
+    std::getline(in, header);
+    EXPECT_TRUE(header.ends_with(",noisy,above_roof,roof_ratio")) << header;
+    std::vector<std::pair<std::string, std::string>> cells;
+    while (std::getline(in, line)) {
+      const auto last = line.rfind(','), before = line.rfind(',', last - 1);
+      cells.emplace_back(line.substr(before + 1, last - before - 1), line.substr(last + 1));
+    }
+    return cells;
+  };
+  for (const auto& [peak, flagged] : {std::pair{1e3, true}, std::pair{1e15, false}}) {
+    SCOPED_TRACE(peak);
+    roofbench::Profile p;
+    p.peaks = {{"f32", 1, peak, "test", 0}};
+    p.bandwidth = {{"L1", 32768, 1, 1e11, "read"}, {"L2", 524288, 1, 5e10, "read"},
+                   {"L3", 33554432, 1, 3e10, "read"}, {"DRAM", 0, 1, 1e10, "read"}};
+    const fs::path profile = dir_ / "p.json";
+    roofbench::write_profile(profile.string(), p);
+    const Result r = run_roofbench(common + " --profile " + profile.string());
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto cells = roof_cells();
+    ASSERT_EQ(cells.size(), 4u);  // smoke: 2 mv and 2 gemm shapes
+    for (const auto& [above, ratio] : cells) {
+      EXPECT_EQ(above, flagged ? "yes" : "no");
+      ASSERT_FALSE(ratio.empty());
+      EXPECT_EQ(std::stod(ratio) > 1.1, flagged) << ratio;
+    }
+    EXPECT_EQ(r.err.find("4 of 4 rows beat their dtype's calibrated peak by more than 10%") != std::string::npos, flagged)
+        << r.err;
+    EXPECT_EQ(r.err.find("a calibration bug") != std::string::npos, flagged) << r.err;
+    if (flagged) {
+      EXPECT_NE(r.err.find("worst: "), std::string::npos) << r.err;
+      // evaluate counts them per impl and dtype
+      const fs::path eval_out = dir_ / "eval.txt";
+      ASSERT_EQ(std::system((std::string(ROOFBENCH_BINARY) + " evaluate " + (dir_ / "out.csv").string() + " >" +
+                             eval_out.string() + " 2>/dev/null").c_str()), 0);
+      const std::string printed = slurp(eval_out);
+      EXPECT_NE(printed.find("above_roof): 4 of 4"), std::string::npos) << printed;
+      EXPECT_NE(printed.find("opt      f32       4 of     4 rows"), std::string::npos) << printed;
+    }
+  }
+  ASSERT_EQ(run_roofbench(common).status, 0);
+  for (const auto& [above, ratio] : roof_cells()) {
+    EXPECT_EQ(above, "");
+    EXPECT_EQ(ratio, "");
+  }
 }
 
 TEST_F(Cli, CalibrateRefusesBadOptionsBeforeMeasuring) {
