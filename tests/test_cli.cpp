@@ -480,6 +480,18 @@ TEST_F(Cli, QuickCalibrationWritesAProfileThatReadsBack) {
   EXPECT_TRUE(dram) << "the sweep must reach 4x the last-level cache";
   EXPECT_FALSE(roofbench::testing::temporary_left_beside(out));
 
+  // Latency: at least L1 and DRAM, one thread, L1 faster than DRAM; and the sweep for the plot.
+  std::map<std::string, double> latency;
+  for (const auto& l : p.latency) {
+    EXPECT_EQ(l.threads, 1) << l.level;
+    EXPECT_GT(l.bytes, 0) << l.level;
+    latency[l.level] = l.ns_per_load;
+  }
+  ASSERT_TRUE(latency.count("L1") && latency.count("DRAM")) << p.latency.size();
+  EXPECT_LT(latency["L1"], latency["DRAM"]);
+  EXPECT_LT(latency["L1"], 20.0);  // a few cycles on any core
+  EXPECT_GT(p.latency_curve.size(), 10u);
+
   // The training sweep fitted every opt and blas kernel, each class of conv2d separately.
   ASSERT_FALSE(p.training.empty());
   const auto has = [&](const std::string& op, const std::string& impl, const std::string& cls) {
