@@ -187,17 +187,23 @@ BandwidthCurve sweep(const BandwidthLoops& loops, Traffic kind, int threads, std
   return curve;
 }
 
-// The latency of a dependent load per level, one thread (benchmarks/latency.h): working sets of
-// half of L1d and of L2 (well inside each, clear of the level below); for L3 max(4 x L2, L3 / 8):
-// clear of L2 (and of an exclusive L2 + L3 pair) but small enough that a shared L3 still holds it
-// while other cores (on a VM, other tenants) fill the rest. On the 2-vCPU reference guest half of
-// its 32 MiB L3 measured DRAM latency (~130 ns) while 4 MiB measured ~18 ns, and a chase taking
-// one TLB miss per 64 loads jumped at the same 8 MiB: the vCPU's share of L3, not the TLB.
-// DRAM: 4x the last-level cache (at least 64 MiB). Then a doubling sweep (sqrt(2) steps in the
-// full run) from 4 KiB to the DRAM size for the plot. Best of the repetitions, like the peaks and
-// bandwidths. --quick: 3 repetitions of 5 ms and doubling steps, about 3 s in all.
+// The latency of a dependent load per level, one thread (benchmarks/latency.h). Each working set
+// is well inside its level and clear of the one below: half of L1d; for L2 max(4 x L1d, L2 / 4)
+// and for L3 max(4 x L2, L3 / 16). At 4x the level below at most a quarter of the lines can
+// still hit there (pulling the figure a little towards that level's latency); the fractions of L2
+// and L3 leave room for what others keep in a shared cache: a sibling hyperthread in L2, other
+// cores (on a VM, other tenants) in L3. On the 2-vCPU reference guest, with the other vCPU busy,
+// a chase over half of its 32 MiB L3 measured DRAM latency (130-150 ns) and 4 MiB anything from
+// 18 to 110 ns, while 2 MiB held at 17-19 ns; a chase taking only one TLB miss per 64 loads
+// jumped at the same sizes, so that is the vCPU's share of L3, not the TLB. Likewise its L2
+// plateau (4 ns) ends at about 256 KiB of 512. DRAM: 4x the last-level cache (at least 64 MiB).
+// Then a doubling sweep (sqrt(2) steps in the full run) from 4 KiB to the DRAM size for the plot.
+// Best of the repetitions, like the peaks and bandwidths: 11 of 10 ms each (--quick: 5 of 5 ms
+// and doubling steps, about 2.5 s in all).
 void measure_latency(Profile& profile, bool quick) {
-  const ChaseSettings cs = quick ? ChaseSettings{0.005, 3} : ChaseSettings{0.02, 7};
+  // Many short repetitions rather than a few long ones: on a shared machine the best of them is
+  // likelier to fall in a stretch where no neighbour evicts the set.
+  const ChaseSettings cs = quick ? ChaseSettings{0.005, 5} : ChaseSettings{0.01, 11};
   const auto t0 = Clock::now();
   const CpuInfo& c = cpu();
   // A huge last-level cache (hundreds of MiB on big Xeons) must not ask for more than a
@@ -205,8 +211,8 @@ void measure_latency(Profile& profile, bool quick) {
   const std::int64_t dram = std::min(std::max<std::int64_t>(4 * c.last_level_cache_bytes(), std::int64_t{64} << 20),
                                      std::max<std::int64_t>(available_memory_bytes() / 4, std::int64_t{16} << 20));
   std::vector<std::pair<std::string, std::int64_t>> levels{{"L1", c.l1d.bytes / 2}};
-  if (c.l2.bytes > c.l1d.bytes) levels.emplace_back("L2", c.l2.bytes / 2);
-  if (c.l3.bytes > 4 * c.l2.bytes) levels.emplace_back("L3", std::max(4 * c.l2.bytes, c.l3.bytes / 8));
+  if (c.l2.bytes > 8 * c.l1d.bytes) levels.emplace_back("L2", std::max(4 * c.l1d.bytes, c.l2.bytes / 4));
+  if (c.l3.bytes > 8 * c.l2.bytes) levels.emplace_back("L3", std::max(4 * c.l2.bytes, c.l3.bytes / 16));
   if (dram > 2 * c.last_level_cache_bytes()) levels.emplace_back("DRAM", dram);
   for (const auto& [level, bytes] : levels) {
     profile.latency.push_back({level, bytes, 1, chase_ns_per_load(bytes, cs)});
