@@ -237,9 +237,9 @@ void warn_above_roof(const std::vector<CsvRow>& rows) {
   fmt::print(stderr,
              "roofbench: {} of {} rows beat their dtype's calibrated peak by more than {:.0f}% (column above_roof): a "
              "calibration bug (a faster unit the peak loops miss, or a clock that was lower while calibrating); "
-             "worst: {} {} {} threads:{} batch:{} {} at {:.2f}x the {} peak\n",
+             "worst: {} {} {} threads:{} batch:{} {} at {:.2f}x its peak\n",
              above, rows.size(), 100 * kAboveRoofTolerance, worst->op, worst->impl, worst->dtype, worst->threads,
-             worst->batch, worst->shape, *worst->roof_ratio, worst->dtype);
+             worst->batch, worst->shape, *worst->roof_ratio);
 }
 
 void warn_unfitted(const std::vector<CsvRow>& rows) {
