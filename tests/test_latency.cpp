@@ -55,10 +55,11 @@ TEST(Latency, ThePermutationIsFixedBySeedAndNotSequential) {
 }
 
 TEST(Latency, AChaseInL1TakesAFewNanosecondsPerLoad) {
-  // Half of a 32 KiB L1d: any core of this century answers in well under 20 ns, and no core
-  // answers a dependent load in less than a cycle (0.1 ns at 10 GHz).
-  const double ns = roofbench::chase_ns_per_load(16384, {.min_seconds = 0.002, .repetitions = 3});
+  // Half of a 32 KiB L1d: any core of this century answers in a few ns (a DRAM miss takes 50 or
+  // more; 50 leaves room for a sanitizer's checks and a busy machine), and none answers a
+  // dependent load in less than a cycle (0.1 ns at 10 GHz): faster means the loads overlapped.
+  const double ns = roofbench::chase_ns_per_load(16384, {.min_seconds = 0.002, .repetitions = 5});
   EXPECT_TRUE(std::isfinite(ns));
   EXPECT_GT(ns, 0.1);
-  EXPECT_LT(ns, 20.0);
+  EXPECT_LT(ns, 50.0);
 }
