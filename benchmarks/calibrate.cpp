@@ -20,6 +20,7 @@
 #include "benchmarks/calib.h"
 #include "benchmarks/interrupt.h"
 #include "benchmarks/journal.h"
+#include "benchmarks/latency.h"
 #include "benchmarks/measure.h"
 #include "benchmarks/run.h"
 #include "benchmarks/csv.h"
@@ -206,6 +207,58 @@ BandwidthCurve sweep(const BandwidthLoops& loops, Traffic kind, int threads, std
   return curve;
 }
 
+// The latency of a dependent load per level, one thread (benchmarks/latency.h). Each working set
+// is well inside its level and clear of the one below: half of L1d; for L2 max(4 x L1d, L2 / 4)
+// and for L3 max(4 x L2, L3 / 16). At 4x the level below at most a quarter of the lines can
+// still hit there (pulling the figure a little towards that level's latency); the fractions of L2
+// and L3 leave room for what others keep in a shared cache: a sibling hyperthread in L2, other
+// cores (on a VM, other tenants) in L3. On the 2-vCPU reference guest, with the other vCPU busy,
+// a chase over half of its 32 MiB L3 measured DRAM latency (130-150 ns) and 4 MiB anything from
+// 18 to 110 ns, while 2 MiB held at 17-19 ns; a chase taking only one TLB miss per 64 loads
+// jumped at the same sizes, so that is the vCPU's share of L3, not the TLB. Likewise its L2
+// plateau (4 ns) ends at about 256 KiB of 512. DRAM: 4x the last-level cache (at least 64 MiB).
+// Then a doubling sweep (sqrt(2) steps in the full run) from 4 KiB to the DRAM size for the plot.
+// Best of the repetitions, like the peaks and bandwidths: 11 of 10 ms each (--quick: 5 of 5 ms
+// and doubling steps, about 2.5 s in all).
+void measure_latency(Profile& profile, bool quick) {
+  // Many short repetitions rather than a few long ones: on a shared machine the best of them is
+  // likelier to fall in a stretch where no neighbour evicts the set.
+  const ChaseSettings cs = quick ? ChaseSettings{0.005, 5} : ChaseSettings{0.01, 11};
+  const auto t0 = Clock::now();
+  const CpuInfo& c = cpu();
+  // A huge last-level cache (hundreds of MiB on big Xeons) must not ask for more than a
+  // quarter of the memory free now.
+  const std::int64_t dram = std::min(std::max<std::int64_t>(4 * c.last_level_cache_bytes(), std::int64_t{64} << 20),
+                                     std::max<std::int64_t>(available_memory_bytes() / 4, std::int64_t{16} << 20));
+  std::vector<std::pair<std::string, std::int64_t>> levels{{"L1", c.l1d.bytes / 2}};
+  if (c.l2.bytes > 8 * c.l1d.bytes) levels.emplace_back("L2", std::max(4 * c.l1d.bytes, c.l2.bytes / 4));
+  if (c.l3.bytes > 8 * c.l2.bytes) levels.emplace_back("L3", std::max(4 * c.l2.bytes, c.l3.bytes / 16));
+  if (dram > 2 * c.last_level_cache_bytes()) levels.emplace_back("DRAM", dram);
+  for (const auto& [level, bytes] : levels) {
+    profile.latency.push_back({level, bytes, 1, chase_ns_per_load(bytes, cs)});
+    throw_if_interrupted(kNothingWritten);
+    fmt::print(stderr, "calibrate: latency {} ({} KiB): {:.1f} ns per load\n", level, bytes >> 10,
+               profile.latency.back().ns_per_load);
+  }
+  const double step = quick ? 2.0 : std::sqrt(2.0);
+  for (double size = 4096; size <= static_cast<double>(dram) * 1.0001; size *= step) {
+    // Whole slots, so the curve's bytes are the working set the chase really walked.
+    const std::int64_t bytes = static_cast<std::int64_t>(size) / kChaseSlotBytes * kChaseSlotBytes;
+    profile.latency_curve.push_back({bytes, chase_ns_per_load(bytes, cs)});
+    throw_if_interrupted(kNothingWritten);
+  }
+  fmt::print(stderr, "calibrate: latency sweep: {} sizes ({:.1f} s for latency in all)\n", profile.latency_curve.size(),
+             std::chrono::duration<double>(Clock::now() - t0).count());
+}
+
+// madvise(MADV_HUGEPAGE) only helps when this says [always] or [madvise]: recorded so a DRAM
+// latency that includes page walks can be told from one that does not.
+std::string transparent_hugepages() {
+  std::ifstream in("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string line;
+  return std::getline(in, line) ? line : std::string("not exposed");
+}
+
 std::string host_name() {
   char buf[256] = {};
   gethostname(buf, sizeof buf - 1);
@@ -235,7 +288,8 @@ nlohmann::json machine_json() {
           {"caches", {{"L1d", level(c.l1d)}, {"L2", level(c.l2)}, {"L3", level(c.l3)}}},
           {"compiler", fmt::format("GCC {}", __VERSION__)},
           {"date", fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time(nullptr)))},
-          {"host", host_name()}};
+          {"host", host_name()},
+          {"transparent_hugepage", transparent_hugepages()}};
 }
 
 // Spec-sheet figures: each unit's ops per cycle per core (PeakLoop::spec_intel / spec_amd, by
@@ -285,6 +339,11 @@ void print_summary(const Profile& p) {
   for (const BandwidthEntry& b : p.bandwidth)
     fmt::print("{:<6} {:<7} {:>7}  {:>12}  {:>9.1f}\n", b.level, b.kernel, b.threads,
                b.capacity_bytes ? fmt::format("{} KiB", b.capacity_bytes >> 10) : "-", b.bytes_per_s / 1e9);
+  if (p.latency.empty()) return;
+  fmt::print("\n{:<6} {:>12}  {:>7}  {:>11}   (dependent loads, random chase, best of repetitions)\n", "level",
+             "working set", "threads", "ns per load");
+  for (const LatencyEntry& e : p.latency)
+    fmt::print("{:<6} {:>12}  {:>7}  {:>11.1f}\n", e.level, fmt::format("{} KiB", e.bytes >> 10), e.threads, e.ns_per_load);
 }
 
 // The training sweep: every kernel this CPU runs (the variant select() picks), at every
@@ -516,6 +575,7 @@ void measure_machine(Profile& profile, const CalibrateOptions& opt, const Settin
       profile.curves.push_back(std::move(curve));
     }
   }
+  measure_latency(profile, opt.quick);
   profile.spec = spec_json(profile.peaks);
   profile.machine["calibration_seconds"] = std::chrono::duration<double>(Clock::now() - t_start).count();
 }

@@ -8,7 +8,9 @@ const char* const kCsvHeader =
     "op,impl,dtype,threads,batch,shape,ops,bytes,measured_s,predicted_s,bound,"
     "variant,repetitions,cv,achieved_ops_per_s,achieved_bytes_per_s,intensity,status,cache,"
     "classic_s,classic_bound,t_compute_s,t_memory_s,overhead_s,level,model,measured_over_predicted,"
-    "predicted_throughput_per_s,measured_throughput_per_s,predicted_ops_per_s,noisy";
+    "predicted_throughput_per_s,measured_throughput_per_s,predicted_ops_per_s,noisy,above_roof,roof_ratio";
+
+bool above_roof(const CsvRow& r) { return r.roof_ratio && *r.roof_ratio > 1 + kAboveRoofTolerance; }
 
 std::string csv_line(const CsvRow& r) {
   std::optional<double> ops_rate, bytes_rate;
@@ -23,7 +25,7 @@ std::string csv_line(const CsvRow& r) {
   };
   std::optional<double> ratio;
   if (r.measured_s && r.predicted_s && *r.predicted_s > 0) ratio = *r.measured_s / *r.predicted_s;
-  return fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4g},{},{},{},{},{},{},{},{},{},{},{},{},{},{}", r.op,
+  return fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4g},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}", r.op,
                      r.impl, r.dtype, r.threads, r.batch, csv_field(r.shape), r.ops, r.bytes, csv_number(r.measured_s),
                      csv_number(r.predicted_s), r.bound, r.variant, r.repetitions, csv_number(r.cv), csv_number(ops_rate),
                      csv_number(bytes_rate), r.bytes ? static_cast<double>(r.ops) / static_cast<double>(r.bytes) : 0.0,
@@ -32,7 +34,8 @@ std::string csv_line(const CsvRow& r) {
                      csv_number(per_second(r.predicted_s)), csv_number(per_second(r.measured_s)),
                      csv_number(r.predicted_s && *r.predicted_s > 0 ? std::optional<double>(r.ops / *r.predicted_s)
                                                                 : std::nullopt),
-                     r.noisy ? "yes" : "");
+                     r.noisy ? "yes" : "", r.roof_ratio ? (above_roof(r) ? "yes" : "no") : "",
+                     csv_number(r.roof_ratio));
 }
 
 void write_csv(const std::string& path, const std::vector<CsvRow>& rows) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kernels/text_file.h"  // check_writable: callers check the CSV path before timing
+#include "predictor/roofline.h"  // kAboveRoofTolerance
 
 namespace roofbench {
 
@@ -33,7 +34,13 @@ struct CsvRow {
   std::optional<double> t_compute_s, t_memory_s, overhead_s;  // the terms of predicted_s
   std::string level;                  // memory level holding the working set
   std::string model;                  // "fitted", or "classic" when the profile has no fit
+  // achieved ops/s over the dtype's calibrated peak at these threads (predictor/roofline.h
+  // machine_peak); empty without a profile, a peak or a time. Written as roof_ratio, and as
+  // above_roof = yes/no against kAboveRoofTolerance.
+  std::optional<double> roof_ratio;
 };
+
+bool above_roof(const CsvRow& r);  // roof_ratio > 1 + kAboveRoofTolerance
 
 extern const char* const kCsvHeader;
 

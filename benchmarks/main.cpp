@@ -2,11 +2,13 @@
 // first; CLI11 parses the rest. Every error ends as one line on stderr and a non-zero exit.
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <string_view>
@@ -75,6 +77,45 @@ std::vector<std::string> implemented_dtypes() {
   return out;
 }
 
+// The subcommands and their one-line descriptions: the front door's usage and CLI11's own help
+// both print these, so the two cannot drift apart.
+struct Subcommand {
+  const char* name;
+  const char* description;
+};
+constexpr Subcommand kSubcommands[] = {
+    {"run", "Time kernels over a shape set and write one CSV row per combination"},
+    {"predict", "Predict every row `run` would time, from a profile alone (no kernel runs)"},
+    {"evaluate", "Score the predictions in a run CSV: fitted and classic roofline side by side"},
+    {"model", "Whole-model metrics per layer and in total: parameters, size, MACs, activations, latency, energy"},
+    {"calibrate", "Measure peak ops/s per dtype, bandwidth and latency per memory level; write a profile"},
+};
+
+const char* description(std::string_view subcommand) {
+  for (const Subcommand& s : kSubcommands)
+    if (subcommand == s.name) return s.description;
+  return "";
+}
+
+constexpr const char* kTagline = "roofbench: how long should a layer take on this machine, how long does it take, and why";
+
+// The front door: `roofbench`, `roofbench --help`, `-h` and `help` print this.
+void print_usage(std::FILE* to) {
+  fmt::print(to, "{}\n\nusage: roofbench SUBCOMMAND [options]\n\n", kTagline);
+  for (const Subcommand& s : kSubcommands) fmt::print(to, "  {:<10} {}\n", s.name, s.description);
+  fmt::print(to,
+             "\nroofbench SUBCOMMAND --help for its options (or roofbench help SUBCOMMAND).\n"
+             "run also accepts Google Benchmark's --benchmark_* flags (e.g. --benchmark_filter=gemm, "
+             "--benchmark_repetitions=N);\nroofbench help gbench (or roofbench --help-gbench) lists them.\n");
+}
+
+// Google Benchmark's own flag list, which its Initialize would otherwise print for any --help.
+void print_gbench_help() {
+  fmt::print("Google Benchmark's flags, accepted by `roofbench run` (read `benchmark` below as `roofbench run`):\n\n");
+  std::fflush(stdout);  // PrintDefaultHelp writes with printf, after ours
+  benchmark::PrintDefaultHelp();
+}
+
 }  // namespace
 
 // OpenMP reads OMP_PLACES and OMP_PROC_BIND once, when the runtime loads, so they are set by
@@ -91,6 +132,35 @@ void bind_threads_unless_user_chose(char** argv) {
 int main(int argc, char** argv) {
   // The command line as given, for the supervised worker of run and calibrate (journal.h).
   const std::vector<std::string> original_args(argv + 1, argv + argc);
+  // The front door, before anything else: help needs no CPU, no re-exec and no Google Benchmark.
+  const std::string_view first = argc > 1 ? argv[1] : "";
+  if (argc == 1) {
+    print_usage(stderr);  // a command line that does nothing is a usage error
+    return 2;
+  }
+  if (first == "--help" || first == "-h" || (first == "help" && argc == 2)) {
+    print_usage(stdout);
+    return 0;
+  }
+  if (first == "--help-gbench" || (first == "help" && std::string_view(argv[2]) == "gbench")) {
+    print_gbench_help();
+    return 0;
+  }
+  // `roofbench help SUBCOMMAND` is `roofbench SUBCOMMAND --help`.
+  std::string help_flag = "--help";
+  std::vector<char*> help_args;
+  if (first == "help") {
+    if (std::string_view(description(argv[2])).empty()) {
+      std::vector<std::string_view> names;
+      for (const Subcommand& s : kSubcommands) names.push_back(s.name);
+      fmt::print(stderr, "roofbench: error: help: unknown command '{}' (commands: {}, or gbench)\n",
+                 printable(argv[2], kMessageBytes), fmt::join(names, ", "));
+      return 2;
+    }
+    help_args = {argv[0], argv[2], help_flag.data(), nullptr};
+    argc = 3;
+    argv = help_args.data();
+  }
   try {
     cpu();  // reads ROOFBENCH_DISABLE_ISA: a bad value is an error before anything starts
   } catch (const std::exception& e) {
@@ -123,6 +193,12 @@ int main(int argc, char** argv) {
   // fitted one by one (a disturbed one is timed again), and its sweep of over a thousand
   // problems, many of 100 MB, would otherwise rebuild their buffers at nearly every visit.
   std::vector<char*> args(argv, argv + argc);
+  // Google Benchmark's Initialize prints its own flag list and exits on --help anywhere on the
+  // command line, which hid every subcommand's options. It ignores -h, which CLI11 takes as
+  // --help: the subcommand's own help wins, and `roofbench help gbench` still shows Google's.
+  std::string short_help = "-h";
+  for (char*& a : args)
+    if (std::string_view(a) == "--help") a = short_help.data();
   std::string interleave = "--benchmark_enable_random_interleaving=true";
   const bool calibrating = argc > 1 && std::string_view(argv[1]) == "calibrate";
   if (!calibrating && !has_flag(argc, argv, "--benchmark_enable_random_interleaving"))
@@ -133,16 +209,16 @@ int main(int argc, char** argv) {
   argc = args_count;
   argv = args.data();
 
-  CLI::App app{"roofbench: how long should a layer take on this machine, how long does it take, and why"};
+  CLI::App app{kTagline};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for every subcommand");
 
   std::vector<std::string> ops{"mv", "gemm", "conv2d"}, impls{"naive", "opt", "blas", "onednn"},
       dtypes = implemented_dtypes();
   std::vector<int> threads{cpu().logical_cpus};
-  CLI::App* run_cmd = app.add_subcommand("run", "Time kernels over a shape set and write one CSV row per combination");
+  CLI::App* run_cmd = app.add_subcommand("run", description("run"));
   CLI::App* predict_cmd =
-      app.add_subcommand("predict", "Predict every row `run` would time, from a profile alone (no kernel runs)");
+      app.add_subcommand("predict", description("predict"));
   run.shapes = "default";
   CLI::Option* impls_opt = nullptr;
   // run and predict take the same filters, so a predict CSV lines up row by row with a run CSV.
@@ -171,6 +247,7 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"warm", "cold"}))
         ->capture_default_str();
   }
+  run_cmd->footer("Google Benchmark's --benchmark_* flags are accepted too: roofbench help gbench lists them.");
   run_cmd->add_option("--profile", run.profile, "Hardware profile from `roofbench calibrate`: fills predicted_s");
   predict_cmd->add_option("--profile", run.profile, "Hardware profile from `roofbench calibrate`")->required();
   run_cmd->add_option("--repetitions", run.repetitions, "Timed repetitions per row (median reported)")
@@ -185,15 +262,13 @@ int main(int argc, char** argv) {
       ->capture_default_str();
 
   EvaluateOptions eval;
-  CLI::App* eval_cmd = app.add_subcommand(
-      "evaluate", "Score the predictions in a run CSV: fitted and classic roofline side by side");
+  CLI::App* eval_cmd = app.add_subcommand("evaluate", description("evaluate"));
   eval_cmd->add_option("csv", eval.csv, "CSV written by `roofbench run --profile`")->required();
   eval_cmd->add_option("--worst", eval.worst, "Worst rows to list")->check(CLI::Range(0, 1000))->capture_default_str();
   eval_cmd->add_option("--csv", eval.out_csv, "Write the per-group scores to this CSV");
 
   ModelOptions model;
-  CLI::App* model_cmd = app.add_subcommand(
-      "model", "Whole-model metrics per layer and in total: parameters, size, MACs, activations, latency, energy");
+  CLI::App* model_cmd = app.add_subcommand("model", description("model"));
   model_cmd->add_option("model", model.model, "Model file, or a built-in model (resnet18, mobilenetv2, bert-base, "
                                               "llama-7b-decode)")
       ->required();
@@ -210,7 +285,7 @@ int main(int argc, char** argv) {
   CalibrateOptions calib;
   std::vector<int> calib_threads{1, cpu().logical_cpus};
   CLI::App* calib_cmd =
-      app.add_subcommand("calibrate", "Measure peak ops/s per dtype and bandwidth per memory level; write a profile");
+      app.add_subcommand("calibrate", description("calibrate"));
   calib_cmd->add_flag("--quick", calib.quick, "Fewer repetitions and a coarser sweep (under a minute)");
   calib_cmd->add_flag("--no-fit", calib.no_fit,
                       "Measure the machine only; skip the training sweep that fits each kernel's roofline");

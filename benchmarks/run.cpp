@@ -215,6 +215,35 @@ void check_predictable(const std::vector<std::unique_ptr<Case>>& cases, const Ru
   }
 }
 
+// Achieved ops/s over the calibrated peak of the row's dtype at its thread count (i4: i8's, as
+// machine_peak decides); nullopt without a profile, a time or such a peak.
+std::optional<double> roof_ratio(const CsvRow& r, const Kernel& k, const std::optional<Profile>& profile) {
+  if (!profile || !r.measured_s || !(*r.measured_s > 0)) return std::nullopt;
+  try {
+    return static_cast<double>(r.ops) / *r.measured_s / machine_peak(*profile, k.dtype, r.threads);
+  } catch (const ProfileError&) {
+    return std::nullopt;  // no peak for this dtype and thread count: nothing to hold the row to
+  }
+}
+
+// Rows faster than their roof mean the roof is wrong: said once, with the worst of them.
+void warn_above_roof(const std::vector<CsvRow>& rows) {
+  const CsvRow* worst = nullptr;
+  std::size_t above = 0;
+  for (const CsvRow& r : rows)
+    if (above_roof(r)) {
+      ++above;
+      if (!worst || *r.roof_ratio > *worst->roof_ratio) worst = &r;
+    }
+  if (!worst) return;
+  fmt::print(stderr,
+             "roofbench: {} of {} rows beat their dtype's calibrated peak by more than {:.0f}% (column above_roof): a "
+             "calibration bug (a faster unit the peak loops miss, or a clock that was lower while calibrating); "
+             "worst: {} {} {} threads:{} batch:{} {} at {:.2f}x its peak\n",
+             above, rows.size(), 100 * kAboveRoofTolerance, worst->op, worst->impl, worst->dtype, worst->threads,
+             worst->batch, worst->shape, *worst->roof_ratio);
+}
+
 void warn_unfitted(const std::vector<CsvRow>& rows) {
   std::map<std::string, int> unfitted;
   for (const CsvRow& r : rows)
@@ -269,6 +298,7 @@ int run_command(const RunOptions& opt) {
       r.measured_s = median(j.seconds);
       r.cv = coefficient_of_variation(j.seconds);
       r.noisy = *r.cv > opt.noise_threshold;
+      r.roof_ratio = roof_ratio(r, *j.kernel, profile);
       // Interrupted with some repetitions done: their median is kept, and the status says it
       // rests on fewer repetitions than asked, so nothing that wants "ok" rows takes it.
       r.status = std::cmp_less(j.seconds.size(), opt.repetitions)
@@ -294,6 +324,7 @@ int run_command(const RunOptions& opt) {
       std::count_if(rows.begin(), rows.end(), [&](const CsvRow& r) { return r.status != "ok" && !is_skip(r); });
   for (const CsvRow& r : rows)
     if (is_skip(r)) fmt::print(stderr, "roofbench: {}\n", r.status);
+  warn_above_roof(rows);
   if (const auto noisy = std::count_if(rows.begin(), rows.end(), [](const CsvRow& r) { return r.noisy; }))
     fmt::print(stderr,
                "roofbench: {} of {} rows vary by more than {:.0f}% between repetitions (column noisy): the machine was "

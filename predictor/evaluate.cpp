@@ -17,6 +17,7 @@
 #include <tuple>
 
 #include "kernels/text_file.h"
+#include "predictor/roofline.h"
 
 namespace roofbench {
 
@@ -163,6 +164,19 @@ EvaluationInput read_evaluation(std::string_view text, const std::string& name) 
     row.bound = optional_cell("bound");
     row.level = optional_cell("level");
 
+    // Held to the roof by run: yes / no, empty without a peak. Checked on every row, counted on ok ones.
+    const std::string above_cell = optional_cell("above_roof");
+    const std::string_view above = trimmed(above_cell);
+    if (above != "" && above != "yes" && above != "no")
+      fail_at(name, rec.line, fmt::format("above_roof: '{}' is not yes, no or empty", printable(above_cell)));
+    const std::optional<double> ratio = column("roof_ratio") ? number("roof_ratio") : std::nullopt;
+    if (!above.empty() && trimmed(cell("status")) == "ok") {
+      RoofCount& c = in.roofs[{row.impl, row.dtype}];
+      ++c.rows;
+      c.above += above == "yes";
+      if (ratio) c.worst_ratio = std::max(c.worst_ratio.value_or(0), *ratio);
+    }
+
     if (trimmed(cell("status")) != "ok") {
       ++in.skipped_failed;
     } else if (!measured || *measured <= 0) {
@@ -301,6 +315,23 @@ void print_scores(std::span<const GroupScore> groups) {
   }
 }
 
+// Rows that beat their dtype's calibrated peak, per (impl, dtype): a profile whose roof does not
+// hold makes every prediction from it suspect, so they are counted before the worst rows.
+void print_roofs(const std::map<std::pair<std::string, std::string>, RoofCount>& roofs) {
+  if (roofs.empty()) return;  // a CSV from before the above_roof column, or run without --profile
+  int rows = 0, above = 0;
+  for (const auto& [key, c] : roofs) {
+    rows += c.rows;
+    above += c.above;
+  }
+  fmt::print("\nrows above the roof (achieved ops/s more than {:.0f}% over the dtype's calibrated peak, column "
+             "above_roof): {} of {}{}\n",
+             100 * kAboveRoofTolerance, above, rows, above ? ": a calibration bug, the peaks do not bound these kernels" : "");
+  for (const auto& [key, c] : roofs)
+    fmt::print("  {:<8} {:<5} {:>5} of {:>5} rows{}\n", key.first, key.second, c.above, c.rows,
+               c.worst_ratio ? fmt::format("   highest achieved/peak {:.2f}", *c.worst_ratio) : std::string());
+}
+
 void print_worst(std::span<const ScoredRow> rows, int worst) {
   std::vector<const ScoredRow*> order;
   for (const ScoredRow& r : rows) order.push_back(&r);
@@ -358,6 +389,7 @@ int evaluate_command(const EvaluateOptions& opt) {
                unfitted, unfitted == 1 ? "" : "s");
   fmt::print("error = predicted / measured - 1, in %; bias > 0: predicts too slow; <=10%: share of rows within 10 %\n\n");
   print_scores(groups);
+  print_roofs(in.roofs);
   if (opt.worst > 0) print_worst(in.rows, opt.worst);
   if (!opt.out_csv.empty()) {
     write_scores_csv(opt.out_csv, groups);

@@ -4,10 +4,12 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace roofbench {
@@ -48,8 +50,21 @@ struct ScoredRow {
   }
 };
 
+// Rows of one (impl, dtype) held to their dtype's calibrated peak by `roofbench run` (columns
+// above_roof and roof_ratio): how many had a roof, how many beat it by more than the tolerance
+// (a calibration bug), and the highest achieved/peak ratio among them.
+struct RoofCount {
+  int rows = 0;
+  int above = 0;
+  std::optional<double> worst_ratio;  // absent when the CSV has no roof_ratio column
+  bool operator==(const RoofCount&) const = default;
+};
+
 struct EvaluationInput {
   std::vector<ScoredRow> rows;
+  // Per (impl, dtype), over every ok row with an above_roof cell; empty for a CSV written before
+  // the column existed.
+  std::map<std::pair<std::string, std::string>, RoofCount> roofs;
   int skipped_failed = 0;         // status other than "ok"
   int skipped_no_measured = 0;    // status ok but measured_s empty or not positive
   int skipped_no_prediction = 0;  // measured, but predicted_s empty or not positive

@@ -175,6 +175,28 @@ class Reader {
     return k;
   }
 
+  LatencyEntry latency(const json& v, const std::string& ptr) const {
+    expect_object(v, "a latency entry", ptr);
+    LatencyEntry e;
+    e.level = string(require(v, "level", ptr), "level", ptr + "/level");
+    if (e.level != "L1" && e.level != "L2" && e.level != "L3" && e.level != "DRAM")
+      fail(ptr + "/level", fmt::format("unknown level {} (expected one of L1, L2, L3, DRAM)", json_quoted(e.level)));
+    e.bytes = integer(require(v, "bytes", ptr), "bytes", ptr + "/bytes", 1);
+    e.threads = static_cast<int>(integer(require(v, "threads", ptr), "threads", ptr + "/threads", 1, INT_MAX));
+    e.ns_per_load = number(require(v, "ns_per_load", ptr), "ns_per_load", ptr + "/ns_per_load", true);
+    return e;
+  }
+
+  LatencyPoint latency_point(const json& v, const std::string& ptr, const LatencyPoint* previous) const {
+    expect_object(v, "a latency curve point", ptr);
+    LatencyPoint p;
+    p.bytes = integer(require(v, "bytes", ptr), "bytes", ptr + "/bytes", 1);
+    if (previous && p.bytes < previous->bytes)
+      fail(ptr + "/bytes", fmt::format("points must be in ascending bytes, found {} after {}", p.bytes, previous->bytes));
+    p.ns_per_load = number(require(v, "ns_per_load", ptr), "ns_per_load", ptr + "/ns_per_load", true);
+    return p;
+  }
+
   BandwidthCurve curve(const json& v, const std::string& ptr) const {
     expect_object(v, "a curve", ptr);
     BandwidthCurve c;
@@ -254,6 +276,11 @@ nlohmann::json to_json(const Profile& p) {
       points.push_back({{"bytes", pt.bytes}, {"bytes_per_s", pt.bytes_per_s}, {"spread", pt.spread}});
     curves.push_back({{"kernel", c.kernel}, {"threads", c.threads}, {"points", std::move(points)}});
   }
+  json latency = json::array();
+  for (const LatencyEntry& e : p.latency)
+    latency.push_back({{"level", e.level}, {"bytes", e.bytes}, {"threads", e.threads}, {"ns_per_load", e.ns_per_load}});
+  json latency_curve = json::array();
+  for (const LatencyPoint& pt : p.latency_curve) latency_curve.push_back({{"bytes", pt.bytes}, {"ns_per_load", pt.ns_per_load}});
   json kernels = json::array();
   for (const KernelFit& k : p.kernels) {
     json bw = json::object();
@@ -265,7 +292,8 @@ nlohmann::json to_json(const Profile& p) {
                        {"train_mape", k.train_mape}});
   }
   return {{"schema", p.schema}, {"machine", p.machine}, {"peaks", std::move(peaks)},
-          {"bandwidth", std::move(bandwidth)}, {"curves", std::move(curves)}, {"kernels", std::move(kernels)},
+          {"bandwidth", std::move(bandwidth)}, {"latency", std::move(latency)}, {"latency_curve", std::move(latency_curve)},
+          {"curves", std::move(curves)}, {"kernels", std::move(kernels)},
           {"spec", p.spec}, {"training", p.training}, {"energy", p.energy}};
 }
 
@@ -297,6 +325,19 @@ Profile profile_from_json(const nlohmann::json& j, std::string_view source) {
   for (std::size_t i = 0; i < bandwidth.size(); ++i)
     p.bandwidth.push_back(r.bandwidth(bandwidth[i], fmt::format("/bandwidth/{}", i)));
 
+  // Optional: profiles calibrated before latency was measured still load (and predict: nothing
+  // reads latency yet but the report).
+  if (const json* latency = r.optional(j, "latency")) {
+    r.expect_array(*latency, "\"latency\"", "/latency");
+    for (std::size_t i = 0; i < latency->size(); ++i)
+      p.latency.push_back(r.latency((*latency)[i], fmt::format("/latency/{}", i)));
+  }
+  if (const json* curve = r.optional(j, "latency_curve")) {
+    r.expect_array(*curve, "\"latency_curve\"", "/latency_curve");
+    for (std::size_t i = 0; i < curve->size(); ++i)
+      p.latency_curve.push_back(r.latency_point((*curve)[i], fmt::format("/latency_curve/{}", i),
+                                                p.latency_curve.empty() ? nullptr : &p.latency_curve.back()));
+  }
   if (const json* curves = r.optional(j, "curves")) {
     r.expect_array(*curves, "\"curves\"", "/curves");
     for (std::size_t i = 0; i < curves->size(); ++i)

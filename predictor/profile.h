@@ -1,6 +1,7 @@
 // The hardware profile (design.md, "Hardware profile"): written by `roofbench calibrate`, read
-// by everything else. Fixed keys: schema, machine, peaks, bandwidth, kernels, spec; roofbench
-// adds "curves" (the measured bandwidth sweeps the levels were detected from).
+// by everything else. Fixed keys: schema, machine, peaks, bandwidth, latency, kernels, spec;
+// roofbench adds "curves" (the measured bandwidth sweeps the levels were detected from) and
+// "latency_curve" (the dependent-load latency at a sweep of working sets).
 #pragma once
 
 #include <cstdint>
@@ -41,6 +42,22 @@ struct BandwidthEntry {
   bool operator==(const BandwidthEntry&) const = default;
 };
 
+// The latency of a dependent load (a random pointer chase, benchmarks/latency.h) with a working
+// set sized for one level: half of L1d, L2 and L3, several times the last-level cache for DRAM.
+struct LatencyEntry {
+  std::string level;        // L1, L2, L3, DRAM
+  std::int64_t bytes = 0;   // the chase's working set
+  int threads = 1;          // always 1 today: latency is one core's figure
+  double ns_per_load = 0;   // best of the repetitions
+  bool operator==(const LatencyEntry&) const = default;
+};
+
+struct LatencyPoint {
+  std::int64_t bytes = 0;   // working set
+  double ns_per_load = 0;   // one thread, best of the repetitions
+  bool operator==(const LatencyPoint&) const = default;
+};
+
 struct CurvePoint {
   std::int64_t bytes = 0;  // working set, all threads together
   double bytes_per_s = 0;  // best of the repetitions
@@ -79,6 +96,8 @@ struct Profile {
   std::vector<PeakEntry> peaks;
   std::vector<BandwidthEntry> bandwidth;
   std::vector<BandwidthCurve> curves;
+  std::vector<LatencyEntry> latency;                   // optional on read: profiles before it lack it
+  std::vector<LatencyPoint> latency_curve;             // ascending bytes; optional on read
   std::vector<KernelFit> kernels;                      // fitted per-kernel roofs (predictor/fit.h)
   nlohmann::json spec = nlohmann::json::object();     // theoretical figures beside the measured ones
   nlohmann::json training = nlohmann::json::array();  // the timings the kernel fits came from (op, impl, dtype, threads, shape, seconds, cv)

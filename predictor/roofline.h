@@ -38,6 +38,12 @@ const BandwidthEntry* machine_bandwidth(const Profile& p, std::string_view level
 // count as a roof (PeakEntry::roof), whichever unit it is (i4: the i8 roof unless calibrated).
 // machine_roof returns nullptr, machine_peak throws ProfileError naming what is missing.
 const PeakEntry* machine_roof(const Profile& p, DType d, int threads);
+
+// No kernel can outrun the machine's fastest unit for its dtype (design.md): a run row whose
+// achieved ops/s beats machine_peak by more than this share is a calibration bug, not a fast
+// kernel. The margin absorbs timing noise and a clock that rose between calibration and run.
+inline constexpr double kAboveRoofTolerance = 0.10;
+
 double machine_peak(const Profile& p, DType d, int threads);
 
 // The level that holds `working_set` bytes for `threads` threads, by the capacities in the

@@ -2,7 +2,7 @@
 """A Markdown report of one machine: its profile, a run's prediction scores and the plots.
 
 Tables: the machine (profile `machine`), compute peaks (`peaks`), bandwidth per memory level
-(`bandwidth`), prediction scores of the fitted (`predicted_s`) and the classic (`classic_s`)
+(`bandwidth`), the latency of a dependent load per level (`latency`, when the profile has it), prediction scores of the fitted (`predicted_s`) and the classic (`classic_s`)
 roofline overall and per (op, impl, dtype), the 5 best and 5 worst predicted rows, and the
 kernel fits (`kernels`); then every PNG in the plots directory, linked by a path relative to
 the report. Errors are counted as `roofbench evaluate` counts them: predicted / measured - 1.
@@ -21,7 +21,7 @@ import roofbench_plots as rp  # noqa: E402
 PROG = "report.py"
 REQUIRED = ["op", "impl", "dtype", "threads", "batch", "shape", "measured_s", "predicted_s"]
 NUMERIC = ["threads", "batch", "measured_s", "predicted_s"]
-PLOT_ORDER = ["bandwidth", "roofline", "predicted", "batch", "bitwidth"]
+PLOT_ORDER = ["bandwidth", "latency", "roofline", "predicted", "batch", "bitwidth"]
 
 
 def parse_args():
@@ -150,6 +150,28 @@ def bandwidth_section(prof):
             + "\n\nCapacities used for the levels: " + "; ".join(caps) + ".")
 
 
+def latency_section(prof):
+    entries = prof.get("latency") or []
+    if not entries:
+        return ("_The profile has no latency figures: it was calibrated before roofbench measured them "
+                "(`roofbench calibrate` does)._")
+    hz = (prof.get("spec", {}) or {}).get("nominal_hz")
+    has_clock = isinstance(hz, (int, float)) and not isinstance(hz, bool) and hz > 0
+    rows = []
+    for e in sorted(entries, key=lambda e: (rp.LEVELS.index(e["level"]), e["bytes"], e["threads"])):
+        r = [e["level"], rp.fmt_bytes(e["bytes"]), e["threads"], f"{e['ns_per_load']:.1f}"]
+        if has_clock:
+            r.append(f"{e['ns_per_load'] * 1e-9 * hz:.0f}")
+        rows.append(r)
+    headers = ["level", "working set", "threads", "ns per load"] + (["cycles at nominal clock"] if has_clock else [])
+    thp = prof.get("machine", {}).get("transparent_hugepage")
+    note = ("\n\nA random pointer chase over cache-line slots (one cycle, so every load depends on the "
+            "previous one and no prefetcher can follow); best of the repetitions. The buffer asks for "
+            "transparent huge pages; with 4 KiB pages the DRAM figure also includes TLB misses"
+            + (f" (this machine's setting: `{thp}`)." if thp else "."))
+    return table(headers, rows, right=set(range(2, len(headers)))) + note
+
+
 def prediction_section(rows, has_classic):
     out = []
     fitted = score(rows["predicted_s"], rows["measured_s"])
@@ -261,7 +283,7 @@ def plots_section(plots_dir, out):
 
 def run():
     args = parse_args()
-    prof = rp.load_profile(args.profile, need=("machine", "peaks", "bandwidth"), optional=("kernels",))
+    prof = rp.load_profile(args.profile, need=("machine", "peaks", "bandwidth"), optional=("kernels", "latency"))
     df = rp.load_csv(args.run, REQUIRED, NUMERIC, optional_numeric=["classic_s"])
     rows = rp.measured_rows(df, args.run)
     rp.positive(rows, "predicted_s", args.run)
@@ -294,6 +316,7 @@ def run():
         "Best sustained rate of each calibration loop per level (`read`: sum; `copy`: STREAM counting; "
         "`stream`: non-temporal stores, DRAM only).",
         bandwidth_section(prof),
+        "## Memory latency per level", latency_section(prof),
         "## Prediction scores",
         f"{counts} Error = predicted / measured − 1; MAPE is the mean |error|.",
         scores,

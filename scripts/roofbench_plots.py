@@ -166,6 +166,8 @@ PROFILE_SCHEMA = {
     "bandwidth": {"level": _STR, "kernel": _STR, "threads": _INT, "bytes_per_s": _NUM,
                   "capacity_bytes": _INT},
     "curves": {"kernel": _STR, "threads": _INT, "points": list},
+    "latency": {"level": _STR, "bytes": _INT, "threads": _INT, "ns_per_load": _NUM},
+    "latency_curve": {"bytes": _INT, "ns_per_load": _NUM},
     "kernels": {"op": _STR, "class": _STR, "impl": _STR, "dtype": _STR, "threads": _INT,
                 "compute_ops_per_s": _NUM, "bytes_per_s": _OBJ, "overhead_s": _NUM,
                 "blend": _NUM, "train_mape": _NUM},
@@ -261,6 +263,14 @@ def _check_entry(path, section, where, e):
             raise InputError(path, f"{where}.level is \"{e['level']}\", expected one of {', '.join(LEVELS)}")
         if e["bytes_per_s"] <= 0 or e["threads"] < 1 or e["capacity_bytes"] < 0:
             raise InputError(path, f"{where}: bytes_per_s and threads must be positive, capacity_bytes not negative")
+    elif section == "latency":
+        if e["level"] not in LEVELS:
+            raise InputError(path, f"{where}.level is \"{e['level']}\", expected one of {', '.join(LEVELS)}")
+        if e["ns_per_load"] <= 0 or e["bytes"] < 1 or e["threads"] < 1:
+            raise InputError(path, f"{where}: ns_per_load, bytes and threads must be positive")
+    elif section == "latency_curve":
+        if e["ns_per_load"] <= 0 or e["bytes"] < 1:
+            raise InputError(path, f"{where}: ns_per_load and bytes must be positive")
     elif section == "curves":
         if e["threads"] < 1:
             raise InputError(path, f"{where}.threads must be positive")

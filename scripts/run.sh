@@ -106,6 +106,12 @@ step "tidy CSV, plots and report"
 "$python" scripts/plot_batch.py "$out/batch.csv" --out "$out/plots"
 "$python" scripts/plot_bitwidth.py "$out/default.csv" --out "$out/plots/bitwidth.png"
 "$python" scripts/plot_bandwidth.py "$profile" --out "$out/plots/bandwidth.png"
+# A profile reused from before calibrate measured latency has none to plot (--recalibrate measures it).
+if "$python" -c 'import json, sys; sys.exit(0 if json.load(open(sys.argv[1])).get("latency") else 1)' "$profile"; then
+  "$python" scripts/plot_latency.py "$profile" --out "$out/plots/latency.png"
+else
+  echo "run.sh: $profile has no latency figures (calibrated before they existed): no latency plot; --recalibrate measures them"
+fi
 "$python" scripts/report.py --profile "$profile" --run "$out/heldout.csv" --plots "$out/plots" --out "$out/report.md"
 build/roofbench evaluate "$out/heldout.csv" --worst 5 --csv "$out/heldout-scores.csv" >"$out/heldout-evaluate.txt"
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The short summary scripts/run.sh prints: this machine's peaks and bandwidths (at the
-largest thread count) from the profile, and how well a run's predictions held: the score of
+largest thread count) and load latencies from the profile, and how well a run's predictions held: the score of
 the fitted and the classic roofline and the best and worst predicted rows."""
 import json
 import os
@@ -46,6 +46,10 @@ def main() -> None:
                                      for r in roofs if r))
     print("  bandwidth: " + ", ".join(f"{b['level']} {b['bytes_per_s'] / 1e9:.0f} GB/s"
                                      for b in bandwidth if b["threads"] == t and b.get("kernel", "read") == "read"))
+    latency = [e for e in prof.get("latency") or [] if isinstance(e, dict)]
+    if latency:  # profiles calibrated before latency was measured have none
+        print("  latency:   " + ", ".join(f"{e.get('level', '?')} {e.get('ns_per_load', float('nan')):.1f} ns"
+                                         for e in latency) + " per dependent load (1 thread)")
 
     ok = run[(run.measured_s > 0) & (run.predicted_s > 0)].copy()
     if ok.empty:
@@ -60,6 +64,11 @@ def main() -> None:
         noisy = run.noisy.astype(str).eq("yes")
         print(f"  noisy rows: {int(noisy.sum())} of {len(run)} (column noisy: repetitions varied more than the "
               f"threshold; their errors say as much about the machine as about the model)")
+    if "above_roof" in run.columns:  # rows faster than their dtype's calibrated peak: the profile is wrong
+        above = run.above_roof.astype(str).eq("yes")
+        if above.any():
+            print(f"  above the roof: {int(above.sum())} of {len(run)} rows beat their dtype's calibrated peak by "
+                  f"more than 10% (column above_roof): a calibration bug; recalibrate before trusting predictions")
     ok = ok.assign(abs_error=ok.error.abs()).sort_values("abs_error")
     for title, rows in (("best predicted", ok.head(3)), ("worst predicted", ok.tail(3)[::-1])):
         print(f"  {title}:")

@@ -59,6 +59,30 @@ Result run_roofbench(const std::string& args, const std::string& env = "") {
   return r;
 }
 
+// Runs roofbench with args and keeps both streams: for the help texts, which go to stdout.
+struct Output {
+  int status = -1;
+  std::string out, err;
+};
+Output run_roofbench_output(const std::string& args) {
+  const fs::path out = fs::temp_directory_path() / fmt_name("roofbench_out");
+  const fs::path err = fs::temp_directory_path() / fmt_name("roofbench_err");
+  const std::string cmd = std::string(ROOFBENCH_BINARY) + " " + args + " >" + out.string() + " 2>" + err.string();
+  const int raw = std::system(cmd.c_str());
+  Output r;
+  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
+  for (auto [path, text] : {std::pair{&out, &r.out}, std::pair{&err, &r.err}}) {
+    std::ifstream in(*path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    *text = ss.str();
+    fs::remove(*path);
+  }
+  return r;
+}
+
+constexpr const char* kSubcommandNames[] = {"run", "predict", "evaluate", "model", "calibrate"};
+
 // Starts roofbench with args (stdout and stderr to files), waits until `ready` returns true
 // (polled every 50 ms, at most 60 s), sends `signal` and returns the exit status as a shell
 // reports it (128 + signal when killed by it).
@@ -146,8 +170,75 @@ TEST_F(Cli, BadNumbers) {
 
 TEST_F(Cli, MissingRequiredOptionsAndSubcommand) {
   expect_one_line_error(run_roofbench("run --shapes smoke"), "--csv");
-  expect_one_line_error(run_roofbench(""), "subcommand");
   expect_one_line_error(run_roofbench("frobnicate"), "frobnicate");
+}
+
+// The front door's usage: every subcommand with its line, how to get a subcommand's options, and
+// that run takes Google Benchmark's flags, with where to see them.
+void expect_usage(const std::string& text) {
+  EXPECT_NE(text.find("usage: roofbench SUBCOMMAND"), std::string::npos) << text;
+  for (const char* sub : kSubcommandNames)
+    EXPECT_NE(text.find(std::string("\n  ").append(sub).append(" ")), std::string::npos) << sub << " missing from:\n" << text;
+  EXPECT_NE(text.find("roofbench SUBCOMMAND --help for its options"), std::string::npos) << text;
+  EXPECT_NE(text.find("--benchmark_*"), std::string::npos) << text;
+  EXPECT_NE(text.find("roofbench help gbench"), std::string::npos) << text;
+  // Google Benchmark's own flag list is not what --help shows (it used to be all it showed).
+  EXPECT_EQ(text.find("--benchmark_list_tests"), std::string::npos) << text;
+}
+
+TEST(FrontDoor, HelpInEveryFormPrintsTheUsageAndExitsZero) {
+  for (const char* form : {"--help", "-h", "help"}) {
+    SCOPED_TRACE(form);
+    const Output r = run_roofbench_output(form);
+    EXPECT_EQ(r.status, 0) << r.err;
+    expect_usage(r.out);
+    EXPECT_EQ(r.err, "");
+  }
+}
+
+TEST(FrontDoor, BareRoofbenchPrintsTheUsageOnStderrAndExitsTwo) {
+  const Output r = run_roofbench_output("");
+  EXPECT_EQ(r.status, 2);
+  expect_usage(r.err);
+  EXPECT_EQ(r.out, "");
+}
+
+TEST(FrontDoor, GoogleBenchmarksFlagsAreStillListed) {
+  for (const char* form : {"help gbench", "--help-gbench"}) {
+    SCOPED_TRACE(form);
+    const Output r = run_roofbench_output(form);
+    EXPECT_EQ(r.status, 0) << r.err;
+    for (const char* flag : {"--benchmark_filter", "--benchmark_repetitions", "--benchmark_min_time", "--benchmark_out"})
+      EXPECT_NE(r.out.find(flag), std::string::npos) << flag << " not in:\n" << r.out;
+  }
+}
+
+// Each subcommand's --help is its own (CLI11), not Google Benchmark's, which used to take over
+// any --help; `roofbench help X` prints the same.
+TEST(FrontDoor, EverySubcommandHelpIsItsOwnAndHelpSubcommandIsTheSame) {
+  for (const char* sub : kSubcommandNames) {
+    SCOPED_TRACE(sub);
+    const Output r = run_roofbench_output(std::string(sub) + " --help");
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find(std::string(" ").append(sub).append(" [OPTIONS]")), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("--benchmark_list_tests"), std::string::npos) << r.out;
+    const Output h = run_roofbench_output(std::string("help ") + sub);
+    EXPECT_EQ(h.status, 0) << h.err;
+    EXPECT_EQ(h.out, r.out);
+    EXPECT_EQ(run_roofbench_output(std::string(sub) + " -h").out, r.out);
+  }
+  // --help after other options still reaches CLI11, and run's help points at Google Benchmark's flags.
+  const Output r = run_roofbench_output("run --shapes smoke --help");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("--shapes"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("roofbench help gbench"), std::string::npos) << r.out;
+}
+
+TEST(FrontDoor, HelpForAnUnknownCommandIsAOneLineError) {
+  const Result r = run_roofbench("help frobnicate");
+  expect_one_line_error(r, "unknown command 'frobnicate'");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("calibrate"), std::string::npos) << r.err;
 }
 
 TEST_F(Cli, BatchThatDoesNotFitInMemoryIsRefusedBeforeRunning) {
@@ -255,11 +346,23 @@ TEST_F(Cli, RowsAboveTheNoiseThresholdAreFlagged) {
     std::ifstream in(csv);
     std::string header, line;
     std::getline(in, header);
-    ASSERT_EQ(header.substr(header.rfind(',') + 1), "noisy");
+    // smoke's shapes hold no comma, so fields split on commas; noisy is found by name (columns
+    // added later follow it).
+    const auto fields = [](const std::string& text) {
+      std::vector<std::string> f;
+      std::stringstream ss(text + ",");
+      for (std::string c; std::getline(ss, c, ',');) f.push_back(c);
+      return f;
+    };
+    const std::vector<std::string> columns = fields(header);
+    const auto noisy = std::find(columns.begin(), columns.end(), "noisy") - columns.begin();
+    ASSERT_LT(noisy, static_cast<std::ptrdiff_t>(columns.size())) << header;
     int rows = 0;
     while (std::getline(in, line)) {
       ++rows;
-      EXPECT_EQ(line.substr(line.rfind(',') + 1) == "yes", expect_flag) << line;
+      const std::vector<std::string> cells = fields(line);
+      ASSERT_EQ(cells.size(), columns.size()) << line;
+      EXPECT_EQ(cells[noisy] == "yes", expect_flag) << line;
     }
     EXPECT_GT(rows, 0);
     EXPECT_EQ(r.err.find("vary by more than") != std::string::npos, expect_flag) << r.err;
@@ -305,6 +408,63 @@ TEST_F(Cli, RunAndPredictAgreeExactlyOnPredictedSeconds) {
   for (const std::string& c : from_run) EXPECT_NE(c.back(), '=') << c;  // predicted_s present
 }
 
+// Every run row is held to its dtype's calibrated peak (machine_peak at its thread count): a row
+// beating it by more than 10% means the calibration is wrong, and says so. A profile with an
+// absurdly low f32 peak flags every row; a sane one none; no profile leaves the cells empty.
+TEST_F(Cli, RowsThatBeatTheirDtypesCalibratedPeakAreFlagged) {
+  const std::string common = "run --shapes smoke --ops mv,gemm --impls opt --dtypes f32 --threads 1 --repetitions 1 "
+                             "--min-time 0.001 --csv " + (dir_ / "out.csv").string();
+  // The last two cells of every data row (above_roof, roof_ratio), after checking the header.
+  const auto roof_cells = [&] {
+    std::ifstream in(dir_ / "out.csv");
+    std::string header, line;
+    std::getline(in, header);
+    EXPECT_TRUE(header.ends_with(",noisy,above_roof,roof_ratio")) << header;
+    std::vector<std::pair<std::string, std::string>> cells;
+    while (std::getline(in, line)) {
+      const auto last = line.rfind(','), before = line.rfind(',', last - 1);
+      cells.emplace_back(line.substr(before + 1, last - before - 1), line.substr(last + 1));
+    }
+    return cells;
+  };
+  for (const auto& [peak, flagged] : {std::pair{1e3, true}, std::pair{1e15, false}}) {
+    SCOPED_TRACE(peak);
+    roofbench::Profile p;
+    p.peaks = {{"f32", 1, peak, "test", 0}};
+    p.bandwidth = {{"L1", 32768, 1, 1e11, "read"}, {"L2", 524288, 1, 5e10, "read"},
+                   {"L3", 33554432, 1, 3e10, "read"}, {"DRAM", 0, 1, 1e10, "read"}};
+    const fs::path profile = dir_ / "p.json";
+    roofbench::write_profile(profile.string(), p);
+    const Result r = run_roofbench(common + " --profile " + profile.string());
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto cells = roof_cells();
+    ASSERT_EQ(cells.size(), 4u);  // smoke: 2 mv and 2 gemm shapes
+    for (const auto& [above, ratio] : cells) {
+      EXPECT_EQ(above, flagged ? "yes" : "no");
+      ASSERT_FALSE(ratio.empty());
+      EXPECT_EQ(std::stod(ratio) > 1.1, flagged) << ratio;
+    }
+    EXPECT_EQ(r.err.find("4 of 4 rows beat their dtype's calibrated peak by more than 10%") != std::string::npos, flagged)
+        << r.err;
+    EXPECT_EQ(r.err.find("a calibration bug") != std::string::npos, flagged) << r.err;
+    if (flagged) {
+      EXPECT_NE(r.err.find("worst: "), std::string::npos) << r.err;
+      // evaluate counts them per impl and dtype
+      const fs::path eval_out = dir_ / "eval.txt";
+      ASSERT_EQ(std::system((std::string(ROOFBENCH_BINARY) + " evaluate " + (dir_ / "out.csv").string() + " >" +
+                             eval_out.string() + " 2>/dev/null").c_str()), 0);
+      const std::string printed = slurp(eval_out);
+      EXPECT_NE(printed.find("above_roof): 4 of 4"), std::string::npos) << printed;
+      EXPECT_NE(printed.find("opt      f32       4 of     4 rows"), std::string::npos) << printed;
+    }
+  }
+  ASSERT_EQ(run_roofbench(common).status, 0);
+  for (const auto& [above, ratio] : roof_cells()) {
+    EXPECT_EQ(above, "");
+    EXPECT_EQ(ratio, "");
+  }
+}
+
 TEST_F(Cli, CalibrateRefusesBadOptionsBeforeMeasuring) {
   expect_one_line_error(run_roofbench("calibrate --quick"), "--out");
   expect_one_line_error(run_roofbench("calibrate --quick --threads 0 --out x.json"), "--threads");
@@ -322,6 +482,18 @@ TEST_F(Cli, QuickCalibrationWritesAProfileThatReadsBack) {
   for (const auto& b : p.bandwidth) dram = dram || (b.level == "DRAM" && b.kernel == "read");
   EXPECT_TRUE(dram) << "the sweep must reach 4x the last-level cache";
   EXPECT_FALSE(roofbench::testing::temporary_left_beside(out));
+
+  // Latency: at least L1 and DRAM, one thread, L1 faster than DRAM; and the sweep for the plot.
+  std::map<std::string, double> latency;
+  for (const auto& l : p.latency) {
+    EXPECT_EQ(l.threads, 1) << l.level;
+    EXPECT_GT(l.bytes, 0) << l.level;
+    latency[l.level] = l.ns_per_load;
+  }
+  ASSERT_TRUE(latency.count("L1") && latency.count("DRAM")) << p.latency.size();
+  EXPECT_LT(latency["L1"], latency["DRAM"]);
+  EXPECT_LT(latency["L1"], 20.0);  // a few cycles on any core
+  EXPECT_GT(p.latency_curve.size(), 10u);
 
   // The training sweep fitted every opt and blas kernel, each class of conv2d separately.
   ASSERT_FALSE(p.training.empty());

@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -224,6 +226,54 @@ TEST_F(EvaluateFiles, CommandPrintsTablesAndWritesScoresCsv) {
   EXPECT_EQ(lines[1], "all,all,all,all,fitted,4,14.25,12.5,50,75,3.25");
   EXPECT_EQ(lines[2], "all,all,all,all,classic,4,50,50,0,0,-50");
   EXPECT_EQ(lines[3], "gemm,opt,f32,all,fitted,4,14.25,12.5,50,75,3.25");
+}
+
+// Rows that beat their dtype's calibrated peak (run's above_roof, roof_ratio): counted per (impl,
+// dtype) over ok rows, with the highest ratio; an old CSV without the columns has no counts.
+const std::string kRoofHeader =
+    "op,impl,dtype,threads,batch,shape,measured_s,predicted_s,classic_s,status,above_roof,roof_ratio\n";
+const std::string kRoofRows = kRoofHeader +
+                              "gemm,opt,f32,2,1,gemm m=8 n=8 k=8,1,1,1,ok,yes,1.5\n"
+                              "gemm,opt,f32,2,1,gemm m=9 n=9 k=9,1,1,1,ok,no,0.8\n"
+                              "gemm,opt,f32,2,1,gemm m=7 n=7 k=7,1,1,1,ok,,\n"           // no peak: not held
+                              "gemm,opt,i8,2,1,gemm m=8 n=8 k=8,1,1,1,ok,yes,2\n"
+                              "mv,blas,f32,1,1,mv m=8 k=8,1,,,ok,no,0.5\n"               // no prediction: still held
+                              "gemm,opt,i8,2,1,gemm m=9 n=9 k=9,,,,mismatch,yes,3\n";  // failed: not counted
+
+TEST(Evaluate, CountsRowsAboveTheRoofPerImplAndDtype) {
+  const EvaluationInput in = read_evaluation(kRoofRows, "run.csv");
+  using Key = std::pair<std::string, std::string>;
+  const std::map<Key, RoofCount> want = {{{"opt", "f32"}, {2, 1, 1.5}}, {{"opt", "i8"}, {1, 1, 2.0}},
+                                         {{"blas", "f32"}, {1, 0, 0.5}}};
+  EXPECT_EQ(in.roofs, want);
+  // Without roof_ratio the counts stand alone; without either column (an old CSV) there are none.
+  std::string no_ratio;
+  for (std::string line : {std::string("op,impl,dtype,threads,batch,shape,measured_s,predicted_s,classic_s,status,above_roof\n"),
+                           std::string("gemm,opt,f32,2,1,g,1,1,1,ok,yes\n")})
+    no_ratio += line;
+  const EvaluationInput bare = read_evaluation(no_ratio, "run.csv");
+  EXPECT_EQ(bare.roofs, (std::map<Key, RoofCount>{{{"opt", "f32"}, {1, 1, std::nullopt}}}));
+  EXPECT_TRUE(read_evaluation(kFourRows, "old.csv").roofs.empty());
+
+  EXPECT_EQ(error_of([] { read_evaluation(kRoofHeader + "gemm,opt,f32,2,1,g,1,1,1,ok,maybe,1\n", "r.csv"); }),
+            "r.csv:2: above_roof: 'maybe' is not yes, no or empty");
+  EXPECT_EQ(error_of([] { read_evaluation(kRoofHeader + "gemm,opt,f32,2,1,g,1,1,1,ok,yes,-2\n", "r.csv"); }),
+            "r.csv:2: roof_ratio: -2 is negative");
+}
+
+TEST_F(EvaluateFiles, CommandCountsRowsAboveTheRoof) {
+  const std::string run = write("run.csv", kRoofRows);
+  ::testing::internal::CaptureStdout();
+  EXPECT_EQ(evaluate_command({run, 0, ""}), 0);
+  const std::string printed = ::testing::internal::GetCapturedStdout();
+  EXPECT_NE(printed.find("calibrated peak, column above_roof): 2 of 4: a calibration bug"), std::string::npos) << printed;
+  EXPECT_NE(printed.find("opt      i8        1 of     1 rows   highest achieved/peak 2.00"), std::string::npos) << printed;
+  EXPECT_NE(printed.find("blas     f32       0 of     1 rows"), std::string::npos) << printed;
+
+  // An old CSV says nothing about roofs.
+  ::testing::internal::CaptureStdout();
+  EXPECT_EQ(evaluate_command({write("old.csv", kFourRows), 0, ""}), 0);
+  EXPECT_EQ(::testing::internal::GetCapturedStdout().find("above the roof"), std::string::npos);
 }
 
 TEST_F(EvaluateFiles, BinaryReportsABadCellAsOneLine) {

@@ -1,6 +1,7 @@
 // The hardware profile as every later step meets it: what calibrate writes reads back
 // unchanged, and every malformed file is one ProfileError line naming the key. Then the memory
 // levels, detected from a synthetic sweep whose answer is known.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -42,6 +43,8 @@ Profile full_profile() {
                  {"L3", 33554432, 2, 9.1e10, "copy"},
                  {"DRAM", 0, 2, 2.5e10, "stream"}};
   p.curves = {{"read", 2, {{4096, 3.3e11, 0.01}, {8192, 3.25e11, 0.02}, {268435456, 2.4e10, 0}}}};
+  p.latency = {{"L1", 16384, 1, 1.1}, {"L2", 262144, 1, 3.4}, {"L3", 16777216, 1, 11.25}, {"DRAM", 134217728, 1, 97.5}};
+  p.latency_curve = {{4096, 1.0}, {8192, 1.05}, {134217728, 97.5}};
   p.kernels = {{"gemm", "opt", "f32", 2, "dense", "gemm_f32_6x16__avx2_fma", 1.9e11, {4e11, 1.5e11, 8e10, 2.4e10}, 3.5e-6, 2.5e-7, 0, 24,
                 0.031}};
   p.spec = {{"peak_f32", 3.84e11}, {"dram_bytes_per_s", 5.12e10}};
@@ -101,8 +104,10 @@ TEST_F(ProfileFile, RoundTripsEveryField) {
 
   // The file is plain JSON with design.md's fixed keys, readable without roofbench.
   const json j = json::parse(slurp(path));
-  for (const char* key : {"schema", "machine", "peaks", "bandwidth", "kernels", "spec", "curves"})
+  for (const char* key : {"schema", "machine", "peaks", "bandwidth", "latency", "kernels", "spec", "curves"})
     EXPECT_TRUE(j.contains(key)) << key;
+  // design.md's latency entry, with exactly its key names.
+  EXPECT_EQ(j["latency"][3], json({{"level", "DRAM"}, {"bytes", 134217728}, {"threads", 1}, {"ns_per_load", 97.5}}));
   EXPECT_EQ(j["schema"], roofbench::kProfileSchema);
   EXPECT_EQ(j["peaks"][0]["dtype"], "f32");
   EXPECT_EQ(j["bandwidth"][3]["level"], "DRAM");
@@ -134,6 +139,8 @@ TEST(ProfileJson, OptionalKeysTakeTheirDefaults) {
   ASSERT_EQ(p.bandwidth.size(), 1u);
   EXPECT_EQ(p.bandwidth[0].kernel, "read");
   EXPECT_TRUE(p.curves.empty());
+  EXPECT_TRUE(p.latency.empty());  // a profile calibrated before latency was measured still loads
+  EXPECT_TRUE(p.latency_curve.empty());
   EXPECT_TRUE(p.kernels.empty());
   EXPECT_EQ(p.spec, json::object());
 
@@ -227,6 +234,32 @@ TEST(ProfileJson, MalformedProfilesNameTheKey) {
                     {"must be > 0", "(at /curves/0/points/2/bytes_per_s)"});
   expect_json_error([](json& j) { j["curves"][0]["points"][2]["spread"] = "x"; },
                     {"must be a number", "(at /curves/0/points/2/spread)"});
+}
+
+TEST(ProfileJson, MalformedLatencyNamesTheKey) {
+  expect_json_error([](json& j) { j["latency"] = json::object(); }, {"\"latency\" must be an array", "(at /latency)"});
+  expect_json_error([](json& j) { j["latency"][0] = "L1"; }, {"a latency entry must be an object", "(at /latency/0)"});
+  for (const char* key : {"level", "bytes", "threads", "ns_per_load"})
+    expect_json_error([&](json& j) { j["latency"][1].erase(key); },
+                      {fmt::format("missing key \"{}\"", key), fmt::format("(at /latency/1/{})", key)});
+  expect_json_error([](json& j) { j["latency"][0]["level"] = "L4"; }, {"unknown level \"L4\"", "(at /latency/0/level)"});
+  expect_json_error([](json& j) { j["latency"][0]["level"] = 1; }, {"\"level\" must be a string", "(at /latency/0/level)"});
+  expect_json_error([](json& j) { j["latency"][0]["ns_per_load"] = 0; }, {"must be > 0", "(at /latency/0/ns_per_load)"});
+  expect_json_error([](json& j) { j["latency"][0]["ns_per_load"] = -1.5; }, {"must be > 0", "(at /latency/0/ns_per_load)"});
+  expect_json_error([](json& j) { j["latency"][0]["ns_per_load"] = "1.1"; },
+                    {"must be a number", "string", "(at /latency/0/ns_per_load)"});
+  expect_json_error([](json& j) { j["latency"][0]["ns_per_load"] = std::numeric_limits<double>::infinity(); },
+                    {"must be a finite number", "(at /latency/0/ns_per_load)"});
+  expect_json_error([](json& j) { j["latency"][2]["bytes"] = 0; }, {"\"bytes\" must be >= 1", "(at /latency/2/bytes)"});
+  expect_json_error([](json& j) { j["latency"][2]["bytes"] = 1.5; }, {"must be an integer", "(at /latency/2/bytes)"});
+  expect_json_error([](json& j) { j["latency"][2]["threads"] = 0; }, {"must be >= 1", "(at /latency/2/threads)"});
+
+  expect_json_error([](json& j) { j["latency_curve"] = 2; }, {"\"latency_curve\" must be an array", "(at /latency_curve)"});
+  expect_json_error([](json& j) { j["latency_curve"][1]["bytes"] = 1024; }, {"ascending", "(at /latency_curve/1/bytes)"});
+  expect_json_error([](json& j) { j["latency_curve"][2]["ns_per_load"] = 0.0; },
+                    {"must be > 0", "(at /latency_curve/2/ns_per_load)"});
+  expect_json_error([](json& j) { j["latency_curve"][0].erase("ns_per_load"); },
+                    {"missing key \"ns_per_load\"", "(at /latency_curve/0/ns_per_load)"});
 }
 
 TEST(ProfileJson, LongBadValuesAreShortened) {

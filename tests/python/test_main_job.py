@@ -39,7 +39,7 @@ def test_tidy_refuses_a_csv_that_is_not_roofbenchs(tmp_path):
 def test_summary_prints_roofs_scores_and_rows():
     r = run("summary.py", FIXTURES / "profile.json", FIXTURES / "run.csv")
     assert r.returncode == 0, r.stderr
-    for text in ("peaks:", "bandwidth:", "fitted roofline", "classic roofline", "best predicted", "worst predicted"):
+    for text in ("peaks:", "bandwidth:", "latency:   L1 1.2 ns", "fitted roofline", "classic roofline", "best predicted", "worst predicted"):
         assert text in r.stdout
 
 
@@ -49,3 +49,17 @@ def test_summary_refuses_a_broken_profile(tmp_path):
     r = run("summary.py", bad, FIXTURES / "run.csv")
     assert r.returncode == 1
     assert r.stderr.count("\n") == 1 and "not a roofbench profile" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_summary_counts_rows_above_the_roof(tmp_path):
+    text = (FIXTURES / "run.csv").read_text().splitlines()
+    # the fixture predates the columns: an old CSV says nothing about roofs
+    r = run("summary.py", FIXTURES / "profile.json", FIXTURES / "run.csv")
+    assert r.returncode == 0 and "above the roof" not in r.stdout, r.stderr
+    rows = [text[0] + ",above_roof,roof_ratio"] + [line + (",yes,1.5" if i == 0 else ",no,0.5")
+                                                  for i, line in enumerate(text[1:])]
+    csv_ = tmp_path / "run.csv"
+    csv_.write_text("\n".join(rows) + "\n")
+    r = run("summary.py", FIXTURES / "profile.json", csv_)
+    assert r.returncode == 0, r.stderr
+    assert f"above the roof: 1 of {len(text) - 1} rows" in r.stdout, r.stdout

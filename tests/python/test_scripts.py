@@ -2,7 +2,8 @@
 
 run.csv: 27 rows (mv, gemm, conv2d; opt, blas; f64, f32; threads 1, 2; batch 1, 4, 16; one
 failed naive row) with predicted_s, classic_s, bound and level. profile.json: peaks, read/copy/
-stream bandwidth at 1 and 2 threads, curves and a few kernel fits.
+stream bandwidth at 1 and 2 threads, curves, a few kernel fits, the latency per level and its
+sweep (latency, latency_curve) and a nominal clock (spec).
 """
 import csv
 import io
@@ -73,7 +74,7 @@ PROFILE_SCRIPTS = {
     "plot_bandwidth.py": lambda prof, out: [prof, "--out", out / "bw.png"],
     "report.py": lambda prof, out: ["--profile", prof, "--run", RUN, "--plots", FIXTURES, "--out", out / "r.md"],
 }
-ALL = sorted(set(CSV_SCRIPTS) | set(PROFILE_SCRIPTS))
+ALL = sorted(set(CSV_SCRIPTS) | set(PROFILE_SCRIPTS) | {"plot_latency.py"})
 
 
 @pytest.mark.parametrize("script", ALL)
@@ -187,15 +188,77 @@ def test_bandwidth(tmp_path):
     assert_png(out)
 
 
+def test_latency_plot(tmp_path):
+    out = tmp_path / "latency.png"
+    r = run("plot_latency.py", PROFILE, "--out", out)
+    assert r.returncode == 0, r.stderr
+    assert_png(out)
+    # the level markers alone (no sweep) are enough to plot
+    prof = json.loads(PROFILE.read_text())
+    prof.pop("latency_curve")
+    only_levels = tmp_path / "levels.json"
+    only_levels.write_text(json.dumps(prof))
+    r = run("plot_latency.py", only_levels, "--out", tmp_path / "levels.png")
+    assert r.returncode == 0, r.stderr
+    assert_png(tmp_path / "levels.png")
+
+
+@pytest.mark.parametrize("edit, words", [
+    (lambda p: p.pop("latency"), "no \"latency\" list"),
+    (lambda p: p["latency"][1].update(ns_per_load=-3), "latency[1]: ns_per_load, bytes and threads must be positive"),
+    (lambda p: p["latency"][0].update(level="L9"), "latency[0].level is \"L9\""),
+    (lambda p: p["latency"][2].pop("bytes"), "latency[2] has no \"bytes\""),
+    (lambda p: p["latency_curve"][3].update(ns_per_load="slow"), "latency_curve[3].ns_per_load is \"slow\""),
+])
+def test_latency_plot_refuses_a_broken_latency(edit, words, tmp_path):
+    prof = json.loads(PROFILE.read_text())
+    edit(prof)
+    bad = tmp_path / "profile.json"
+    bad.write_text(json.dumps(prof))
+    r = run("plot_latency.py", bad, "--out", tmp_path / "out" / "latency.png")
+    assert_refused(r, "plot_latency.py", bad, words)
+    assert not (tmp_path / "out" / "latency.png").exists()
+
+
+def test_report_latency_table(tmp_path):
+    out = tmp_path / "report.md"
+    r = run("report.py", "--profile", PROFILE, "--run", RUN, "--plots", tmp_path, "--out", out)
+    assert r.returncode == 0, r.stderr
+    text = out.read_text()
+    assert "## Memory latency per level" in text
+    # level, working set, threads, ns per load, cycles at the spec's nominal 3 GHz
+    assert "| L1 | 16 KiB | 1 | 1.2 | 4 |" in text
+    assert "| DRAM | 64 MiB | 1 | 96.5 | 290 |" in text
+    assert "TLB" in text
+    # a profile calibrated before latency was measured still makes a report, and says why it has none
+    prof = json.loads(PROFILE.read_text())
+    prof.pop("latency")
+    prof.pop("latency_curve")
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(prof))
+    r = run("report.py", "--profile", old, "--run", RUN, "--plots", tmp_path, "--out", out)
+    assert r.returncode == 0, r.stderr
+    assert "The profile has no latency figures" in out.read_text()
+    # a broken latency entry is refused like any other broken section
+    prof = json.loads(PROFILE.read_text())
+    prof["latency"][0]["ns_per_load"] = 0
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(prof))
+    r = run("report.py", "--profile", bad, "--run", RUN, "--plots", tmp_path, "--out", tmp_path / "bad.md")
+    assert_refused(r, "report.py", bad, "latency[0]")
+
+
 def test_report(tmp_path):
     plots = tmp_path / "plots"
     assert run("plot_bandwidth.py", PROFILE, "--out", plots / "bandwidth.png").returncode == 0
+    assert run("plot_latency.py", PROFILE, "--out", plots / "latency.png").returncode == 0
     assert run("plot_predicted.py", RUN, "--out", plots / "predicted.png").returncode == 0
     out = tmp_path / "report.md"
     r = run("report.py", "--profile", PROFILE, "--run", RUN, "--plots", plots, "--out", out)
     assert r.returncode == 0, r.stderr
     text = out.read_text()
-    for heading in ("## Machine", "## Compute peaks", "## Bandwidth per memory level", "## Prediction scores",
+    for heading in ("## Machine", "## Compute peaks", "## Bandwidth per memory level", "## Memory latency per level",
+                    "## Prediction scores",
                     "## Kernel fits", "## Plots"):
         assert heading in text
     assert "Fixture CPU 9000" in text  # the profile's machine
@@ -205,6 +268,8 @@ def test_report(tmp_path):
     assert "| mv | dense | opt | f32 | 2 |" in text  # a kernel fit
     # image links, relative to the report
     assert "![bandwidth](plots/bandwidth.png)" in text
+    assert "![latency](plots/latency.png)" in text
+    assert text.index("![bandwidth]") < text.index("![latency]") < text.index("![predicted]")
     assert "![predicted](plots/predicted.png)" in text
     assert no_temp_files(tmp_path)
 
