@@ -43,6 +43,20 @@ static_assert(amx::kSchedule[0] == amx::TileOp{0, 4, 6} && amx::kSchedule[1] == 
               amx::kSchedule[2] == amx::TileOp{2, 5, 6} && amx::kSchedule[3] == amx::TileOp{3, 5, 7} &&
               amx::kSteps == 4);
 
+// A into tiles 4 and 5, B into 6 and 7, accumulators 0-3 zeroed: kSchedule's operands.
+void load_operands(const void* a, const void* b) {
+  memory_barrier(a);
+  memory_barrier(b);
+  _tile_loadd(4, a, amx::kColsb);
+  _tile_loadd(5, a, amx::kColsb);
+  _tile_loadd(6, b, amx::kColsb);
+  _tile_loadd(7, b, amx::kColsb);
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+}
+
 // Reads every accumulator back so the multiplies' results stay observable.
 template <class T>
 double store_accumulators() {
@@ -73,16 +87,7 @@ double peak_bf16_amx(std::int64_t iters) {
   alignas(64) std::uint16_t a[amx::kRows * amx::kColsb / 2], b[amx::kRows * amx::kColsb / 2];
   for (auto& x : a) x = 0x3f80;  // 1.0
   for (auto& x : b) x = 0x3a80;  // 2^-10
-  memory_barrier(a);
-  memory_barrier(b);
-  _tile_loadd(4, a, amx::kColsb);
-  _tile_loadd(5, a, amx::kColsb);
-  _tile_loadd(6, b, amx::kColsb);
-  _tile_loadd(7, b, amx::kColsb);
-  _tile_zero(0);
-  _tile_zero(1);
-  _tile_zero(2);
-  _tile_zero(3);
+  load_operands(a, b);
   for (std::int64_t i = 0; i < iters; ++i) {
     _tile_dpbf16ps(0, 4, 6);
     _tile_dpbf16ps(1, 4, 7);
@@ -103,16 +108,7 @@ double peak_i8_amx(std::int64_t iters) {
   alignas(64) std::int8_t b[amx::kRows * amx::kColsb];
   for (auto& x : a) x = 1;
   for (int i = 0; i < amx::kRows * amx::kColsb; ++i) b[i] = static_cast<std::int8_t>(i % 2 ? -1 : 1);
-  memory_barrier(a);
-  memory_barrier(b);
-  _tile_loadd(4, a, amx::kColsb);
-  _tile_loadd(5, a, amx::kColsb);
-  _tile_loadd(6, b, amx::kColsb);
-  _tile_loadd(7, b, amx::kColsb);
-  _tile_zero(0);
-  _tile_zero(1);
-  _tile_zero(2);
-  _tile_zero(3);
+  load_operands(a, b);
   for (std::int64_t i = 0; i < iters; ++i) {
     _tile_dpbusd(0, 4, 6);
     _tile_dpbusd(1, 4, 7);
