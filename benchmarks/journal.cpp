@@ -1,6 +1,7 @@
 #include "benchmarks/journal.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <fmt/format.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -227,6 +228,19 @@ int supervise(const std::vector<std::string>& args, const std::string& journal) 
   for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaction(sig, &action, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
+  // The worker gets the CPUs the command was started with, not the one core libgomp pinned this
+  // process's thread to (OMP_PROC_BIND, main.cpp): from ROOFBENCH_AFFINITY, or every CPU when the
+  // user bound threads themselves (the kernel still confines the worker to its cpuset).
+  cpu_set_t worker_cpus;
+  CPU_ZERO(&worker_cpus);
+  if (const char* list = std::getenv("ROOFBENCH_AFFINITY")) {
+    std::stringstream in(list);
+    for (std::string c; std::getline(in, c, ',');)
+      if (!c.empty()) CPU_SET(std::atoi(c.c_str()), &worker_cpus);
+  } else {
+    for (int c = 0; c < CPU_SETSIZE; ++c) CPU_SET(c, &worker_cpus);
+  }
+
   const pid_t me = ::getpid();
   for (int restarts = 0;; ++restarts) {
     const pid_t child = ::fork();
@@ -234,6 +248,7 @@ int supervise(const std::vector<std::string>& args, const std::string& journal) 
     if (child == 0) {
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a supervisor killed outright takes its worker along
       if (::getppid() != me) _exit(127);
+      ::sched_setaffinity(0, sizeof worker_cpus, &worker_cpus);
       ::execv(argv[0], argv.data());
       _exit(127);
     }
