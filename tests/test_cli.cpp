@@ -904,3 +904,30 @@ TEST_F(Cli, KilledCalibrationPicksUpWhereItStopped) {
   }
   EXPECT_TRUE(found) << name;
 }
+
+// oneDNN forced below VNNI (its ONEDNN_MAX_CPU_ISA) walks its int8 implementations past AMX and
+// VNNI to inexact and reference ones: on a VNNI or AMX CPU the conv2d i8 rows then go through
+// the iteration and come out skipped with oneDNN's offers, and the run succeeds; the int8
+// matmul keeps an exact implementation on every CPU and runs.
+TEST_F(Cli, OnednnForcedBelowVnniSkipsInt8ConvolutionsAndStillRunsMatmul) {
+  if (!roofbench::select(roofbench::Op::gemm, roofbench::Impl::onednn, roofbench::DType::i8))
+    GTEST_SKIP() << "built without oneDNN";
+  const fs::path shapes = write("i8.shapes", "gemm m=17 n=97 k=257\nconv2d n=1 c=8 h=10 w=10 k=16 r=3 s=3 pad=1 g=2\n");
+  const fs::path csv = dir_ / "out.csv";
+  const Result r = run_roofbench("run --shapes " + shapes.string() +
+                                     " --impls onednn --dtypes i8 --threads 1 --repetitions 1 --min-time 0.001 --csv " +
+                                     csv.string(),
+                                 "ONEDNN_MAX_CPU_ISA=AVX2");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto rows = statuses(csv);
+  ASSERT_EQ(rows.count("gemm/onednn"), 1u) << r.err;
+  EXPECT_EQ(rows.find("gemm/onednn")->second, "ok");
+  if (roofbench::cpu().has(roofbench::Isa::avx512_vnni)) {
+    ASSERT_EQ(rows.count("conv2d/onednn"), 1u) << r.err;
+    const std::string status = rows.find("conv2d/onednn")->second;
+    EXPECT_EQ(status.rfind("skipped: ", 0), 0u) << status;
+    EXPECT_NE(status.find("ref_int8"), std::string::npos) << status;
+  } else {
+    EXPECT_EQ(rows.count("conv2d/onednn"), 0u) << "conv2d i8 onednn needs avx512_vnni: skipped by the registry";
+  }
+}
