@@ -35,8 +35,6 @@ def run():
     prof = rp.load_profile(args.profile, need=("bandwidth", "curves"))
     out = rp.out_path(args.out)
     plt = rp.pyplot()
-    from matplotlib.ticker import FixedLocator, NullFormatter
-    import math
 
     kernels = []
     for c in prof["curves"]:
@@ -101,12 +99,7 @@ def run():
     ax.set_xscale("log")
     ax.set_xlim(xmin, xmax)
     ax.set_ylim(0, max(ys) * 1.15)
-    # Ticks at powers of 4 bytes, labelled KiB/MiB/GiB.
-    lo_exp, hi_exp = math.floor(math.log(xmin, 4)), math.ceil(math.log(xmax, 4))
-    ticks = [4 ** e for e in range(lo_exp, hi_exp + 1) if xmin <= 4 ** e <= xmax]
-    ax.xaxis.set_major_locator(FixedLocator(ticks))
-    ax.set_xticklabels([rp.fmt_bytes(t) for t in ticks])
-    ax.xaxis.set_minor_formatter(NullFormatter())
+    rp.byte_ticks(ax, xmin, xmax)
     ax.set_xlabel("working set (bytes, log scale; all threads together)")
     ax.set_ylabel("bandwidth (GB/s, 10⁹ bytes/s)")
     machine = prof.get("machine", {})

@@ -31,8 +31,6 @@ def run():
     prof = rp.load_profile(args.profile, need=("latency",), optional=("latency_curve",))
     out = rp.out_path(args.out)
     plt = rp.pyplot()
-    from matplotlib.ticker import FixedLocator, NullFormatter
-    import math
 
     fig, ax = plt.subplots(figsize=(11, 6.2))
     xs, ys = [], []
@@ -68,11 +66,7 @@ def run():
     ax.set_yscale("log")
     ax.set_xlim(xmin, xmax)
     ax.set_ylim(min(ys) / 1.6, max(ys) * 1.6)
-    lo_exp, hi_exp = math.floor(math.log(xmin, 4)), math.ceil(math.log(xmax, 4))
-    ticks = [4 ** e for e in range(lo_exp, hi_exp + 1) if xmin <= 4 ** e <= xmax]
-    ax.xaxis.set_major_locator(FixedLocator(ticks))
-    ax.set_xticklabels([rp.fmt_bytes(t) for t in ticks])
-    ax.xaxis.set_minor_formatter(NullFormatter())
+    rp.byte_ticks(ax, xmin, xmax)
     ax.set_xlabel("working set (bytes, log scale)")
     ax.set_ylabel("ns per dependent load (log scale)")
     cpu = prof.get("machine", {}).get("cpu", "")

@@ -420,6 +420,17 @@ def short_shape(shape, width=48):
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def byte_ticks(ax, xmin, xmax):
+    """Log-scale x ticks at powers of 4 bytes between xmin and xmax, labelled KiB/MiB/GiB."""
+    from matplotlib.ticker import FixedLocator, NullFormatter
+
+    lo_exp, hi_exp = math.floor(math.log(xmin, 4)), math.ceil(math.log(xmax, 4))
+    ticks = [4 ** e for e in range(lo_exp, hi_exp + 1) if xmin <= 4 ** e <= xmax]
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.set_xticklabels([fmt_bytes(t) for t in ticks])
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
 def fmt_bytes(n):
     n = float(n)
     for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
