@@ -63,6 +63,16 @@ struct KernelUnavailable : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// What one call of a kernel computes, as its own blocking does it (opt): the predictor
+// charges compute time to the busiest thread, so a partial register tile costs a whole one and
+// three equal tasks on two threads take two waves, not one and a half (predictor/roofline.h).
+struct Work {
+  double busiest_macs = 0;  // multiply-adds of the busiest thread, tile padding included
+  int threads = 1;          // threads the call uses (opt runs tiny problems on fewer)
+  double regions = 0;       // parallel regions and barriers it passes (0 on one thread)
+};
+using WorkFn = Work (*)(const Shape& s, int threads);
+
 struct Kernel {
   Op op;
   Impl impl;
@@ -72,6 +82,7 @@ struct Kernel {
   KernelFn run;
   WorkspaceFn workspace = nullptr;  // nullptr: needs none
   PrepareFn prepare = nullptr;      // nullptr: runs straight from the operands
+  WorkFn work = nullptr;            // nullptr: the predictor knows only the op's MACs (libraries)
 
   std::size_t workspace_bytes(const Shape& s, int threads) const { return workspace ? workspace(s, threads) : 0; }
   // prepare(s, io, threads), or an empty plan for kernels without one.

@@ -20,27 +20,32 @@ namespace roofbench {
 namespace {
 
 constexpr std::size_t kLevels = std::size(kMemoryLevels);
-// Parameters in log space (every one is positive): compute, one bandwidth per level, overhead,
-// overhead per group.
-constexpr std::size_t kOverhead = 1 + kLevels, kGroupOverhead = 2 + kLevels, kParams = 3 + kLevels;
+// Parameters, in log space (every one is positive): compute, one bandwidth per level, overhead,
+// overhead per group, overhead per parallel region, the half-lengths along M, N and K.
+constexpr std::size_t kCompute = 0, kOverhead = 1 + kLevels, kGroupOverhead = 2 + kLevels,
+                      kRegionOverhead = 3 + kLevels, kHalf = 4 + kLevels, kParams = 7 + kLevels;
 
 struct Point {
   double ops, bytes, seconds;
   std::size_t level;
-  double groups;  // roofline.h groups(): 0 outside grouped and depthwise conv2d
+  double groups;   // roofline.h groups(): 0 outside grouped and depthwise conv2d
+  double regions;  // parallel regions and barriers (blocking fits)
+  std::array<double, 3> mnk;
 };
 
 struct Problem {
   std::vector<Point> points;
-  double blend;
+  double blend = 0;
   double fixed_compute = 0;  // > 0: the compute roof is not fitted but this
   double max_compute = INFINITY;  // a roof above the machine's peak means "never compute-bound"
   // A level whose points were all explained by compute could take any bandwidth up to
   // infinity; this bound keeps it finite while far above anything a core can read.
   double max_log_bandwidth = INFINITY;
-  // kParams when the points have groups, else one fewer: the per-group overhead, last, would be
-  // a flat direction that keeps the simplex from ever converging.
-  std::size_t dims = kParams - 1;
+  // The parameters the simplex moves; the others keep their value in `fixed` (a term with
+  // nothing to fit on, the per-group overhead of dense shapes say, would be a flat direction
+  // that keeps the simplex from ever converging). Inactive overheads and half-lengths are 0.
+  std::vector<std::size_t> active;
+  std::array<double, kParams> fixed{};
 };
 
 // A level further from the core is never read faster than a nearer one. Without this, two
@@ -51,19 +56,34 @@ double log_bandwidth(const Problem& prob, const double* x, std::size_t level) {
   return level == 0 ? own : std::min(own, log_bandwidth(prob, x, level - 1));
 }
 
-double model_seconds(const Problem& prob, const double* x, const Point& pt) {
-  const double compute = prob.fixed_compute > 0 ? prob.fixed_compute : std::min(std::exp(x[0]), prob.max_compute);
-  const double per_group = prob.dims > kGroupOverhead ? pt.groups * std::exp(x[kGroupOverhead]) : 0;
-  return std::exp(x[kOverhead]) + per_group +
-         blend(pt.ops / compute, pt.bytes / std::exp(log_bandwidth(prob, x, pt.level)), prob.blend);
+bool is_active(const Problem& prob, std::size_t i) {
+  return std::find(prob.active.begin(), prob.active.end(), i) != prob.active.end();
 }
+
+// A term's value: exp of its parameter when the fit moves it, else 0 (not fitted: absent).
+double term(const Problem& prob, const double* x, std::size_t i) { return is_active(prob, i) ? std::exp(x[i]) : 0; }
+
+double model_seconds(const Problem& prob, const double* x, const Point& pt) {
+  const double compute = prob.fixed_compute > 0 ? prob.fixed_compute : std::min(std::exp(x[kCompute]), prob.max_compute);
+  const std::array<double, 3> half{term(prob, x, kHalf), term(prob, x, kHalf + 1), term(prob, x, kHalf + 2)};
+  return std::exp(x[kOverhead]) + pt.groups * term(prob, x, kGroupOverhead) +
+         pt.regions * term(prob, x, kRegionOverhead) +
+         blend(pt.ops / compute * stretch(pt.mnk, half), pt.bytes / std::exp(log_bandwidth(prob, x, pt.level)),
+               prob.blend);
+}
+
+struct Evaluation {
+  const Problem* prob;
+  mutable std::array<double, kParams> x;
+};
 
 // Absolute, not squared: on a noisy machine one disturbed training timing should pull the fit
 // no harder than any other point (a median-like fit, not a mean-like one).
 double abs_log_error(const gsl_vector* v, void* data) {
-  const auto& prob = *static_cast<const Problem*>(data);
+  const auto& e = *static_cast<const Evaluation*>(data);
+  for (std::size_t i = 0; i < e.prob->active.size(); ++i) e.x[e.prob->active[i]] = v->data[i];
   double sum = 0;
-  for (const Point& pt : prob.points) sum += std::abs(std::log(model_seconds(prob, v->data, pt) / pt.seconds));
+  for (const Point& pt : e.prob->points) sum += std::abs(std::log(model_seconds(*e.prob, e.x.data(), pt) / pt.seconds));
   return std::isfinite(sum) ? sum : 1e300;
 }
 
@@ -75,16 +95,19 @@ struct VectorDeleter {
 };
 using VectorPtr = std::unique_ptr<gsl_vector, VectorDeleter>;
 
-// Nelder-Mead from x, restarted from its own result until a restart no longer improves:
-// a simplex can collapse onto a face of a piecewise (max) objective, and a fresh one escapes.
-double minimise(Problem& prob, std::vector<double>& x) {
-  gsl_multimin_function f{&abs_log_error, prob.dims, &prob};
+// Nelder-Mead over the active parameters from x, restarted from its own result until a restart
+// no longer improves: a simplex can collapse onto a face of a piecewise (max) objective, and a
+// fresh one escapes. x holds every parameter; the inactive ones are left as they are.
+double minimise(const Problem& prob, std::array<double, kParams>& x) {
+  const std::size_t dims = prob.active.size();
+  Evaluation eval{&prob, x};
+  gsl_multimin_function f{&abs_log_error, dims, &eval};
   const std::unique_ptr<gsl_multimin_fminimizer, MinimizerDeleter> m(
-      gsl_multimin_fminimizer_alloc(gsl_multimin_fminimizer_nmsimplex2, prob.dims));
-  VectorPtr start(gsl_vector_alloc(prob.dims)), step(gsl_vector_alloc(prob.dims));
+      gsl_multimin_fminimizer_alloc(gsl_multimin_fminimizer_nmsimplex2, dims));
+  VectorPtr start(gsl_vector_alloc(dims)), step(gsl_vector_alloc(dims));
   double best = INFINITY;
   for (int restart = 0; restart < 8; ++restart) {
-    std::copy_n(x.begin(), prob.dims, start->data);
+    for (std::size_t i = 0; i < dims; ++i) start->data[i] = x[prob.active[i]];
     gsl_vector_set_all(step.get(), 0.5);  // a factor of e^0.5 ~ 1.6 in every parameter
     gsl_multimin_fminimizer_set(m.get(), &f, start.get(), step.get());
     for (int it = 0; it < 4000; ++it) {
@@ -94,9 +117,51 @@ double minimise(Problem& prob, std::vector<double>& x) {
     const double value = m->fval;
     if (value >= best * (1 - 1e-9)) break;
     best = value;
-    std::copy_n(m->x->data, prob.dims, x.begin());
+    for (std::size_t i = 0; i < dims; ++i) x[prob.active[i]] = m->x->data[i];
   }
   return best;
+}
+
+// The candidate models a kernel's fit chooses among: every blend form, with and without the
+// half-lengths (never for blocking fits, whose tiles already carry the small-shape cost).
+struct Candidate {
+  double blend;
+  bool half;
+};
+
+// Over 5 folds of the points, each predicted by a fit of the other four (the folds dealt
+// round-robin, so each holds every regime of the sweep): the mean |log(predicted / measured)|,
+// which judges the candidates (symmetric, like the fit's own objective: a left-out point
+// predicted 20x too slow must not outweigh everything else), and the mean
+// |predicted / measured - 1|, which is reported.
+constexpr std::size_t kFolds = 5;
+struct CvError {
+  double log = 0, mape = 0;
+};
+// predicted / measured of every point by the fit of the folds it is not in.
+std::vector<double> held_out_ratios(const Problem& prob, const std::array<double, kParams>& x0) {
+  std::vector<double> ratio(prob.points.size(), 1);
+  for (std::size_t fold = 0; fold < kFolds; ++fold) {
+    Problem train = prob;
+    train.points.clear();
+    for (std::size_t i = 0; i < prob.points.size(); ++i)
+      if (i % kFolds != fold) train.points.push_back(prob.points[i]);
+    std::array<double, kParams> x = x0;
+    minimise(train, x);
+    for (std::size_t i = fold; i < prob.points.size(); i += kFolds)
+      ratio[i] = model_seconds(train, x.data(), prob.points[i]) / prob.points[i].seconds;
+  }
+  return ratio;
+}
+
+CvError cross_validated_error(const Problem& prob, const std::array<double, kParams>& x0) {
+  CvError sum;
+  for (const double ratio : held_out_ratios(prob, x0)) {
+    sum.log += std::abs(std::log(ratio));
+    sum.mape += std::abs(ratio - 1);
+  }
+  const auto n = static_cast<double>(prob.points.size());
+  return {sum.log / n, sum.mape / n};
 }
 
 double machine_read_bandwidth(const Profile& p, std::size_t level, int threads) {
@@ -117,14 +182,30 @@ double mean_abs_error(const Profile& machine, const KernelFit& k, std::span<cons
   return samples.empty() ? 0 : sum / static_cast<double>(samples.size());
 }
 
-KernelFit fit_kernel(const Profile& machine, const Kernel& kernel, int threads, std::span<const Sample> samples) {
+namespace {
+
+// The fit's problem for one kernel's samples: the points, the bounds, the start and which
+// parameters may move (base: always; halves: the half-lengths a candidate may add).
+struct Setup {
+  Problem prob;
+  std::array<double, kParams> x0{};
+  std::vector<std::size_t> base, halves;
+  bool blocking = false, compute_observable = true;
+  double peak = 0;
+};
+
+Setup make_setup(const Profile& machine, const Kernel& kernel, int threads, std::span<const Sample> samples) {
   if (samples.empty()) throw std::invalid_argument("fit_kernel: no samples");
   for (const Sample& s : samples)
     if (shape_class(s.run) != shape_class(samples.front().run))
       throw std::invalid_argument("fit_kernel: samples of different shape classes");
   gsl_set_error_handler_off();  // GSL reports through return codes; its default handler aborts
 
-  Problem prob;
+  // opt knows its own blocking: its compute term is the busiest thread's padded work.
+  Setup st;
+  st.blocking = kernel.work != nullptr;
+  const bool blocking = st.blocking;
+  Problem& prob = st.prob;
   double best_ops_rate = 0;
   std::vector<double> best_bytes_rate(kLevels, 0);
   for (const Sample& s : samples) {
@@ -133,11 +214,12 @@ KernelFit fit_kernel(const Profile& machine, const Kernel& kernel, int threads, 
         memory_place(machine, working_set(s.run, kernel.impl, kernel.dtype, threads), threads, false);
     const auto li = static_cast<std::size_t>(
         std::find(std::begin(kMemoryLevels), std::end(kMemoryLevels), place.level) - std::begin(kMemoryLevels));
+    const ComputeWork w = compute_work(s.run, kernel.impl, kernel.dtype, threads, blocking);
     // The point's bytes are scaled by the machine curve, so the fitted figure is the level's plateau.
-    const Point pt{static_cast<double>(ops(s.run)),
+    const Point pt{w.ops,
                    static_cast<double>(bytes(s.run, kernel.dtype) + added_bytes(s.run, kernel.impl, kernel.dtype)) /
                        place.scale,
-                   s.seconds, li, static_cast<double>(groups(s.run))};
+                   s.seconds, li, static_cast<double>(groups(s.run)), w.regions, w.mnk};
     best_ops_rate = std::max(best_ops_rate, pt.ops / pt.seconds);
     best_bytes_rate[li] = std::max(best_bytes_rate[li], pt.bytes / pt.seconds);
     prob.points.push_back(pt);
@@ -146,8 +228,8 @@ KernelFit fit_kernel(const Profile& machine, const Kernel& kernel, int threads, 
   // An op whose every training point sits far below the machine's ridge (an mv: ops grow with
   // bytes) cannot tell a compute roof from a bandwidth: both scale alike. Its compute roof is
   // then the machine's peak, not a parameter the fit could use to explain memory time.
-  const double peak = machine_peak(machine, kernel.dtype, threads);
-  const bool compute_observable = std::any_of(prob.points.begin(), prob.points.end(), [&](const Point& pt) {
+  const double peak = st.peak = machine_peak(machine, kernel.dtype, threads);
+  const bool compute_observable = st.compute_observable = std::any_of(prob.points.begin(), prob.points.end(), [&](const Point& pt) {
     const double bw = machine_read_bandwidth(machine, pt.level, threads);
     return bw <= 0 || pt.ops / peak > 0.3 * pt.bytes / bw;
   });
@@ -164,8 +246,8 @@ KernelFit fit_kernel(const Profile& machine, const Kernel& kernel, int threads, 
   if (const double l1 = machine_read_bandwidth(machine, 0, threads); l1 > 0) prob.max_log_bandwidth = std::log(4 * l1);
 
   // Start from what the timings already show: the best rates seen are lower bounds of the roofs.
-  std::vector<double> x0(kParams);
-  x0[0] = std::log(best_ops_rate);
+  std::array<double, kParams>& x0 = st.x0;
+  x0[kCompute] = std::log(best_ops_rate);
   for (std::size_t l = 0; l < kLevels; ++l) {
     const double machine_bw = machine_read_bandwidth(machine, l, threads);
     // Below the bound, where the objective is not flat.
@@ -174,32 +256,85 @@ KernelFit fit_kernel(const Profile& machine, const Kernel& kernel, int threads, 
   x0[kOverhead] = std::log(std::max(1e-8, 0.5 * std::min_element(samples.begin(), samples.end(), [](auto& a, auto& b) {
                                                    return a.seconds < b.seconds;
                                                  })->seconds));
-  // A tenth of the least time per group seen: small enough to leave the roofs to explain the
-  // rest, large enough for the simplex to reach the real figure in a few steps. Only grouped
-  // and depthwise shapes have groups to fit it on.
-  double time_per_group = INFINITY;
-  for (const Point& pt : prob.points)
+  // A tenth of the least time per group (per region) seen: small enough to leave the roofs to
+  // explain the rest, large enough for the simplex to reach the real figure in a few steps.
+  // Blocking fits count their groups' set-up among their regions.
+  // A region count that is the same on every point (a GEMM: one region, two barriers) cannot be
+  // told from the fixed overhead, which then carries it.
+  double time_per_group = INFINITY, time_per_region = INFINITY;
+  bool regions_vary = false;
+  for (const Point& pt : prob.points) {
     if (pt.groups > 0) time_per_group = std::min(time_per_group, pt.seconds / pt.groups);
-  const bool has_groups = std::isfinite(time_per_group);
-  if (has_groups) {
-    x0[kGroupOverhead] = std::log(0.1 * time_per_group);
-    prob.dims = kParams;
+    if (pt.regions > 0) time_per_region = std::min(time_per_region, pt.seconds / pt.regions);
+    regions_vary = regions_vary || pt.regions != prob.points.front().regions;
   }
+  std::vector<std::size_t>& base = st.base;
+  base = {kCompute, 1, 2, 3, 4, kOverhead};
+  if (prob.fixed_compute > 0) base.erase(base.begin());
+  if (blocking && regions_vary) {
+    x0[kRegionOverhead] = std::log(0.1 * time_per_region);
+    base.push_back(kRegionOverhead);
+  } else if (std::isfinite(time_per_group)) {
+    x0[kGroupOverhead] = std::log(0.1 * time_per_group);
+    base.push_back(kGroupOverhead);
+  }
+  // Half-lengths start at 2 elements: no stretch to speak of until the data asks for one. Only
+  // along a dimension the points vary in, and only with a compute roof to stretch: a half-length
+  // on a constant dimension (N = 1 of every mv) is the compute roof again under another name.
+  for (std::size_t i = 0; i < 3; ++i) x0[kHalf + i] = std::log(2.0);
+  std::vector<std::size_t>& halves = st.halves;
+  // Nor for mv: bound by its bytes at every size, its compute term is never what a stretch
+  // would be fitted to, so one would only bend to a disturbed timing.
+  for (std::size_t i = 0; i < 3 && prob.fixed_compute == 0 && kernel.op != Op::mv; ++i)
+    if (std::any_of(prob.points.begin(), prob.points.end(),
+                    [&](const Point& pt) { return pt.mnk[i] != prob.points.front().mnk[i]; }))
+      halves.push_back(kHalf + i);
+  return st;
+}
 
-  // Every blend form is fitted; the one with the least error wins.
-  double best_error = INFINITY;
-  std::vector<double> best_x;
+}  // namespace
+
+KernelFit fit_kernel(const Profile& machine, const Kernel& kernel, int threads, std::span<const Sample> samples) {
+  Setup st = make_setup(machine, kernel, threads, samples);
+  Problem& prob = st.prob;
+  const std::array<double, kParams>& x0 = st.x0;
+  const std::vector<std::size_t>& base = st.base;
+  const std::vector<std::size_t>& halves = st.halves;
+  const bool blocking = st.blocking, compute_observable = st.compute_observable;
+  const double peak = st.peak;
+  // Every candidate is judged on points it was not fitted on (5-fold cross-validation) when
+  // there are enough of them, else on its training error; the best is refitted on them all.
+  std::vector<Candidate> candidates;
   for (double form : kBlendForms) {
-    prob.blend = form;
-    std::vector<double> x = x0;
-    const double e = minimise(prob, x);
-    if (e < best_error) {
-      best_error = e;
+    candidates.push_back({form, false});
+    if (!blocking && !halves.empty()) candidates.push_back({form, true});
+  }
+  const bool cross_validate = prob.points.size() >= kFolds;
+  double best_score = INFINITY, best_cv = -1;
+  Candidate best{};
+  std::array<double, kParams> best_x{};
+  for (const Candidate& c : candidates) {
+    if (c.half && !cross_validate) continue;  // more terms than the error could judge
+    prob.blend = c.blend;
+    prob.active = base;
+    if (c.half) prob.active.insert(prob.active.end(), halves.begin(), halves.end());
+    std::array<double, kParams> x = x0;
+    const double train = minimise(prob, x);
+    const CvError cv = cross_validate ? cross_validated_error(prob, x0) : CvError{-1, -1};
+    const double score = cross_validate ? cv.log : train;
+    // Three more parameters must earn their place: a clearly lower error, not a tie.
+    if (score < best_score * (c.half ? 0.98 : 1)) {
+      best_score = score;
+      best_cv = cv.mape;
+      best = c;
       best_x = x;
-      best_x.push_back(form);
     }
   }
-  const double compute = compute_observable ? std::min(std::exp(best_x[0]), prob.max_compute) : peak;
+  prob.blend = best.blend;
+  prob.active = base;
+  if (best.half) prob.active.insert(prob.active.end(), halves.begin(), halves.end());
+
+  const double compute = compute_observable ? std::min(std::exp(best_x[kCompute]), prob.max_compute) : peak;
   // A level's bandwidth is identified when some training point there had a memory term that
   // was not negligible; only identified levels lend their efficiency to levels without points.
   std::array<bool, kLevels> has_points{}, identified{};
@@ -218,9 +353,13 @@ KernelFit fit_kernel(const Profile& machine, const Kernel& kernel, int threads, 
   fit.variant = kernel.variant;
   fit.compute_ops_per_s = compute;
   fit.overhead_s = std::exp(best_x[kOverhead]);
-  fit.group_overhead_s = has_groups ? std::exp(best_x[kGroupOverhead]) : 0;
-  fit.blend = best_x[kParams];
+  fit.group_overhead_s = term(prob, best_x.data(), kGroupOverhead);
+  fit.region_overhead_s = term(prob, best_x.data(), kRegionOverhead);
+  fit.blocking = blocking;
+  for (std::size_t i = 0; i < 3; ++i) fit.half_mnk[i] = term(prob, best_x.data(), kHalf + i);
+  fit.blend = best.blend;
   fit.points = static_cast<int>(samples.size());
+  fit.cv_mape = best_cv;
 
   // Levels no training point reached take the machine's bandwidth at the efficiency of the
   // nearest identified level (or the machine's own figure when none was).
@@ -247,6 +386,19 @@ KernelFit fit_kernel(const Profile& machine, const Kernel& kernel, int threads, 
     if (!has_points[l]) fit.bytes_per_s[l] = std::min(fit.bytes_per_s[l], fit.bytes_per_s[l - 1]);
   fit.train_mape = mean_abs_error(machine, fit, samples);
   return fit;
+}
+
+std::vector<double> held_out_errors(const Profile& machine, const Kernel& kernel, int threads,
+                                    std::span<const Sample> samples, const KernelFit& fit) {
+  Setup st = make_setup(machine, kernel, threads, samples);
+  if (samples.size() < kFolds) return std::vector<double>(samples.size(), 0);
+  st.prob.blend = fit.blend;
+  st.prob.active = st.base;
+  if (fit.half_mnk[0] > 0 || fit.half_mnk[1] > 0 || fit.half_mnk[2] > 0)
+    st.prob.active.insert(st.prob.active.end(), st.halves.begin(), st.halves.end());
+  std::vector<double> errors;
+  for (const double ratio : held_out_ratios(st.prob, st.x0)) errors.push_back(std::abs(std::log(ratio)));
+  return errors;
 }
 
 }  // namespace roofbench

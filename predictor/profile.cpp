@@ -172,6 +172,22 @@ class Reader {
     if (const json* n = optional(v, "points"))
       k.points = static_cast<int>(integer(*n, "points", ptr + "/points", 0, INT_MAX));
     if (const json* e = optional(v, "train_mape")) k.train_mape = number(*e, "train_mape", ptr + "/train_mape", false);
+    // Optional: profiles fitted before these terms existed predict without them.
+    if (const json* b = optional(v, "blocking")) {
+      if (!b->is_boolean()) fail(ptr + "/blocking", "must be true or false");
+      k.blocking = b->get<bool>();
+    }
+    if (const json* r = optional(v, "region_overhead_s"))
+      k.region_overhead_s = number(*r, "region_overhead_s", ptr + "/region_overhead_s", false);
+    if (const json* h = optional(v, "half_mnk")) {
+      if (!h->is_array() || h->size() != 3) fail(ptr + "/half_mnk", "must be an array of 3 numbers");
+      for (std::size_t i = 0; i < 3; ++i)
+        k.half_mnk[i] = number((*h)[i], "half_mnk", fmt::format("{}/half_mnk/{}", ptr, i), false);
+    }
+    if (const json* e = optional(v, "cv_mape")) {
+      if (!e->is_number()) fail(ptr + "/cv_mape", "must be a number");
+      k.cv_mape = e->get<double>();
+    }
     return k;
   }
 
@@ -289,7 +305,8 @@ nlohmann::json to_json(const Profile& p) {
     kernels.push_back({{"op", k.op}, {"impl", k.impl}, {"dtype", k.dtype}, {"threads", k.threads}, {"class", k.shape_class},
                        {"variant", k.variant}, {"compute_ops_per_s", k.compute_ops_per_s}, {"bytes_per_s", bw},
                        {"overhead_s", k.overhead_s}, {"group_overhead_s", k.group_overhead_s}, {"blend", k.blend}, {"points", k.points},
-                       {"train_mape", k.train_mape}});
+                       {"train_mape", k.train_mape}, {"cv_mape", k.cv_mape}, {"blocking", k.blocking},
+                       {"region_overhead_s", k.region_overhead_s}, {"half_mnk", k.half_mnk}});
   }
   return {{"schema", p.schema}, {"machine", p.machine}, {"peaks", std::move(peaks)},
           {"bandwidth", std::move(bandwidth)}, {"latency", std::move(latency)}, {"latency_curve", std::move(latency_curve)},

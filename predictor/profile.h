@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
+#include <array>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -87,6 +88,16 @@ struct KernelFit {
   double blend = 0;                // 0: hard max; p > 0: (Tc^p + Tm^p)^(1/p)
   int points = 0;                  // training timings behind the fit
   double train_mape = 0;           // mean |predicted/measured - 1| on those timings
+  // The same on points left out: 5-fold cross-validation, each fold's timings predicted by a
+  // fit of the others (absent, -1, with fewer than 5 points). The fit's terms are chosen by it.
+  double cv_mape = -1;
+  // The kernel's own blocking (registry.h, Work) gave the compute term: the busiest thread's
+  // padded MACs, and region_overhead_s per parallel region and barrier. Otherwise the compute
+  // term is the op's MACs stretched by a half-length per GEMM dimension (Hockney's n1/2: a
+  // loop of length D runs at D / (D + half) of its peak), zero when the fit did better without.
+  bool blocking = false;
+  double region_overhead_s = 0;    // per parallel region and barrier (blocking fits only)
+  std::array<double, 3> half_mnk{};  // half-lengths along the GEMM view's M, N, K, in elements
   bool operator==(const KernelFit&) const = default;
 };
 

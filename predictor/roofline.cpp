@@ -111,14 +111,42 @@ std::int64_t working_set(const Shape& run, Impl impl, DType d, int threads) {
   return footprint_bytes(run, d) + (k ? static_cast<std::int64_t>(k->workspace_bytes(run, threads)) : 0);
 }
 
+std::array<double, 3> gemm_view(const Shape& s) {
+  if (const auto* g = std::get_if<GemmShape>(&s.dims))
+    return {static_cast<double>(g->m), static_cast<double>(g->n), static_cast<double>(g->k)};
+  if (const auto* v = std::get_if<MvShape>(&s.dims))
+    return {static_cast<double>(v->m), static_cast<double>(v->b), static_cast<double>(v->k)};
+  const auto& c = std::get<ConvShape>(s.dims);
+  return {static_cast<double>(c.k / c.g), static_cast<double>(c.n * c.p() * c.q()),
+          static_cast<double>((c.c / c.g) * c.r * c.s)};
+}
+
+double stretch(const std::array<double, 3>& mnk, const std::array<double, 3>& half) {
+  double f = 1;
+  for (std::size_t i = 0; i < 3; ++i) f *= 1 + half[i] / std::max(mnk[i], 1.0);
+  return f;
+}
+
+ComputeWork compute_work(const Shape& run, Impl impl, DType d, int threads, bool blocking) {
+  ComputeWork w{static_cast<double>(ops(run)), 0, gemm_view(run)};
+  if (!blocking) return w;
+  const Kernel* k = select(run.op(), impl, d);
+  if (!k || !k->work) return w;
+  const Work work = k->work(run, threads);
+  w.ops = 2 * work.busiest_macs * threads;
+  w.regions = work.regions;
+  return w;
+}
+
 Prediction predict_fitted(const KernelFit& k, const Shape& run, DType d, const MemoryPlace& place) {
   Prediction out;
   out.level = place.level;
-  out.t_compute = static_cast<double>(ops(run)) / k.compute_ops_per_s;
   const Impl impl = parse_impl(k.impl).value_or(Impl::naive);
+  const ComputeWork w = compute_work(run, impl, d, k.threads, k.blocking);
+  out.t_compute = w.ops / k.compute_ops_per_s * stretch(w.mnk, k.half_mnk);
   out.t_memory = static_cast<double>(bytes(run, d) + added_bytes(run, impl, d)) /
                  (k.bytes_per_s.at(level_index(place.level)) * place.scale);
-  out.overhead = k.overhead_s + static_cast<double>(groups(run)) * k.group_overhead_s;
+  out.overhead = k.overhead_s + static_cast<double>(groups(run)) * k.group_overhead_s + w.regions * k.region_overhead_s;
   out.seconds = out.overhead + blend(out.t_compute, out.t_memory, k.blend);
   out.bound = out.t_compute >= out.t_memory ? "compute" : place.level;
   out.fitted = true;

@@ -11,6 +11,7 @@
 // machine.
 #pragma once
 
+#include <array>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,9 +23,9 @@ namespace roofbench {
 
 struct Prediction {
   double seconds = 0;        // fitted when `fitted`, else the classic figure
-  double t_compute = 0;      // ops / compute roof
+  double t_compute = 0;      // ops / compute roof (fitted: the kernel's work, stretched)
   double t_memory = 0;       // bytes / bandwidth of `level` (at the working set's size, when fitted)
-  double overhead = 0;       // fixed cost of the call, per-group costs included (fitted only)
+  double overhead = 0;       // fixed cost of the call, per-group and per-region costs included (fitted only)
   std::string level;         // memory level of the working set: L1, L2, L3, DRAM
   std::string bound;         // "compute" or the memory level, whichever term is larger
   double classic_s = 0;      // the classic roofline's figure, always computed
@@ -64,9 +65,30 @@ MemoryPlace memory_place(const Profile& p, std::int64_t working_set, int threads
 // blend(a, b) of the fitted roofline: max(a, b) when p == 0, else (a^p + b^p)^(1/p).
 double blend(double a, double b, double p);
 
+// The compute side of one call, as a fit charges it (predictor/fit.h).
+//   blocking (opt: the kernel's Work): ops = 2 * busiest thread's padded MACs * fit threads,
+//            the time at the fit's roof is then the busiest thread's; regions from the Work.
+//   else:    ops = the op's 2 * MACs, regions 0.
+// mnk is the shape as a GEMM (gemm_view), for the half-length stretch.
+struct ComputeWork {
+  double ops = 0;
+  double regions = 0;
+  std::array<double, 3> mnk{};
+};
+ComputeWork compute_work(const Shape& run, Impl impl, DType d, int threads, bool blocking);
+
+// The GEMM a shape runs as, M x K times K x N: gemm as is (batch in m), mv m x k times k x b,
+// conv2d per group (k/g) x (c/g * r * s) times (c/g * r * s) x (n * p * q).
+std::array<double, 3> gemm_view(const Shape& s);
+
+// Hockney's half-performance lengths on the three GEMM dimensions: a loop of length D runs at
+// D / (D + half) of its asymptotic rate, so the time stretches by prod(1 + half / D).
+double stretch(const std::array<double, 3>& mnk, const std::array<double, 3>& half);
+
 // The fitted roofline of one kernel on a batched shape (the shape as run):
-// t = overhead + groups(run) * group_overhead
-//     + blend(ops / compute, (bytes + added_bytes) / (bandwidth[level] * place.scale)).
+// t = overhead + groups(run) * group_overhead + regions * region_overhead
+//     + blend(work.ops / compute * stretch(mnk, half),
+//             (bytes + added_bytes) / (bandwidth[level] * place.scale)).
 Prediction predict_fitted(const KernelFit& k, const Shape& run, DType d, const MemoryPlace& place);
 // The working set whose level predict() looks up: the operands plus the kernel's workspace.
 std::int64_t working_set(const Shape& run, Impl impl, DType d, int threads);
