@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kernels/text_file.h"  // check_writable: callers check the CSV path before timing
@@ -38,7 +39,14 @@ struct CsvRow {
   // machine_peak); empty without a profile, a peak or a time. Written as roof_ratio, and as
   // above_roof = yes/no against kAboveRoofTolerance.
   std::optional<double> roof_ratio;
+  // Medians of the first and the last half of the repetitions, in the order they were taken
+  // (the middle one of an odd count left out): `evaluate` scores one against the other as the
+  // run's own noise floor. Empty with fewer than 2 repetitions.
+  std::optional<double> measured_first_s, measured_second_s;
 };
+
+// The two halves of a row's repetitions (CsvRow::measured_first_s, measured_second_s).
+std::pair<std::optional<double>, std::optional<double>> half_medians(const std::vector<double>& seconds);
 
 bool above_roof(const CsvRow& r);  // roof_ratio > 1 + kAboveRoofTolerance
 

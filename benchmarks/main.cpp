@@ -277,6 +277,8 @@ int main(int argc, char** argv) {
   eval_cmd->add_option("csv", eval.csv, "CSV written by `roofbench run --profile`")->required();
   eval_cmd->add_option("--worst", eval.worst, "Worst rows to list")->check(CLI::Range(0, 1000))->capture_default_str();
   eval_cmd->add_option("--csv", eval.out_csv, "Write the per-group scores to this CSV");
+  eval_cmd->add_option("--repeat", eval.repeat,
+                       "A second run CSV of the same rows: the noise floor scores the two runs against each other");
 
   ModelOptions model;
   CLI::App* model_cmd = app.add_subcommand("model", description("model"));

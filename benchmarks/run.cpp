@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <tuple>
 #include <memory>
 #include <numeric>
 #include <optional>
@@ -297,6 +298,7 @@ int run_command(const RunOptions& opt) {
     } else {
       r.measured_s = median(j.seconds);
       r.cv = coefficient_of_variation(j.seconds);
+      std::tie(r.measured_first_s, r.measured_second_s) = half_medians(j.seconds);
       r.noisy = *r.cv > opt.noise_threshold;
       r.roof_ratio = roof_ratio(r, *j.kernel, profile);
       // Interrupted with some repetitions done: their median is kept, and the status says it

@@ -160,6 +160,10 @@ EvaluationInput read_evaluation(std::string_view text, const std::string& name) 
     row.classic_s = number("classic_s");
     if (row.classic_s && *row.classic_s <= 0) row.classic_s.reset();
     if (column("cv")) row.cv = number("cv");
+    if (column("measured_first_s") && column("measured_second_s")) {
+      row.first_s = number("measured_first_s");
+      row.second_s = number("measured_second_s");
+    }
     row.model = optional_cell("model");
     row.bound = optional_cell("bound");
     row.level = optional_cell("level");
@@ -215,10 +219,51 @@ Score score_errors(std::span<const double> errors) {
   return s;
 }
 
+std::size_t attach_repeat(EvaluationInput& in, std::string_view text, const std::string& name) {
+  const std::vector<CsvRecord> records = parse_csv(text, name);
+  if (records.empty()) throw std::runtime_error(fmt::format("{}: file is empty", name));
+  const std::vector<std::string>& header = records.front().fields;
+  std::vector<std::size_t> at;
+  for (const char* col : {"op", "impl", "dtype", "threads", "batch", "shape", "measured_s", "status"}) {
+    const auto it = std::find(header.begin(), header.end(), col);
+    if (it == header.end())
+      throw std::runtime_error(fmt::format("{}: missing column {} (expected a CSV from `roofbench run`)", name, col));
+    at.push_back(static_cast<std::size_t>(it - header.begin()));
+  }
+  using Key = std::tuple<std::string, std::string, std::string, long long, long long, std::string>;
+  std::map<Key, double> measured;
+  for (std::size_t r = 1; r < records.size(); ++r) {
+    const CsvRecord& rec = records[r];
+    if (rec.fields.size() != header.size())
+      fail_at(name, rec.line, fmt::format("{} fields, the header has {}", rec.fields.size(), header.size()));
+    const auto cell = [&](std::size_t i) { return rec.fields[at[i]]; };
+    const long long threads = count_cell(cell(3), name, rec.line, "threads");
+    const long long batch = count_cell(cell(4), name, rec.line, "batch");
+    const std::optional<double> m = number_cell(cell(6), name, rec.line, "measured_s");
+    if (trimmed(cell(7)) == "ok" && m && *m > 0) measured[{cell(0), cell(1), cell(2), threads, batch, cell(5)}] = *m;
+  }
+  std::size_t matched = 0;
+  for (ScoredRow& row : in.rows) {
+    const auto it = measured.find({row.op, row.impl, row.dtype, row.threads, row.batch, row.shape});
+    row.repeat_s.reset();
+    if (it != measured.end()) {
+      row.repeat_s = it->second;
+      ++matched;
+    }
+  }
+  return matched;
+}
+
+const Score* noise_floor(const GroupScore& g) {
+  if (g.repeat.rows) return &g.repeat;
+  if (g.halves.rows) return &g.halves;
+  return nullptr;
+}
+
 std::vector<GroupScore> group_scores(std::span<const ScoredRow> rows) {
   using Key = std::tuple<std::string, std::string, std::string, int>;
   struct Errors {
-    std::vector<double> fitted, classic;
+    std::vector<double> fitted, classic, halves, repeat;
   };
   std::map<Key, Errors> all, by_kernel, by_threads;
   for (const ScoredRow& r : rows) {
@@ -227,13 +272,15 @@ std::vector<GroupScore> group_scores(std::span<const ScoredRow> rows) {
       Errors& e = (*groups)[key];
       e.fitted.push_back(r.fitted_error());
       if (const auto c = r.classic_error()) e.classic.push_back(*c);
+      if (const auto h = r.halves_error()) e.halves.push_back(*h);
+      if (const auto q = r.repeat_error()) e.repeat.push_back(*q);
     }
   }
   std::vector<GroupScore> out;
   const auto emit = [&](const std::map<Key, Errors>& groups) {
     for (const auto& [key, e] : groups)
       out.push_back({std::get<0>(key), std::get<1>(key), std::get<2>(key), std::get<3>(key), score_errors(e.fitted),
-                     score_errors(e.classic)});
+                     score_errors(e.classic), score_errors(e.halves), score_errors(e.repeat)});
   };
   emit(all);
   emit(by_kernel);
@@ -263,7 +310,10 @@ void write_scores_csv(const std::string& path, std::span<const GroupScore> group
   const auto out = std::back_inserter(text);
   const auto all = [](const std::string& s) { return s.empty() ? std::string("all") : csv_field(s); };
   for (const GroupScore& g : groups) {
-    for (const auto& [model, s] : {std::pair{"fitted", &g.fitted}, std::pair{"classic", &g.classic}}) {
+    // halves and repeat: the measurement scored against itself (the noise floor), as if a prediction.
+    for (const auto& [model, s] : {std::pair{"fitted", &g.fitted}, std::pair{"classic", &g.classic},
+                                   std::pair{"halves", &g.halves}, std::pair{"repeat", &g.repeat}}) {
+      if (s->rows == 0 && (model == std::string_view("halves") || model == std::string_view("repeat"))) continue;
       fmt::format_to(out, "{},{},{},{},{},{}", all(g.op), all(g.impl), all(g.dtype),
                  g.threads ? std::to_string(g.threads) : "all", model, s->rows);
       // No rows (no classic_s anywhere in the group): empty cells, the run CSV's "absent".
@@ -313,6 +363,54 @@ void print_scores(std::span<const GroupScore> groups) {
     threads = threads || g.threads;
     fmt::print("{:<{}}   {}   {}\n", group_label(g), width, score_cells(g.fitted), score_cells(g.classic));
   }
+}
+
+// The measurement's agreement with itself per group, beside the fitted score: a prediction can
+// be judged to ±10 % only where the machine repeats itself to ±10 % on nearly every row.
+void print_floor(std::span<const GroupScore> groups) {
+  const bool halves = std::any_of(groups.begin(), groups.end(), [](const GroupScore& g) { return g.halves.rows > 0; });
+  const bool repeat = std::any_of(groups.begin(), groups.end(), [](const GroupScore& g) { return g.repeat.rows > 0; });
+  if (!halves && !repeat) {
+    fmt::print("\nnoise floor: not measured (this CSV has no measured_first_s/measured_second_s columns and no --repeat "
+               "run was given): the scores above cannot be told from the machine's own noise\n");
+    return;
+  }
+  std::size_t width = 5;
+  for (const GroupScore& g : groups) width = std::max(width, group_label(g).size());
+  fmt::print("\nnoise floor: the measurement against itself (error = second / first - 1){}{}\n",
+             halves ? "; halves: the last half of each row's repetitions against the first" : "",
+             repeat ? "; runs: the --repeat run against this one" : "");
+  const auto cells = [](const Score& s) {
+    return s.rows ? fmt::format("{:>5} {:>7.1f} {:>7.1f}", s.rows, s.median_ape_pct, s.within_10_pct)
+                  : fmt::format("{:>5} {:>7} {:>7}", 0, "-", "-");
+  };
+  fmt::print("{:<{}}   {:<21}   {:<21}   {:>7} {:>9}\n", "", width, "halves", "runs", "fitted", "fitted /");
+  fmt::print("{:<{}}   {:>5} {:>7} {:>7}   {:>5} {:>7} {:>7}   {:>7} {:>9}\n", "group", width, "rows", "median%", "<=10%",
+             "rows", "median%", "<=10%", "<=10%", "floor");
+  bool kernels = false, threads = false;
+  for (const GroupScore& g : groups) {
+    if ((!g.op.empty() && !kernels) || (g.threads && !threads)) fmt::print("\n");
+    kernels = kernels || !g.op.empty();
+    threads = threads || g.threads;
+    const Score* floor = noise_floor(g);
+    fmt::print("{:<{}}   {}   {}   {:>7.1f} {:>9}\n", group_label(g), width, cells(g.halves), cells(g.repeat),
+               g.fitted.within_10_pct,
+               floor && floor->within_10_pct > 0 ? fmt::format("{:.2f}", g.fitted.within_10_pct / floor->within_10_pct)
+                                                 : std::string("-"));
+  }
+  const Score* floor = noise_floor(groups.front());
+  if (!floor) return;
+  const char* what = floor == &groups.front().repeat ? "two runs" : "two halves of one run";
+  if (floor->within_10_pct < kJudgeableWithin10Pct)
+    fmt::print("verdict: the machine repeats itself within 10% on only {:.1f}% of rows ({}), below {:.0f}%: too noisy "
+               "for a 10% prediction score to mean anything here; fitted reaches {:.1f}% ({:.2f} of the floor)\n",
+               floor->within_10_pct, what, kJudgeableWithin10Pct, groups.front().fitted.within_10_pct,
+               floor->within_10_pct > 0 ? groups.front().fitted.within_10_pct / floor->within_10_pct : 0.0);
+  else
+    fmt::print("verdict: the machine repeats itself within 10% on {:.1f}% of rows ({}): the prediction scores above "
+               "can be judged; fitted reaches {:.1f}% within 10% ({:.2f} of the floor)\n",
+               floor->within_10_pct, what, groups.front().fitted.within_10_pct,
+               groups.front().fitted.within_10_pct / floor->within_10_pct);
 }
 
 // Rows that beat their dtype's calibrated peak, per (impl, dtype): a profile whose roof does not
@@ -372,7 +470,15 @@ void print_worst(std::span<const ScoredRow> rows, int worst) {
 
 int evaluate_command(const EvaluateOptions& opt) {
   if (!opt.out_csv.empty()) check_writable(opt.out_csv);  // before the input is read: a typo in --csv costs nothing
-  const EvaluationInput in = read_evaluation(read_text(opt.csv), opt.csv);
+  EvaluationInput in = read_evaluation(read_text(opt.csv), opt.csv);
+  std::size_t matched = 0;
+  if (!opt.repeat.empty()) {
+    matched = attach_repeat(in, read_text(opt.repeat), opt.repeat);
+    if (matched == 0)
+      throw std::runtime_error(fmt::format("{}: no row matches a scored row of {} (same op, impl, dtype, threads, batch "
+                                           "and shape): not a second run of the same rows",
+                                           opt.repeat, opt.csv));
+  }
   const std::vector<GroupScore> groups = group_scores(in.rows);
 
   std::vector<std::string> reasons;
@@ -388,7 +494,10 @@ int evaluate_command(const EvaluateOptions& opt) {
                "roofline\n",
                unfitted, unfitted == 1 ? "" : "s");
   fmt::print("error = predicted / measured - 1, in %; bias > 0: predicts too slow; <=10%: share of rows within 10 %\n\n");
+  if (!opt.repeat.empty())
+    fmt::print("{}: {} of the {} scored rows matched for the noise floor\n", opt.repeat, matched, in.rows.size());
   print_scores(groups);
+  print_floor(groups);
   print_roofs(in.roofs);
   if (opt.worst > 0) print_worst(in.rows, opt.worst);
   if (!opt.out_csv.empty()) {

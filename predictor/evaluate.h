@@ -18,6 +18,7 @@ struct EvaluateOptions {
   std::string csv;      // a CSV written by `roofbench run --profile`
   int worst = 5;        // rows listed as the worst predictions (by |fitted error|), overall
   std::string out_csv;  // optional: the per-group scores as CSV
+  std::string repeat;   // optional: a second run CSV of the same rows, for the noise floor
 };
 
 int evaluate_command(const EvaluateOptions& opt);
@@ -43,8 +44,18 @@ struct ScoredRow {
   std::optional<double> classic_s;  // absent: the row counts for the fitted scores only
   std::optional<double> cv;
   std::string model, bound, level;  // empty when the column is absent
+  // The measurement against itself: medians of the first and the second half of the
+  // repetitions (columns measured_first_s, measured_second_s), and the same row's measured_s in
+  // a second run (evaluate --repeat). Absent when the CSV or the run lacks them.
+  std::optional<double> first_s, second_s, repeat_s;
 
   double fitted_error() const { return predicted_s / measured_s - 1; }
+  std::optional<double> halves_error() const {
+    return first_s && second_s && *first_s > 0 ? std::optional<double>(*second_s / *first_s - 1) : std::nullopt;
+  }
+  std::optional<double> repeat_error() const {
+    return repeat_s ? std::optional<double>(*repeat_s / measured_s - 1) : std::nullopt;
+  }
   std::optional<double> classic_error() const {
     return classic_s ? std::optional<double>(*classic_s / measured_s - 1) : std::nullopt;
   }
@@ -88,13 +99,29 @@ struct Score {
 
 Score score_errors(std::span<const double> errors);
 
-// A group of rows and both models' scores. An empty field means "all" (the overall group has
-// op, impl, dtype empty); threads == 0 means every thread count.
+// A group of rows and both models' scores, beside the measurement's agreement with itself
+// (the noise floor: the "error" of the second half of the repetitions against the first, and
+// of a second run against this one; rows 0 when the CSV has no halves or no --repeat was given).
+// An empty field means "all" (the overall group has op, impl, dtype empty); threads == 0 means
+// every thread count.
 struct GroupScore {
   std::string op, impl, dtype;
   int threads = 0;
-  Score fitted, classic;
+  Score fitted, classic, halves, repeat;
 };
+
+// The share of rows within 10 % that the floor must reach before a prediction's ±10 % score can
+// be judged on this machine: below it, the machine disagrees with itself more often than the
+// prediction is allowed to.
+inline constexpr double kJudgeableWithin10Pct = 90;
+
+// The floor of a group: the two runs when there are (a second run sees every disturbance a
+// user's run would), else the two halves of one run; nullptr when neither was measured.
+const Score* noise_floor(const GroupScore& g);
+
+// measured_s of a second run CSV, matched to `in`'s rows by (op, impl, dtype, threads, batch,
+// shape); returns how many rows found their match. Throws like read_evaluation on a bad file.
+std::size_t attach_repeat(EvaluationInput& in, std::string_view text, const std::string& name);
 
 // The overall group first, then per (op, impl, dtype), then per (op, impl, dtype, threads)
 // when the rows hold more than one thread count; each level sorted by its key.

@@ -1,5 +1,6 @@
 // `roofbench evaluate`: the scores on hand-computed rows, the CSV reader on the quoting a run CSV
 // can contain, and every error a user can meet as one line naming the file (and line).
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -9,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -293,6 +295,80 @@ TEST_F(EvaluateFiles, BinaryReportsABadCellAsOneLine) {
   EXPECT_EQ(std::count(msg.begin(), msg.end(), '\n'), 1);
   EXPECT_FALSE(fs::exists(out));
   EXPECT_FALSE(roofbench::testing::temporary_left_beside(out));
+}
+
+// ---- the noise floor: the measurement scored against itself ----
+
+// Four rows with the halves of their repetitions: the second half off by +2 %, -4 %, +15 % and
+// -30 % from the first (within 10 %: 2 of 4, median |difference| 9.5 %). Predictions as kFourRows.
+const std::string kHalvesHeader =
+    "op,impl,dtype,threads,batch,shape,measured_s,predicted_s,classic_s,status,measured_first_s,measured_second_s\n";
+const std::string kHalvesRows = kHalvesHeader +
+                                "gemm,opt,f32,2,1,gemm m=8 n=8 k=8,1,1.05,0.5,ok,1,1.02\n"
+                                "gemm,opt,f32,2,1,gemm m=16 n=16 k=16,1,0.80,0.5,ok,1,0.96\n"
+                                "gemm,opt,f32,2,1,gemm m=32 n=32 k=32,1,1.30,0.5,ok,2,2.3\n"
+                                "gemm,opt,f32,2,1,gemm m=64 n=64 k=64,1,0.98,0.5,ok,1,0.7\n";
+// A second run of three of those rows (one failed, one absent, one of a row never scored).
+const std::string kRepeatRows = kHeader +
+                                "gemm,opt,f32,2,1,gemm m=8 n=8 k=8,1.05,,,ok,,,,\n"
+                                "gemm,opt,f32,2,1,gemm m=16 n=16 k=16,0.5,,,ok,,,,\n"
+                                "gemm,opt,f32,2,1,gemm m=32 n=32 k=32,,,,mismatch,,,,\n"
+                                "gemm,opt,f32,1,1,gemm m=64 n=64 k=64,1,,,ok,,,,\n";
+
+TEST(Evaluate, NoiseFloorScoresTheHalvesAndASecondRunLikePredictions) {
+  EvaluationInput in = read_evaluation(kHalvesRows, "run.csv");
+  std::vector<GroupScore> g = group_scores(in.rows);
+  expect_score(g.front().halves, 4, (2 + 4 + 15 + 30) / 4.0, 9.5, 50, 75, (2 - 4 + 15 - 30) / 4.0);
+  EXPECT_EQ(g.front().repeat.rows, 0u);
+  EXPECT_EQ(noise_floor(g.front()), &g.front().halves);
+
+  EXPECT_EQ(attach_repeat(in, kRepeatRows, "again.csv"), 2u);  // threads differ on the last: no match
+  g = group_scores(in.rows);
+  expect_score(g.front().repeat, 2, (5 + 50) / 2.0, 27.5, 50, 50, (5 - 50) / 2.0);
+  EXPECT_EQ(noise_floor(g.front()), &g.front().repeat);  // a second run outranks the halves
+  EXPECT_EQ(error_of([&] { attach_repeat(in, "op,impl\n", "bad.csv"); }),
+            "bad.csv: missing column dtype (expected a CSV from `roofbench run`)");
+  EXPECT_EQ(error_of([&] { attach_repeat(in, kHeader + "gemm,opt,f32,0,1,x,1,,,ok,,,,\n", "bad.csv"); }),
+            "bad.csv:2: threads: '0' is not a positive integer");
+}
+
+TEST_F(EvaluateFiles, CommandSaysWhenTheMachineIsTooNoisyToJudgeAScore) {
+  const std::string run = write("run.csv", kHalvesRows);
+  const std::string out = (dir_ / "scores.csv").string();
+  ::testing::internal::CaptureStdout();
+  EXPECT_EQ(evaluate_command({run, 0, out}), 0);
+  std::string printed = ::testing::internal::GetCapturedStdout();
+  EXPECT_NE(printed.find("verdict: the machine repeats itself within 10% on only 50.0% of rows (two halves of one run), "
+                         "below 90%: too noisy"),
+            std::string::npos)
+      << printed;
+  EXPECT_NE(printed.find("fitted reaches 50.0% (1.00 of the floor)"), std::string::npos) << printed;
+  std::ifstream in(out);
+  const std::string scores((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(scores.find("all,all,all,all,halves,4,12.75,9.5,50,75,-4.25\n"), std::string::npos) << scores;
+  EXPECT_EQ(scores.find(",repeat,"), std::string::npos) << scores;  // no second run given
+
+  // A quiet machine: both halves agree on every row; the verdict lets the score stand.
+  std::string quiet = kHalvesHeader;
+  for (int m : {8, 16, 32, 64}) quiet += fmt::format("gemm,opt,f32,2,1,gemm m={0} n={0} k={0},1,1.05,0.5,ok,1,1.01\n", m);
+  ::testing::internal::CaptureStdout();
+  EXPECT_EQ(evaluate_command({write("quiet.csv", quiet), 0, ""}), 0);
+  printed = ::testing::internal::GetCapturedStdout();
+  EXPECT_NE(printed.find("repeats itself within 10% on 100.0% of rows (two halves of one run): the prediction scores "
+                         "above can be judged"),
+            std::string::npos)
+      << printed;
+
+  // A CSV without halves and no --repeat: said, not guessed.
+  ::testing::internal::CaptureStdout();
+  EXPECT_EQ(evaluate_command({write("old.csv", kFourRows), 0, ""}), 0);
+  printed = ::testing::internal::GetCapturedStdout();
+  EXPECT_NE(printed.find("noise floor: not measured"), std::string::npos) << printed;
+
+  // --repeat with no matching row is an error, not an empty floor.
+  EXPECT_EQ(command_error({run, 0, "", write("other.csv", kHeader + "mv,opt,f32,2,1,mv m=1 k=1,1,,,ok,,,,\n")}),
+            (dir_ / "other.csv").string() + ": no row matches a scored row of " + run +
+                " (same op, impl, dtype, threads, batch and shape): not a second run of the same rows");
 }
 
 }  // namespace
