@@ -191,18 +191,18 @@ void print_table(const ModelMetrics& m, const std::vector<std::string>& names, c
   std::size_t w = 5;
   for (const std::string& n : names) w = std::max(w, n.size());
   const bool meas = !measured.empty();
-  fmt::print("{:<{}}  {:<6} {:>4} {:>9} {:>9} {:>9} {:>9} {:>11} {:>11} {:>7} {:>11}", "layer", w, "op", "rep",
-             "params", "MACs", "in MB", "out MB", "T_comp us", "T_mem us", "bound", "pred us");
+  fmt::print("{:<{}}  {:<6} {:>4} {:>9} {:>9} {:>9} {:>9} {:>11} {:>11} {:>9} {:>7} {:>11}", "layer", w, "op", "rep",
+             "params", "MACs", "in MB", "out MB", "T_comp us", "T_mem us", "ovh us", "bound", "pred us");
   if (meas) fmt::print(" {:>11} {:>9}", "meas us", "meas/pred");
   fmt::print("\n");
   for (std::size_t i = 0; i < m.layers.size(); ++i) {
     const LayerMetrics& l = m.layers[i];
     const double rep = static_cast<double>(l.shape.repeat);
-    fmt::print("{:<{}}  {:<6} {:>4} {:>9} {:>9} {:>9.3f} {:>9.3f} {:>11.1f} {:>11.1f} {:>7} {:>11.1f}", names[i], w,
+    fmt::print("{:<{}}  {:<6} {:>4} {:>9} {:>9} {:>9.3f} {:>9.3f} {:>11.1f} {:>11.1f} {:>9.1f} {:>7} {:>11.1f}", names[i], w,
                name(l.shape.op()), l.shape.repeat, si(static_cast<double>(l.total.params)),
                si(static_cast<double>(l.total.macs)), mb(l.total.act_in_bytes), mb(l.total.act_out_bytes),
-               us(l.prediction.t_compute * rep), us(l.prediction.t_memory * rep), l.prediction.bound,
-               us(l.latency_s));
+               us(l.prediction.t_compute * rep), us(l.prediction.t_memory * rep), us(l.prediction.overhead * rep),
+               l.prediction.bound, us(l.latency_s));
     if (meas) {
       const Measured& r = measured[i];
       if (r.failure) fmt::print(" {:>11} {:>9}", "failed", "-");
@@ -210,6 +210,44 @@ void print_table(const ModelMetrics& m, const std::vector<std::string>& names, c
     }
     fmt::print("\n");
   }
+}
+
+// Where a measured model's error comes from: the layers whose predicted - measured time (over
+// their repeats) adds most to the total's error, each with its share of that error and what its
+// prediction was made of, so a user sees which term of which layer to doubt.
+void print_error_sources(const ModelMetrics& m, const std::vector<std::string>& names,
+                         const std::vector<Measured>& measured) {
+  double predicted = 0, observed = 0, absolute = 0;
+  std::vector<std::pair<double, std::size_t>> miss;  // (predicted - measured) over repeats, layer
+  for (std::size_t i = 0; i < m.layers.size(); ++i) {
+    if (measured[i].failure) return;
+    const double rep = static_cast<double>(m.layers[i].shape.repeat);
+    const double d = (m.layers[i].prediction.seconds - measured[i].seconds) * rep;
+    predicted += m.layers[i].prediction.seconds * rep;
+    observed += measured[i].seconds * rep;
+    absolute += std::abs(d);
+    miss.emplace_back(d, i);
+  }
+  if (observed <= 0 || absolute <= 0) return;
+  std::sort(miss.begin(), miss.end(), [](const auto& a, const auto& b) { return std::abs(a.first) > std::abs(b.first); });
+  fmt::print("\nwhere the error comes from: total predicted - measured = {:+.1f} us ({:+.1f}%); the sum of |layer "
+             "errors| is {:.1f} us, of which\n",
+             us(predicted - observed), 100 * (predicted / observed - 1), us(absolute));
+  std::size_t w = 5;
+  for (const std::string& n : names) w = std::max(w, n.size());
+  fmt::print("  {:<{}}  {:>11} {:>7} {:>9}  {:>7} {:>7} {:>7}  {}\n", "layer", w, "pred-meas", "share", "meas/pred",
+             "compute", "memory", "ovh", "bound");
+  for (std::size_t j = 0; j < std::min<std::size_t>(5, miss.size()); ++j) {
+    const auto [d, i] = miss[j];
+    const Prediction& p = m.layers[i].prediction;
+    const double parts = p.t_compute + p.t_memory + p.overhead;
+    const auto share = [&](double t) { return parts > 0 ? fmt::format("{:.0f}%", 100 * t / parts) : std::string("-"); };
+    fmt::print("  {:<{}}  {:>+9.1f}us {:>6.1f}% {:>9.2f}  {:>7} {:>7} {:>7}  {}\n", names[i], w, us(d),
+               100 * std::abs(d) / absolute, measured[i].seconds / p.seconds, share(p.t_compute), share(p.t_memory),
+               share(p.overhead), p.bound);
+  }
+  fmt::print("  (compute, memory, ovh: each term's share of the layer's predicted terms; the blend of the first two\n"
+             "   plus the overhead is the prediction)\n");
 }
 
 // How the MAC energy of the default table is composed, for the printed note.
@@ -334,6 +372,7 @@ int model_command(const ModelOptions& opt) {
                  total * 1e3, total / t.latency_s);
       fmt::print("  measured throughput {:>12.1f}  samples/s at batch {}\n", static_cast<double>(opt.batch) / total,
                  opt.batch);
+      print_error_sources(m, names, measured);
     }
   }
   print_notes(m, layers.size(), energy);
