@@ -14,6 +14,10 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <exception>
+#include <numeric>
+#include <optional>
+#include <random>
 #include <tuple>
 
 #include "benchmarks/amx_tiles.h"
@@ -362,6 +366,76 @@ std::string what_is_kept(const Journal* journal) {
                      journal->repetitions_total(), journal->path());
 }
 
+// f(0) .. f(n - 1) on every core (OpenMP), in order; the first exception any call threw is
+// rethrown here, after all of them ended (an exception must not leave an OpenMP region).
+template <class F>
+auto parallel_map(std::size_t n, const F& f) -> std::vector<decltype(f(std::size_t{}))> {
+  std::vector<std::optional<decltype(f(std::size_t{}))>> out(n);
+  std::exception_ptr error;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(omp_get_num_procs())
+  for (std::size_t i = 0; i < n; ++i) {
+    try {
+      out[i] = f(i);
+    } catch (...) {
+#pragma omp critical(roofbench_parallel_map)
+      if (!error) error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
+  std::vector<decltype(f(std::size_t{}))> values;
+  for (auto& v : out) values.push_back(std::move(*v));
+  return values;
+}
+
+// The adaptive round (nn-Meter's adaptive sampling): where a kernel's fit generalises worst,
+// its space needs more points. Each (kernel, threads, class) is fitted on the sweep; its two
+// training shapes with the largest held-out error above 10% (predicted by a fit of the other
+// folds) each get two neighbours timed, and the final fit uses them all.
+std::vector<std::unique_ptr<Job>> adaptive_jobs(const Profile& profile, const std::vector<std::unique_ptr<Job>>& jobs) {
+  std::map<std::tuple<const Kernel*, int, std::string_view>, std::vector<const Job*>> groups;
+  for (const auto& j : jobs)
+    if (!j->seconds.empty()) groups[{j->kernel, j->threads, shape_class(j->run)}].push_back(j.get());
+  struct Group {
+    const Kernel* kernel;
+    int threads;
+    std::vector<Sample> samples;
+  };
+  std::vector<Group> list;
+  for (const auto& [key, members] : groups) {
+    Group g{std::get<0>(key), std::get<1>(key), {}};
+    for (const Job* j : members) g.samples.push_back({j->run, median(j->seconds)});
+    if (g.samples.size() >= 5) list.push_back(std::move(g));
+  }
+  const std::vector<std::vector<double>> errors = parallel_map(list.size(), [&](std::size_t i) {
+    try {
+      const Group& g = list[i];
+      return held_out_errors(profile, *g.kernel, g.threads, g.samples, fit_kernel(profile, *g.kernel, g.threads, g.samples));
+    } catch (const ProfileError&) {
+      return std::vector<double>{};  // no peak for this dtype at these threads: the final fit says so
+    }
+  });
+  std::mt19937 rng(20261203);  // drawn in the groups' order, after the parallel part: reproducible
+  std::vector<std::unique_ptr<Job>> out;
+  for (std::size_t gi = 0; gi < list.size(); ++gi) {
+    const Kernel* kernel = list[gi].kernel;
+    const int threads = list[gi].threads;
+    const std::vector<Sample>& samples = list[gi].samples;
+    const std::vector<double>& err = errors[gi];
+    if (err.empty()) continue;
+    std::vector<std::size_t> order(samples.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return err[a] > err[b]; });
+    for (std::size_t i = 0; i < 2 && err[order[i]] > std::log(1.1); ++i)
+      for (Shape& n : neighbours(samples[order[i]].run, rng)) {
+        if (kernel->impl == Impl::naive && ops(n) > kNaiveMaxOps / 10) continue;
+        const std::string job_name = fmt::format("train/{}/{}/{}/threads:{}/{}", name(kernel->op), name(kernel->impl),
+                                                 name(kernel->dtype), threads, to_string(n));
+        out.push_back(std::make_unique<Job>(Job{.kernel = kernel, .run = std::move(n), .threads = threads, .name = job_name}));
+      }
+  }
+  return out;
+}
+
 void fit_kernels(Profile& profile, const CalibrateOptions& opt, Journal* journal) {
   std::vector<Shape> shapes = load_shapes("training");
   if (opt.quick) {
@@ -415,6 +489,17 @@ void fit_kernels(Profile& profile, const CalibrateOptions& opt, Journal* journal
         noisy[i]->seconds = again[i]->seconds;
   }
 
+  if (!opt.quick) {  // --quick keeps its minute: the sweep alone
+    std::vector<std::unique_ptr<Job>> adapt = adaptive_jobs(profile, jobs);
+    std::vector<Job*> adapt_pointers;
+    for (auto& j : adapt) adapt_pointers.push_back(j.get());
+    fmt::print(stderr, "calibrate: timing {} shapes around the training points predicted worst (adaptive round)\n",
+               adapt.size());
+    measure_jobs(adapt_pointers, mo);
+    throw_if_interrupted(what_is_kept(journal));
+    for (auto& j : adapt) jobs.push_back(std::move(j));
+  }
+
   for (const auto& j : jobs) {
     if (j->seconds.empty()) continue;
     profile.training.push_back({{"op", name(j->kernel->op)}, {"impl", name(j->kernel->impl)},
@@ -460,24 +545,46 @@ void fit_from_training(Profile& profile, std::string_view source) {
         {shape, t["seconds"].get<double>()});
   }
   profile.kernels.clear();
+  struct Task {
+    const Kernel* kernel;
+    int threads;
+    const std::vector<Sample>* points;
+  };
+  std::vector<Task> tasks;
   for (const auto& [key, points] : samples) {
     const auto& [op, impl, dtype, threads, shape_class] = key;
-    const Kernel* k = select(op, impl, dtype);
-    if (!k) continue;  // timed on another CPU: nothing here could run it
-    profile.kernels.push_back(fit_kernel(profile, *k, threads, points));
+    if (const Kernel* k = select(op, impl, dtype)) tasks.push_back({k, threads, &points});
+    // else: timed on another CPU, nothing here could run it
   }
+  // The fits are independent and each cross-validates eight candidate forms: one per core.
+  const std::vector<KernelFit> fits = parallel_map(tasks.size(), [&](std::size_t i) {
+    return fit_kernel(profile, *tasks[i].kernel, tasks[i].threads, *tasks[i].points);
+  });
+  profile.kernels.insert(profile.kernels.end(), fits.begin(), fits.end());
 }
 
+// One line per fit, every term with its unit: per region is the blocking fits' cost per
+// parallel region or barrier, half M/N/K the half-lengths (elements) of the others, "cv err" the
+// error on training points each predicted by a fit of the others (the figure the terms were
+// chosen by), "train err" on the points themselves.
 void print_fits(const Profile& p) {
-  fmt::print("\n{:<7} {:<9} {:<6} {:<5} {:>3}  {:>9}  {:>7} {:>7} {:>7} {:>7}  {:>9}  {:>9}  {:>5}  {:>9}\n", "op", "class", "impl", "dtype",
-             "thr", "G(FL)OP/s", "L1 GB/s", "L2 GB/s", "L3 GB/s", "DRAM", "overhead", "per group", "blend", "train err");
-  for (const KernelFit& k : p.kernels)
-    fmt::print("{:<7} {:<9} {:<6} {:<5} {:>3}  {:>9.1f}  {:>7.1f} {:>7.1f} {:>7.1f} {:>7.1f}  {:>7.1f}us  {:>9}  {:>5}  {:>8.1f}%\n",
-               k.op, k.shape_class, k.impl, k.dtype, k.threads, k.compute_ops_per_s / 1e9, k.bytes_per_s[0] / 1e9,
-               k.bytes_per_s[1] / 1e9, k.bytes_per_s[2] / 1e9, k.bytes_per_s[3] / 1e9, k.overhead_s * 1e6,
-               k.shape_class == "grouped" || k.shape_class == "depthwise" ? fmt::format("{:.3f}us", k.group_overhead_s * 1e6)
-                                                                          : std::string("-"),
-               k.blend == 0 ? std::string("max") : fmt::format("p={}", k.blend), 100 * k.train_mape);
+  fmt::print("\n{:<7} {:<9} {:<6} {:<5} {:>3}  {:>9}  {:>7} {:>7} {:>7} {:>7}  {:>9}  {:>9}  {:>10}  {:>17}  {:>5}  {:>7}  {:>9}\n",
+             "op", "class", "impl", "dtype", "thr", "G(FL)OP/s", "L1 GB/s", "L2 GB/s", "L3 GB/s", "DRAM", "overhead",
+             "per group", "per region", "half M/N/K", "blend", "cv err", "train err");
+  const auto us = [](double s) { return s > 0 ? fmt::format("{:.3f}us", s * 1e6) : std::string("-"); };
+  for (const KernelFit& k : p.kernels) {
+    const bool halves = k.half_mnk[0] > 0 || k.half_mnk[1] > 0 || k.half_mnk[2] > 0;
+    fmt::print(
+        "{:<7} {:<9} {:<6} {:<5} {:>3}  {:>9.1f}  {:>7.1f} {:>7.1f} {:>7.1f} {:>7.1f}  {:>7.1f}us  {:>9}  {:>10}  {:>17}  {:>5}  "
+        "{:>7}  {:>8.1f}%\n",
+        k.op, k.shape_class, k.impl, k.dtype, k.threads, k.compute_ops_per_s / 1e9, k.bytes_per_s[0] / 1e9,
+        k.bytes_per_s[1] / 1e9, k.bytes_per_s[2] / 1e9, k.bytes_per_s[3] / 1e9, k.overhead_s * 1e6,
+        us(k.group_overhead_s), k.blocking ? us(k.region_overhead_s) : std::string("-"),
+        halves ? fmt::format("{:.3g}/{:.3g}/{:.3g}", k.half_mnk[0], k.half_mnk[1], k.half_mnk[2])
+               : std::string(k.blocking ? "tiles" : "-"),
+        k.blend == 0 ? std::string("max") : fmt::format("p={}", k.blend),
+        k.cv_mape >= 0 ? fmt::format("{:.1f}%", 100 * k.cv_mape) : std::string("-"), 100 * k.train_mape);
+  }
 }
 
 void measure_machine(Profile& profile, const CalibrateOptions& opt, const Settings& s);

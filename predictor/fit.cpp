@@ -9,11 +9,14 @@
 #include <cmath>
 #include <iterator>
 #include <memory>
+#include <mutex>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "kernels/cost.h"
+#include "kernels/shape.h"
 #include "predictor/roofline.h"
 
 namespace roofbench {
@@ -199,7 +202,9 @@ Setup make_setup(const Profile& machine, const Kernel& kernel, int threads, std:
   for (const Sample& s : samples)
     if (shape_class(s.run) != shape_class(samples.front().run))
       throw std::invalid_argument("fit_kernel: samples of different shape classes");
-  gsl_set_error_handler_off();  // GSL reports through return codes; its default handler aborts
+  // GSL reports through return codes; its default handler aborts. Once: fits run in parallel.
+  static std::once_flag gsl_quiet;
+  std::call_once(gsl_quiet, [] { gsl_set_error_handler_off(); });
 
   // opt knows its own blocking: its compute term is the busiest thread's padded work.
   Setup st;
@@ -400,5 +405,40 @@ std::vector<double> held_out_errors(const Profile& machine, const Kernel& kernel
   for (const double ratio : held_out_ratios(st.prob, st.x0)) errors.push_back(std::abs(std::log(ratio)));
   return errors;
 }
+
+std::vector<Shape> neighbours(const Shape& s, std::mt19937& rng) {
+  std::uniform_real_distribution<double> log_factor(std::log(0.6), std::log(1.6));
+  const auto scaled = [&](std::int64_t v) {
+    return std::max<std::int64_t>(1, std::llround(static_cast<double>(v) * std::exp(log_factor(rng))));
+  };
+  std::vector<Shape> out;
+  for (int attempt = 0; attempt < 6 && out.size() < 2; ++attempt) {
+    std::string d;
+    if (const auto* v = std::get_if<MvShape>(&s.dims)) {
+      d = fmt::format("mv m={} k={}", scaled(v->m), scaled(v->k));
+    } else if (const auto* g = std::get_if<GemmShape>(&s.dims)) {
+      d = fmt::format("gemm m={} n={} k={}", scaled(g->m), scaled(g->n), scaled(g->k));
+    } else {
+      const auto& c = std::get<ConvShape>(s.dims);
+      const std::int64_t hw = std::max(scaled(c.h), c.r);
+      if (c.g == c.c) {  // depthwise: c = k = g, scaled together
+        const std::int64_t ch = scaled(c.c);
+        d = fmt::format("conv2d n={} c={} h={} w={} k={} r={} s={} stride={} pad={} g={}", c.n, ch, hw, hw, ch, c.r, c.s,
+                        c.stride, c.pad, ch);
+      } else {  // channels per group scaled, the group count kept
+        d = fmt::format("conv2d n={} c={} h={} w={} k={} r={} s={} stride={} pad={} g={}", c.n, c.g * scaled(c.c / c.g),
+                        hw, hw, c.g * scaled(c.k / c.g), c.r, c.s, c.stride, c.pad, c.g);
+      }
+    }
+    try {
+      Shape n = parse_shape(d + " name=adapt:" + (s.name.empty() ? "shape" : s.name));
+      if (ops(n) <= 4 * ops(s) && shape_class(n) == shape_class(s)) out.push_back(std::move(n));
+    } catch (const ShapeError&) {
+      // a draw outside the parser's limits: draw again
+    }
+  }
+  return out;
+}
+
 
 }  // namespace roofbench

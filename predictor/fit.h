@@ -16,6 +16,7 @@
 // that held-out error beside the training error. Under 5 points, the training error decides.
 #pragma once
 
+#include <random>
 #include <span>
 #include <vector>
 
@@ -44,6 +45,14 @@ KernelFit fit_kernel(const Profile& machine, const Kernel& k, int threads, std::
 // the calibration's adaptive round adds training shapes.
 std::vector<double> held_out_errors(const Profile& machine, const Kernel& k, int threads, std::span<const Sample> samples,
                                     const KernelFit& fit);
+
+// Two shapes around `s` for calibrate's adaptive round (nn-Meter's adaptive sampling: more
+// training points where the fit generalises worst): every dimension scaled by its own factor
+// from 0.6 to 1.6 (log-uniform from rng: a fixed seed times the same shapes, and a resumed
+// calibration finds them in its journal), channels in whole groups so a conv2d stays in its
+// shape class, never more than 4x the ops of `s`, each named adapt:<name of s>. Fewer than two
+// when the draws keep leaving the shape parser's limits.
+std::vector<Shape> neighbours(const Shape& s, std::mt19937& rng);
 
 // Mean |predicted / measured - 1| of a fit over samples.
 double mean_abs_error(const Profile& machine, const KernelFit& k, std::span<const Sample> samples);

@@ -180,6 +180,13 @@ def prediction_section(rows, has_classic):
     if has_classic:
         c = rows[rows["classic_s"].notna()]
         overall.append(["classic (classic_s)"] + score_cells(score(c["classic_s"], c["measured_s"])))
+    # The noise floor: the run's own repetitions, last half against first, scored like a
+    # prediction (roofbench evaluate does the same); a ±10 % score means little below it.
+    if {"measured_first_s", "measured_second_s"} <= set(rows.columns):
+        h = rows[rows["measured_first_s"].notna() & rows["measured_second_s"].notna() & (rows["measured_first_s"] > 0)]
+        if len(h):
+            floor = score(h["measured_second_s"], h["measured_first_s"])
+            overall.append(["noise floor (second half of the repetitions vs first)"] + score_cells(floor))
     out.append("Overall:\n\n" + table(headers, overall, right={1, 2, 3, 4, 5}))
 
     per = []
@@ -253,14 +260,30 @@ def kernels_section(prof):
         g = k.get("group_overhead_s")
         return f"{g * 1e6:.3f}" if k["class"] in ("grouped", "depthwise") and isinstance(g, (int, float)) else "–"
 
+    def per_region(k):
+        # opt's fits from its own blocking (blocking: true); profiles before the term lack it.
+        r = k.get("region_overhead_s")
+        return f"{r * 1e6:.3f}" if k.get("blocking") and isinstance(r, (int, float)) and r > 0 else "–"
+
+    def halves(k):
+        h = k.get("half_mnk")
+        if k.get("blocking"):
+            return "tiles"
+        return "/".join(f"{v:.3g}" for v in h) if isinstance(h, list) and any(v > 0 for v in h) else "–"
+
+    def cv(k):
+        e = k.get("cv_mape")
+        return f"{100 * e:.1f}" if isinstance(e, (int, float)) and e >= 0 else "–"
+
     for k in ks:
         bw, t = k["bytes_per_s"], k["threads"]
         rows.append([k["op"], k["class"], k["impl"], k["dtype"], t,
                      giga(k["compute_ops_per_s"], peaks.get((k["dtype"], t)))]
                     + [giga(bw[lv], read.get((lv, t))) if lv in bw else "–" for lv in rp.LEVELS]
-                    + [f"{k['overhead_s'] * 1e6:.2f}", per_group(k), f"{k['blend']:g}", f"{100 * k['train_mape']:.1f}"])
+                    + [f"{k['overhead_s'] * 1e6:.2f}", per_group(k), per_region(k), halves(k), f"{k['blend']:g}",
+                       cv(k), f"{100 * k['train_mape']:.1f}"])
     h = ["op", "class", "impl", "dtype", "threads", "compute (G/s)"] + [f"{lv} (GB/s)" for lv in rp.LEVELS] \
-        + ["overhead (µs)", "per group (µs)", "blend", "train MAPE %"]
+        + ["overhead (µs)", "per group (µs)", "per region (µs)", "half M/N/K", "blend", "cv MAPE %", "train MAPE %"]
     note = (f"\n\n† ({flagged} figures): more than 1.25× the machine's own measured figure at that thread count "
             "(profile `peaks` for the compute column, `bandwidth` read for the level columns), i.e. a term "
             "the training sweep barely constrained.") if flagged else ""

@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
+#include <random>
 #include <tuple>
 #include <vector>
 
@@ -333,6 +335,51 @@ TEST(Fit, RecoversHalfLengthsOfALibraryKernelAndCrossValidationChoosesThem) {
   const KernelFit plain = fit_kernel(p, k, 2, samples);
   for (std::size_t i = 0; i < 3; ++i) EXPECT_LT(plain.half_mnk[i], 0.5) << i;
   EXPECT_LT(plain.cv_mape, 0.01);
+}
+
+// The adaptive round's two ingredients: which training point the model generalises worst to,
+// and the shapes timed around it.
+TEST(Fit, HeldOutErrorsPointAtTheTimingTheModelCannotExplain) {
+  const Profile p = machine();
+  KernelFit truth = known_fit(0);
+  truth.impl = "blas";
+  std::vector<Sample> samples = synthetic(p, truth, Impl::blas);
+  samples[7].seconds *= 3;  // an effect the model has no term for, at one shape
+  const Kernel& k = *select(Op::gemm, Impl::blas, DType::f32);
+  const std::vector<double> err = held_out_errors(p, k, 2, samples, fit_kernel(p, k, 2, samples));
+  ASSERT_EQ(err.size(), samples.size());
+  EXPECT_EQ(std::max_element(err.begin(), err.end()) - err.begin(), 7);
+  EXPECT_GT(err[7], std::log(2.0));
+  // Too few points to leave any out: no error is claimed.
+  const std::vector<Sample> few(samples.begin(), samples.begin() + 4);
+  EXPECT_EQ(held_out_errors(p, k, 2, few, fit_kernel(p, k, 2, few)), std::vector<double>(4, 0));
+}
+
+TEST(Fit, NeighboursStayNearInTheirClassAndAreReproducible) {
+  for (const char* d : {"gemm m=300 n=300 k=5000 name=train:x", "mv m=24 k=10000",
+                        "conv2d n=1 c=256 h=24 w=24 k=256 r=3 s=3 stride=1 pad=1 g=32",
+                        "conv2d n=1 c=192 h=40 w=40 k=192 r=3 s=3 stride=2 pad=1 g=192",
+                        "conv2d n=1 c=64 h=40 w=40 k=128 r=1 s=1", "conv2d n=1 c=3 h=160 w=160 k=24 r=3 s=3 stride=2 pad=1"}) {
+    SCOPED_TRACE(d);
+    const Shape s = parse_shape(d);
+    std::mt19937 a(7), b(7);
+    const std::vector<Shape> n = neighbours(s, a);
+    ASSERT_EQ(n.size(), 2u);
+    EXPECT_EQ(n, neighbours(s, b));  // the same seed, the same shapes
+    for (const Shape& x : n) {
+      EXPECT_EQ(shape_class(x), shape_class(s)) << to_string(x);
+      EXPECT_LE(ops(x), 4 * ops(s)) << to_string(x);
+      EXPECT_GT(ops(x), ops(s) / 64) << to_string(x);  // 0.6^3 of each dimension at worst, and rounding
+      EXPECT_EQ(x.name, "adapt:" + (s.name.empty() ? std::string("shape") : s.name));
+      EXPECT_EQ(parse_shape(to_string(x)), x);  // a shape the parser accepts as written
+      if (const auto* c = std::get_if<ConvShape>(&x.dims)) {
+        const auto& o = std::get<ConvShape>(s.dims);
+        EXPECT_EQ(c->r, o.r);
+        EXPECT_EQ(c->stride, o.stride);
+        if (o.g != o.c) EXPECT_EQ(c->g, o.g);  // groups kept; depthwise scales c = k = g together
+      }
+    }
+  }
 }
 
 TEST(Fit, RefusesEmptyOrNonPositiveTimings) {
