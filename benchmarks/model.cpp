@@ -379,6 +379,7 @@ int model_command(const ModelOptions& opt) {
 
   if (!opt.csv.empty()) {
     write_model_csv(opt.csv, model, m, names, measured);
+    std::fflush(stdout);  // the tables first: with 2>&1 into a file, stderr would cut into a buffered line
     fmt::print(stderr, "roofbench: wrote {} rows to {}\n", m.layers.size(), opt.csv);
   }
   return failed ? 1 : 0;

@@ -183,9 +183,10 @@ def prediction_section(rows, has_classic):
     # The noise floor: the run's own repetitions, last half against first, scored like a
     # prediction (roofbench evaluate does the same); a ±10 % score means little below it.
     if {"measured_first_s", "measured_second_s"} <= set(rows.columns):
-        h = rows[rows["measured_first_s"].notna() & rows["measured_second_s"].notna() & (rows["measured_first_s"] > 0)]
-        if len(h):
-            floor = score(h["measured_second_s"], h["measured_first_s"])
+        first, second = rows["measured_first_s"], rows["measured_second_s"]  # numeric: main() loads them so
+        ok = first.notna() & second.notna() & (first > 0)
+        if ok.any():
+            floor = score(second[ok], first[ok])
             overall.append(["noise floor (second half of the repetitions vs first)"] + score_cells(floor))
     out.append("Overall:\n\n" + table(headers, overall, right={1, 2, 3, 4, 5}))
 
@@ -307,7 +308,8 @@ def plots_section(plots_dir, out):
 def run():
     args = parse_args()
     prof = rp.load_profile(args.profile, need=("machine", "peaks", "bandwidth"), optional=("kernels", "latency"))
-    df = rp.load_csv(args.run, REQUIRED, NUMERIC, optional_numeric=["classic_s"])
+    df = rp.load_csv(args.run, REQUIRED, NUMERIC,
+                     optional_numeric=["classic_s", "measured_first_s", "measured_second_s"])
     rows = rp.measured_rows(df, args.run)
     rp.positive(rows, "predicted_s", args.run)
     has_classic = "classic_s" in rows.columns and rows["classic_s"].notna().any()

@@ -13,6 +13,7 @@
 #include "kernels/cost.h"
 #include "predictor/fit.h"
 #include "predictor/roofline.h"
+#include "tests/opt_wide_emulated.h"
 
 namespace {
 
@@ -255,6 +256,29 @@ TEST(Work, APartialTileCostsAWholeOne) {
   // The integer path counts K in packed groups and still reports MACs of the dtype.
   const Kernel& i8 = *select(Op::gemm, Impl::opt, DType::i8);
   EXPECT_GE(i8.work(gemm(12, 32, 64), 1).busiest_macs, 12.0 * 32 * 64);
+}
+
+// The AVX-512 blocking (6 x 32, 16-lane vectors), emulated on AVX2 pairs: what an AVX-512 CPU's
+// predictor charges. 33 columns are one full 32-wide panel and a 1-column edge that runs one
+// vector (16 columns), 48 in all; on AVX2 (6 x 16, 8 lanes) the same 33 are 40.
+TEST(Work, TheAvx512BlockingCountsItsOwnPanelsAndVectors) {
+  const auto wide = emulated_wide_kernels();
+  const auto find = [&](DType d) {
+    return std::find_if(wide.begin(), wide.end(), [&](const Kernel& k) { return k.op == Op::gemm && k.dtype == d; });
+  };
+  const auto f32 = find(DType::f32);
+  ASSERT_NE(f32, wide.end());
+  ASSERT_NE(f32->work, nullptr);
+  EXPECT_DOUBLE_EQ(f32->work(gemm(7, 33, 64), 1).busiest_macs, 12.0 * 48 * 64);
+  EXPECT_DOUBLE_EQ(f32->work(gemm(7, 16, 64), 1).busiest_macs, 12.0 * 16 * 64);
+  // int8 through vpdpwssd pairs: K = 63 packs as 32 pairs, 64 k of MACs per output.
+  const auto i8 = find(DType::i8);
+  ASSERT_NE(i8, wide.end());
+  ASSERT_NE(i8->work, nullptr);
+  EXPECT_DOUBLE_EQ(i8->work(gemm(6, 32, 63), 1).busiest_macs, 6.0 * 32 * 64);
+  // The native AVX2 kernel on the same 33 columns, where it is the one this CPU runs.
+  const Kernel& native = *select(Op::gemm, Impl::opt, DType::f32);
+  if (native.variant == "gemm_f32_6x16__avx2_fma") EXPECT_DOUBLE_EQ(native.work(gemm(7, 33, 64), 1).busiest_macs, 12.0 * 40 * 64);
 }
 
 TEST(Roofline, ABlockingFitChargesTheBusiestThreadAndEachRegion) {

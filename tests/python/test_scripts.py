@@ -345,6 +345,27 @@ def test_report_scores(tmp_path):
     assert "1 without a time left out" in out.read_text()
 
 
+def test_report_noise_floor(tmp_path):
+    """With the halves of the repetitions in the CSV, the overall table has the run's own noise
+    floor, scored like a prediction (second half against first); without them, no such row."""
+    rows = rows_of()
+    for i, r in enumerate(rows):
+        # the second half 5 % slow on even rows, 20 % on odd ones: half the rows within 10 %
+        r["measured_first_s"] = r["measured_s"] and "1.0"
+        r["measured_second_s"] = r["measured_s"] and ("1.05" if i % 2 == 0 else "1.2")
+    ok = [i for i, r in enumerate(rows) if r["status"] == "ok" and r["measured_s"]]
+    w10 = 100 * sum(i % 2 == 0 for i in ok) / len(ok)
+    csv_ = write_rows(tmp_path / "run.csv", rows)
+    out = tmp_path / "report.md"
+    r = run("report.py", "--profile", PROFILE, "--run", csv_, "--plots", tmp_path, "--out", out)
+    assert r.returncode == 0, r.stderr
+    line = next(l for l in out.read_text().splitlines() if l.startswith("| noise floor"))
+    cells = [c.strip() for c in line.strip("|").split("|")]
+    assert cells[1] == str(len(ok)) and cells[4] == f"{w10:.0f}", line
+    r = run("report.py", "--profile", PROFILE, "--run", RUN, "--plots", tmp_path, "--out", out)
+    assert r.returncode == 0 and "| noise floor" not in out.read_text()
+
+
 def test_report_refuses_missing_plots_dir(tmp_path):
     r = run("report.py", "--profile", PROFILE, "--run", RUN, "--plots", tmp_path / "nope", "--out", tmp_path / "r.md")
     assert_refused(r, "report.py", tmp_path / "nope", "no such directory")
