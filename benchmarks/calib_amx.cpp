@@ -9,7 +9,7 @@
 #include <cstring>
 #include <limits>
 
-#include "benchmarks/amx_tiles.h"
+#include "kernels/amx_tiles.h"
 
 namespace roofbench {
 namespace {

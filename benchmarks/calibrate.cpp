@@ -20,7 +20,7 @@
 #include <random>
 #include <tuple>
 
-#include "benchmarks/amx_tiles.h"
+#include "kernels/amx_tiles.h"
 #include "benchmarks/calib.h"
 #include "benchmarks/interrupt.h"
 #include "benchmarks/journal.h"

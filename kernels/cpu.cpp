@@ -134,6 +134,9 @@ CpuInfo detect() {
     info.amx_absent = amx.absent;
   } else if (disabled & (1u << static_cast<unsigned>(Isa::amx_tile))) {
     info.amx_absent = "amx_tile is disabled by ROOFBENCH_DISABLE_ISA";
+  } else if (!info.has(Isa::avx512f)) {
+    // The tile kernels pack with AVX-512 code (every AMX CPU has it), so the tiles go with it.
+    info.amx_absent = "the AMX kernels need avx512f (their packing), which is absent or disabled";
   } else if (const std::string refused = request_amx_permission(); !refused.empty()) {
     info.amx_absent = refused;
   } else {

@@ -78,8 +78,9 @@ std::size_t mv_opt_workspace_half__avx2(const Shape&, int threads);
 std::size_t mv_opt_workspace_i4__avx2(const Shape&, int threads);
 
 // opt.inc's low-precision GEMM and conv2d: bf16, f16 by conversion to f32 and i8, i4 as int16
-// pairs (ROOFBENCH_LOWP: opt_avx2.cpp, opt_avx512.cpp); i8, i4 by vpdpwssd (ROOFBENCH_INT_DOT:
-// opt_avx512_vnni.cpp); bf16 by vdpbf16ps (ROOFBENCH_BF16_DOT: opt_avx512_bf16.cpp).
+// pairs (ROOFBENCH_LOWP: opt_avx2.cpp, opt_avx512.cpp); i8, i4 by vpdpbusd (ROOFBENCH_INT_DOT:
+// opt_avx512_vnni.cpp); bf16 by vdpbf16ps (ROOFBENCH_BF16_DOT: opt_avx512_bf16.cpp); bf16, i8
+// and i4 on the AMX tiles (ROOFBENCH_AMX: opt_amx.cpp).
 #define ROOFBENCH_DECLARE_OPT_HALF(isa)                                          \
   void gemm_opt_bf16__##isa(const Shape&, const Operands&, int threads);         \
   void gemm_opt_f16__##isa(const Shape&, const Operands&, int threads);          \
@@ -111,6 +112,8 @@ ROOFBENCH_DECLARE_OPT_HALF(avx512)
 ROOFBENCH_DECLARE_OPT_INT(avx512)
 ROOFBENCH_DECLARE_OPT_INT(avx512_vnni)
 ROOFBENCH_DECLARE_OPT_BF16_DOT(avx512_bf16)
+ROOFBENCH_DECLARE_OPT_BF16_DOT(amx)
+ROOFBENCH_DECLARE_OPT_INT(amx)
 #undef ROOFBENCH_DECLARE_OPT_HALF
 #undef ROOFBENCH_DECLARE_OPT_INT
 #undef ROOFBENCH_DECLARE_OPT_BF16_DOT

@@ -7,6 +7,8 @@
 
 #include <cstdint>
 
+#include "kernels/amx_tiles.h"
+
 namespace roofbench::simd {
 
 #if defined(__AVX2__) && defined(__FMA__)
@@ -170,10 +172,17 @@ struct Avx512I16Pairs {
 #endif
 
 #if defined(__AVX512VNNI__)
-// The same int16 pairs, multiplied and added into int32 by one vpdpwssd (which wraps like
-// vpmaddwd + vpaddd; the "s" variant vpdpwssds would saturate).
-struct Avx512VnniI16Pairs : Avx512I16Pairs {
-  static V fma(V a, V b, V c) { return _mm512_dpwssd_epi32(c, a, b); }
+// int8 quads (k..k+3 in the four bytes of a 32-bit element, the lowest k in the lowest byte),
+// multiplied and added into int32 by one vpdpbusd: 64 products per instruction, twice what
+// vpdpwssd's int16 pairs do at the same rate. vpdpbusd multiplies an unsigned byte by a signed
+// one, so B is packed as u8 = s8 + 128 (kOffsetB; opt.inc flips each byte's top bit while
+// packing) and each lane gets sum a*(b + 128) = sum a*b + 128 * sum a: C starts at
+// -128 * (row sum of A) instead of 0 (opt.inc, row_init). Exact over the whole int8 range: a
+// product is at most 255 * 128, four fit int32, and the accumulation wraps as vpaddd does.
+struct Avx512VnniU8S8Quads : Avx512I16Pairs {
+  static constexpr int kGroup = 4;             // k per packed element
+  static constexpr std::int32_t kOffsetB = 128;
+  static V fma(V a, V b, V c) { return _mm512_dpbusd_epi32(c, b, a); }  // b: the u8 factor
 };
 #endif
 
@@ -197,6 +206,82 @@ struct Avx512Bf16Pairs {
   }
   static VC add(VC a, VC b) { return _mm512_add_ps(a, b); }
 };
+#endif
+
+#if defined(__AMX_TILE__) && defined(__AMX_BF16__) && defined(__AMX_INT8__)
+// The tile instructions for kernels/amx.inc's micro-kernel (opt_amx.cpp). GCC 12's tile
+// intrinsics are macros that paste the tile number into the instruction text, so it must be
+// a literal: each wrapper picks its instruction with if constexpr. They are asm statements
+// that name no memory, so a compiler barrier before each load and after each store keeps the
+// packing's and the edge tiles' plain stores and loads on the right side of them.
+inline void tile_memory_barrier() { __asm__ volatile("" ::: "memory"); }
+
+#define ROOFBENCH_TILE_SWITCH(t, X) \
+  if constexpr (t == 0) X(0);       \
+  else if constexpr (t == 1) X(1);  \
+  else if constexpr (t == 2) X(2);  \
+  else if constexpr (t == 3) X(3);  \
+  else if constexpr (t == 4) X(4);  \
+  else if constexpr (t == 5) X(5);  \
+  else if constexpr (t == 6) X(6);  \
+  else X(7)
+
+struct AmxTiles {
+  using T = std::int32_t;  // a packed element: a bf16 pair or an int8 quad
+  static constexpr int L = 16, kKStep = 16, kTileRows = 16;
+  static void configure() {
+    const amx::TileConfig config = amx::tile_config();
+    __asm__ volatile("" : : "r"(&config) : "memory");
+    _tile_loadconfig(&config);
+  }
+  static void release() { _tile_release(); }
+  template <int t>
+  static void load(const void* p, std::int64_t stride) {
+    tile_memory_barrier();
+#define ROOFBENCH_LOAD(n) _tile_loadd(n, p, stride)
+    ROOFBENCH_TILE_SWITCH(t, ROOFBENCH_LOAD);
+#undef ROOFBENCH_LOAD
+  }
+  template <int t>
+  static void store(void* p, std::int64_t stride) {
+#define ROOFBENCH_STORE(n) _tile_stored(n, p, stride)
+    ROOFBENCH_TILE_SWITCH(t, ROOFBENCH_STORE);
+#undef ROOFBENCH_STORE
+    tile_memory_barrier();
+  }
+  template <int t>
+  static void zero() {
+    ROOFBENCH_TILE_SWITCH(t, _tile_zero);
+  }
+};
+
+// The micro-kernel's four multiplies (amx.inc): c += a b for (c, a, b) in (0, 4, 6), (2, 5, 6),
+// (1, 4, 7), (3, 5, 7).
+#define ROOFBENCH_TILE_DOT(op)                                   \
+  template <int c, int a, int b>                                 \
+  static void dot() {                                            \
+    static_assert((c == 0 && a == 4 && b == 6) || (c == 2 && a == 5 && b == 6) || \
+                  (c == 1 && a == 4 && b == 7) || (c == 3 && a == 5 && b == 7));  \
+    if constexpr (c == 0) op(0, 4, 6);                           \
+    else if constexpr (c == 2) op(2, 5, 6);                      \
+    else if constexpr (c == 1) op(1, 4, 7);                      \
+    else op(3, 5, 7);                                            \
+  }
+
+// bf16 pairs into f32: tdpbf16ps, 16 x 16 x 32 MACs per instruction.
+struct AmxBf16Tiles : AmxTiles {
+  using C = float;
+  ROOFBENCH_TILE_DOT(_tile_dpbf16ps)
+};
+// int8 quads into int32: tdpbssd (signed times signed, so no offset to correct), 16 x 16 x 64
+// MACs per instruction.
+struct AmxI8Tiles : AmxTiles {
+  using C = std::int32_t;
+  static constexpr int kGroup = 4;
+  ROOFBENCH_TILE_DOT(_tile_dpbssd)
+};
+#undef ROOFBENCH_TILE_DOT
+#undef ROOFBENCH_TILE_SWITCH
 #endif
 
 }  // namespace roofbench::simd

@@ -9,7 +9,7 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "benchmarks/amx_tiles.h"
+#include "kernels/amx_tiles.h"
 
 namespace roofbench::testing {
 
@@ -63,8 +63,11 @@ inline std::int64_t tdpbf16ps(Tile& c, const Tile& a, const Tile& b, TileShape c
   return macs;
 }
 
-// C.s32[m][n] += sum over k of u8 A[m][4k+i] * s8 B[k][4n+i], i = 0..3 (wrapping). Returns the MACs.
-inline std::int64_t tdpbusd(Tile& c, const Tile& a, const Tile& b, TileShape cs, TileShape as, TileShape bs) {
+// C.s32[m][n] += sum over k of A[m][4k+i] * s8 B[k][4n+i], i = 0..3 (wrapping), A's bytes of
+// type AByte: u8 for tdpbusd (the calibration's), s8 for tdpbssd (the opt kernels'). Returns
+// the MACs.
+template <class AByte>
+std::int64_t tdpb_d(Tile& c, const Tile& a, const Tile& b, TileShape cs, TileShape as, TileShape bs) {
   check_shapes(cs, as, bs);
   std::int64_t macs = 0;
   for (int m = 0; m < cs.rows; ++m)
@@ -72,11 +75,17 @@ inline std::int64_t tdpbusd(Tile& c, const Tile& a, const Tile& b, TileShape cs,
       for (int n = 0; n < cs.colsb / 4; ++n) {
         std::uint32_t acc = static_cast<std::uint32_t>(get<std::int32_t>(c, m, n));
         for (int i = 0; i < 4; ++i, ++macs)
-          acc += static_cast<std::uint32_t>(std::int32_t{get<std::uint8_t>(a, m, 4 * k + i)} *
+          acc += static_cast<std::uint32_t>(std::int32_t{get<AByte>(a, m, 4 * k + i)} *
                                             std::int32_t{get<std::int8_t>(b, k, 4 * n + i)});
         put<std::int32_t>(c, m, n, static_cast<std::int32_t>(acc));
       }
   return macs;
+}
+inline std::int64_t tdpbusd(Tile& c, const Tile& a, const Tile& b, TileShape cs, TileShape as, TileShape bs) {
+  return tdpb_d<std::uint8_t>(c, a, b, cs, as, bs);
+}
+inline std::int64_t tdpbssd(Tile& c, const Tile& a, const Tile& b, TileShape cs, TileShape as, TileShape bs) {
+  return tdpb_d<std::int8_t>(c, a, b, cs, as, bs);
 }
 
 // `passes` passes of the calibration loop's schedule over the 8 tiles, shapes from the config.

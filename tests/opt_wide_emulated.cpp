@@ -4,9 +4,15 @@
 // every index computation those kernels share with the AVX2 ones; only the thin intrinsic
 // wrappers of simd.h's Avx512 structs stay untested there. The same goes for the low-precision
 // GEMM and conv2d: bf16/f16 by conversion and i8/i4 int16 pairs (avx512f), and the dot-product
-// variants (avx512_vnni vpdpwssd, avx512_bf16 vdpbf16ps), whose instructions are emulated here
-// (EmulatedDpwssd, EmulatedDpbf16). Compiled with -mavx2 -mfma -mf16c.
+// variants (avx512_vnni vpdpbusd, avx512_bf16 vdpbf16ps), whose instructions are emulated here
+// (EmulatedDpbusd, EmulatedDpbf16), and the AMX tile kernels (EmulatedBf16Tiles,
+// EmulatedI8Tiles). Compiled with -mavx2 -mfma -mf16c.
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
 #include "kernels/simd.h"
+#include "tests/amx_emulated.h"
 
 namespace roofbench::simd {
 
@@ -32,9 +38,22 @@ struct Pair {
   }
 };
 
-// vpdpwssd adds both int16 products of a lane to the int32 accumulator, wrapping: bit for bit
-// vpmaddwd then vpaddd (the one overflow of vpmaddwd, (-2^15)^2 * 2, wraps the same way).
-using EmulatedDpwssd = Pair<Avx2I16Pairs>;
+// vpdpbusd: per 32-bit lane, the four unsigned bytes of b times the four signed bytes of a,
+// added to the int32 accumulator (wrapping), with the same kGroup and kOffsetB as
+// Avx512VnniU8S8Quads. Each byte is widened to int16 (even bytes masked or sign-extended by
+// shifts, odd bytes shifted down) and vpmaddwd sums two products per lane exactly, where
+// vpmaddubsw would saturate.
+struct EmulatedDpbusd : Pair<Avx2I16Pairs> {
+  static constexpr int kGroup = 4;
+  static constexpr std::int32_t kOffsetB = 128;
+  static __m256i dot(__m256i s8, __m256i u8, __m256i c) {
+    const __m256i low = _mm256_set1_epi16(0x00ff);
+    const __m256i u_even = _mm256_and_si256(u8, low), u_odd = _mm256_srli_epi16(u8, 8);
+    const __m256i s_even = _mm256_srai_epi16(_mm256_slli_epi16(s8, 8), 8), s_odd = _mm256_srai_epi16(s8, 8);
+    return _mm256_add_epi32(c, _mm256_add_epi32(_mm256_madd_epi16(u_even, s_even), _mm256_madd_epi16(u_odd, s_odd)));
+  }
+  static V fma(V a, V b, V c) { return {dot(a.lo, b.lo, c.lo), dot(a.hi, b.hi, c.hi)}; }
+};
 
 // vdpbf16ps: each 32-bit lane of a and b holds the bf16 of k (low half) and of k+1 (high
 // half); both products go into the lane's f32 accumulator, k+1 first as the SDM specifies. A
@@ -78,8 +97,90 @@ struct EmulatedDpbf16 {
 
 // Again under another name, as opt_avx512_vnni.cpp and opt_avx512_bf16.cpp do.
 #define ROOFBENCH_ISA avx2x2_dot
-#define ROOFBENCH_INT_DOT simd::EmulatedDpwssd
+#define ROOFBENCH_INT_DOT simd::EmulatedDpbusd
 #define ROOFBENCH_BF16_DOT simd::EmulatedDpbf16
+#include "kernels/opt.inc"
+#undef ROOFBENCH_ISA
+#undef ROOFBENCH_INT_DOT
+#undef ROOFBENCH_BF16_DOT
+
+// And the AMX kernels (opt_amx.cpp) over emulated tiles: the tile blocking, the A packing in
+// tile rows, the K padding and the edge tiles run here as they do on an AMX CPU; only
+// simd.h's AmxTiles wrappers (one instruction each) stay untested without AMX.
+namespace roofbench::simd {
+
+// Eight 16 x 64-byte tile registers and the shapes ldtilecfg gave them, per thread, as the
+// hardware keeps them per core: the only mutable state here, and it lives in the thread.
+struct EmulatedTileFile {
+  testing::Tile tile[amx::kTiles];
+  testing::TileShape shape[amx::kTiles];
+  bool configured = false;
+};
+inline EmulatedTileFile& tile_file() {
+  thread_local EmulatedTileFile file;
+  return file;
+}
+
+struct EmulatedTiles {
+  using T = std::int32_t;
+  static constexpr int L = 16, kKStep = 16, kTileRows = 16;
+  static void configure() {
+    EmulatedTileFile& f = tile_file();
+    const amx::TileConfig config = amx::tile_config();
+    for (int t = 0; t < amx::kTiles; ++t) f.shape[t] = testing::shape_of(config, t);
+    f.configured = true;
+  }
+  static void release() { tile_file() = EmulatedTileFile{}; }
+  // A tile instruction without a configuration raises #UD on the hardware.
+  static EmulatedTileFile& file() {
+    EmulatedTileFile& f = tile_file();
+    if (!f.configured) {
+      std::fputs("emulated AMX: a tile instruction before ldtilecfg\n", stderr);
+      std::abort();
+    }
+    return f;
+  }
+  template <int t>
+  static void load(const void* p, std::int64_t stride) {
+    EmulatedTileFile& f = file();
+    for (int r = 0; r < f.shape[t].rows; ++r)
+      std::memcpy(f.tile[t].bytes[r], static_cast<const std::uint8_t*>(p) + r * stride, static_cast<std::size_t>(f.shape[t].colsb));
+  }
+  template <int t>
+  static void store(void* p, std::int64_t stride) {
+    EmulatedTileFile& f = file();
+    for (int r = 0; r < f.shape[t].rows; ++r)
+      std::memcpy(static_cast<std::uint8_t*>(p) + r * stride, f.tile[t].bytes[r], static_cast<std::size_t>(f.shape[t].colsb));
+  }
+  template <int t>
+  static void zero() {
+    file().tile[t] = testing::Tile{};
+  }
+};
+struct EmulatedBf16Tiles : EmulatedTiles {
+  using C = float;
+  template <int c, int a, int b>
+  static void dot() {
+    EmulatedTileFile& f = file();
+    testing::tdpbf16ps(f.tile[c], f.tile[a], f.tile[b], f.shape[c], f.shape[a], f.shape[b]);
+  }
+};
+struct EmulatedI8Tiles : EmulatedTiles {
+  using C = std::int32_t;
+  static constexpr int kGroup = 4;
+  template <int c, int a, int b>
+  static void dot() {
+    EmulatedTileFile& f = file();
+    testing::tdpbssd(f.tile[c], f.tile[a], f.tile[b], f.shape[c], f.shape[a], f.shape[b]);
+  }
+};
+
+}  // namespace roofbench::simd
+
+#define ROOFBENCH_ISA avx2x2_amx
+#define ROOFBENCH_AMX 1
+#define ROOFBENCH_AMX_BF16 simd::EmulatedBf16Tiles
+#define ROOFBENCH_AMX_INT8 simd::EmulatedI8Tiles
 #include "kernels/opt.inc"
 
 #include "tests/opt_wide_emulated.h"
@@ -107,11 +208,11 @@ std::span<const Kernel> emulated_wide_kernels() {
        gemm_opt_workspace_half__avx2x2},
       {gemm, Impl::opt, f16, "gemm_f16_6x32__avx2x2_as_avx512f", Isa::f16c, gemm_opt_f16__avx2x2,
        gemm_opt_workspace_half__avx2x2},
-      {gemm, Impl::opt, i8, "gemm_i8_6x32_pairs__avx2x2_as_avx512_vnni", Isa::avx2_fma, gemm_opt_i8__avx2x2_dot,
+      {gemm, Impl::opt, i8, "gemm_i8_6x32_quads__avx2x2_as_avx512_vnni", Isa::avx2_fma, gemm_opt_i8__avx2x2_dot,
        gemm_opt_workspace_int__avx2x2_dot, nullptr, gemm_opt_work_int__avx2x2_dot},
       {gemm, Impl::opt, i8, "gemm_i8_6x32_pairs__avx2x2_as_avx512f", Isa::avx2_fma, gemm_opt_i8__avx2x2,
        gemm_opt_workspace_int__avx2x2},
-      {gemm, Impl::opt, i4, "gemm_i4_6x32_pairs__avx2x2_as_avx512_vnni", Isa::avx2_fma, gemm_opt_i4__avx2x2_dot,
+      {gemm, Impl::opt, i4, "gemm_i4_6x32_quads__avx2x2_as_avx512_vnni", Isa::avx2_fma, gemm_opt_i4__avx2x2_dot,
        gemm_opt_workspace_int__avx2x2_dot},
       {gemm, Impl::opt, i4, "gemm_i4_6x32_pairs__avx2x2_as_avx512f", Isa::avx2_fma, gemm_opt_i4__avx2x2,
        gemm_opt_workspace_int__avx2x2},
@@ -129,6 +230,19 @@ std::span<const Kernel> emulated_wide_kernels() {
        conv2d_opt_workspace_int__avx2x2_dot},
       {conv2d, Impl::opt, i4, "conv2d_i4_im2col_gemm__avx2x2_as_avx512f", Isa::avx2_fma, conv2d_opt_i4__avx2x2,
        conv2d_opt_workspace_int__avx2x2},
+      // the tiles: the rows of opt_amx.cpp
+      {gemm, Impl::opt, bf16, "gemm_bf16_32x32_tiles__emulated_amx_bf16", Isa::avx2_fma, gemm_opt_bf16__avx2x2_amx,
+       gemm_opt_workspace_bf16__avx2x2_amx, nullptr, gemm_opt_work_bf16__avx2x2_amx},
+      {gemm, Impl::opt, i8, "gemm_i8_32x32_tiles__emulated_amx_int8", Isa::avx2_fma, gemm_opt_i8__avx2x2_amx,
+       gemm_opt_workspace_int__avx2x2_amx, nullptr, gemm_opt_work_int__avx2x2_amx},
+      {gemm, Impl::opt, i4, "gemm_i4_32x32_tiles__emulated_amx_int8", Isa::avx2_fma, gemm_opt_i4__avx2x2_amx,
+       gemm_opt_workspace_int__avx2x2_amx},
+      {conv2d, Impl::opt, bf16, "conv2d_bf16_im2col_tiles__emulated_amx_bf16", Isa::avx2_fma, conv2d_opt_bf16__avx2x2_amx,
+       conv2d_opt_workspace_bf16__avx2x2_amx},
+      {conv2d, Impl::opt, i8, "conv2d_i8_im2col_tiles__emulated_amx_int8", Isa::avx2_fma, conv2d_opt_i8__avx2x2_amx,
+       conv2d_opt_workspace_int__avx2x2_amx},
+      {conv2d, Impl::opt, i4, "conv2d_i4_im2col_tiles__emulated_amx_int8", Isa::avx2_fma, conv2d_opt_i4__avx2x2_amx,
+       conv2d_opt_workspace_int__avx2x2_amx},
   };
   return kKernels;
 }

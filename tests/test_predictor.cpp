@@ -271,7 +271,7 @@ TEST(Work, TheAvx512BlockingCountsItsOwnPanelsAndVectors) {
   ASSERT_NE(f32->work, nullptr);
   EXPECT_DOUBLE_EQ(f32->work(gemm(7, 33, 64), 1).busiest_macs, 12.0 * 48 * 64);
   EXPECT_DOUBLE_EQ(f32->work(gemm(7, 16, 64), 1).busiest_macs, 12.0 * 16 * 64);
-  // int8 through vpdpwssd pairs: K = 63 packs as 32 pairs, 64 k of MACs per output.
+  // int8 through vpdpbusd quads: K = 63 packs as 16 quads, 64 k of MACs per output.
   const auto i8 = find(DType::i8);
   ASSERT_NE(i8, wide.end());
   ASSERT_NE(i8->work, nullptr);
@@ -279,6 +279,24 @@ TEST(Work, TheAvx512BlockingCountsItsOwnPanelsAndVectors) {
   // The native AVX2 kernel on the same 33 columns, where it is the one this CPU runs.
   const Kernel& native = *select(Op::gemm, Impl::opt, DType::f32);
   if (native.variant == "gemm_f32_6x16__avx2_fma") EXPECT_DOUBLE_EQ(native.work(gemm(7, 33, 64), 1).busiest_macs, 12.0 * 40 * 64);
+}
+
+// The AMX tiles (emulated): a micro-tile is 32 x 32 of C, a 1-column edge still costs a
+// 16-column tile, and K is padded to whole tile rows (16 pairs = 32 bf16, 16 quads = 64 int8).
+TEST(Work, TheTileBlockingPadsMAndKToWholeTiles) {
+  const auto wide = emulated_wide_kernels();
+  const auto find = [&](std::string_view variant) {
+    return std::find_if(wide.begin(), wide.end(), [&](const Kernel& k) { return k.variant == variant; });
+  };
+  const auto bf16 = find("gemm_bf16_32x32_tiles__emulated_amx_bf16"), i8 = find("gemm_i8_32x32_tiles__emulated_amx_int8");
+  ASSERT_NE(bf16, wide.end());
+  ASSERT_NE(i8, wide.end());
+  ASSERT_NE(bf16->work, nullptr);
+  ASSERT_NE(i8->work, nullptr);
+  // 7 rows: one 32-row panel; 33 columns: two tiles and one; 63 bf16: 32 pairs, 2 tile rows.
+  EXPECT_DOUBLE_EQ(bf16->work(gemm(7, 33, 63), 1).busiest_macs, 32.0 * 48 * 64);
+  // 65 int8: 17 quads, padded to 32 (two tile rows of 64 k).
+  EXPECT_DOUBLE_EQ(i8->work(gemm(1, 16, 65), 1).busiest_macs, 32.0 * 16 * 128);
 }
 
 TEST(Roofline, ABlockingFitChargesTheBusiestThreadAndEachRegion) {

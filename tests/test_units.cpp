@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "benchmarks/amx_tiles.h"
+#include "kernels/amx_tiles.h"
 #include "benchmarks/calib.h"
 #include "kernels/cpu.h"
 #include "predictor/profile.h"

@@ -1,9 +1,11 @@
-// The AMX calibration loop's tile layout, as plain data: the 64-byte tile configuration, which
-// tiles each tile multiply reads and writes, and the ops one multiply performs. calib_amx.cpp
-// runs exactly this schedule; tests/test_amx.cpp checks the bytes against the architecture's
-// layout and runs the schedule through a plain C++ emulation of tdpbf16ps and tdpbusd, counting
-// the multiply-adds, so the ops the calibration reports are the ops the tiles did (on every CPU,
-// AMX or not). No intrinsics here: the header compiles anywhere.
+// The AMX tile layout, as plain data: the 64-byte tile configuration (every tile 16 rows x 64
+// bytes, which both the calibration loop and the opt kernels' micro-kernel, kernels/amx.inc,
+// load), which tiles each multiply of the calibration loop reads and writes, and the ops one
+// multiply performs. calib_amx.cpp runs exactly this schedule; tests/test_units.cpp checks the
+// bytes against the architecture's layout and runs the schedule through a plain C++ emulation
+// of tdpbf16ps and tdpbusd, counting the multiply-adds, so the ops the calibration reports are
+// the ops the tiles did (on every CPU, AMX or not). No intrinsics here: the header compiles
+// anywhere.
 #pragma once
 
 #include <cstddef>
