@@ -113,9 +113,12 @@ bool is_reference(const dnnl::primitive_desc_base& pd) {
 
 // On CPUs without VNNI, oneDNN's int8 JIT convolutions with s8 activations halve the weights in
 // the reorder (scale_adjust 0.5, against vpmaddubsw saturation) and double the result: odd
-// weights lose their last bit, so the result is no longer the exact int32 sum.
+// weights lose their last bit, so the result is no longer the exact int32 sum. The flag alone
+// is not the test: with VNNI (the avx512_core_vnni JIT on AMD Zen 4/5) it is set with a scale
+// of 1, which keeps every bit.
 bool is_exact(const dnnl::primitive_desc_base& pd) {
-  return !(pd.weights_desc().data.extra.flags & dnnl_memory_extra_flag_scale_adjust);
+  const auto& extra = pd.weights_desc().data.extra;
+  return !(extra.flags & dnnl_memory_extra_flag_scale_adjust) || extra.scale_adjust == 1.0f;
 }
 
 onednn::Offer offer_of(const dnnl::primitive_desc_base& pd) {
