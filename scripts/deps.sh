@@ -97,11 +97,18 @@ roofbench_build() {
 
 # Lower-case CPU model name with every run of non-alphanumerics collapsed to '-', then the
 # number of usable CPUs: "AMD EPYC 7R13 Processor" on 2 CPUs -> amd-epyc-7r13-processor-2c.
+# A name without a model number (KVM guests show Zen 3 and Zen 5 alike as "AMD EPYC") gets
+# the CPU family and model too: amd-epyc-f25m1-2c, amd-epyc-f26m2-2c.
 roofbench_machine_id() {
-  local model
+  local model family number
   # sed quits at the first match itself: "| head -n1" could SIGPIPE sed and trip pipefail.
   model="$(sed -n '/^model name/{s/^model name[[:space:]]*:[[:space:]]*//;p;q}' /proc/cpuinfo 2>/dev/null)" || model=""
   [[ -n "$model" ]] || model="$(uname -m)"  # e.g. some ARM kernels print no "model name"
+  if [[ ! "$model" =~ [0-9] ]]; then
+    family="$(sed -n '/^cpu family/{s/^cpu family[[:space:]]*:[[:space:]]*//;p;q}' /proc/cpuinfo 2>/dev/null)" || family=""
+    number="$(sed -n '/^model[[:space:]]*:/{s/^model[[:space:]]*:[[:space:]]*//;p;q}' /proc/cpuinfo 2>/dev/null)" || number=""
+    [[ -n "$family" && -n "$number" ]] && model="$model f${family}m${number}"
+  fi
   model="$(printf '%s' "$model" | tr '[:upper:]' '[:lower:]' | tr -cs 'a-z0-9' '-')"
   model="${model#-}"
   model="${model%-}"
