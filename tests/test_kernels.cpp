@@ -51,7 +51,8 @@ const ShapeCase kMvShapes[] = {
 };
 
 // gemm: m,n over {1,5,6,7,15,16,17,31,33,97} (MR=6 and NR=8/16 edges), k over
-// {1,2,17,255,256,257,511,512,513,1500} (around KC=256 and KC=512), plus NC, MC and primes.
+// {1,2,17,255,256,257,511,512,513,1500} (around KC=256 and KC=512), plus NC, MC, primes and
+// the AMX tile edges.
 const ShapeCase kGemmShapes[] = {
     {"gemm m=1 n=1 k=1"},      {"gemm m=5 n=5 k=2"},       {"gemm m=6 n=16 k=17"},    {"gemm m=7 n=17 k=255"},
     {"gemm m=15 n=31 k=256"},  {"gemm m=16 n=33 k=257"},   {"gemm m=17 n=97 k=1500"}, {"gemm m=31 n=6 k=1"},
@@ -67,6 +68,9 @@ const ShapeCase kGemmShapes[] = {
     {"gemm m=37 n=29 k=53"},    {"gemm m=53 n=37 k=29"},   {"gemm m=29 n=53 k=37"},   // primes
     {"gemm m=5 n=17 k=9", 3},   // batch 3 -> m=15
     {"gemm m=7 n=17 k=5000"},   // large k
+    // AMX tiles (32 x 32 micro-tiles of 16 x 16 tiles; K steps of 32 bf16 / 64 int8): exact
+    // tiles, one tile more or less in M and N, a K one step long and one element past it
+    {"gemm m=32 n=32 k=64"},    {"gemm m=48 n=16 k=32"},   {"gemm m=16 n=48 k=65"},   {"gemm m=65 n=80 k=128"},
 };
 
 // conv2d: every path of the opt implicit GEMM (its B packer with padding and stride), the
