@@ -68,7 +68,11 @@ std::shared_ptr<void> onednn_prepare_i8(const Shape&, const Operands&, int threa
   Work gemm_opt_work_f64__##isa(const Shape&, int threads);                      \
   Work gemm_opt_work_f32__##isa(const Shape&, int threads);                      \
   Work conv2d_opt_work_f64__##isa(const Shape&, int threads);                    \
-  Work conv2d_opt_work_f32__##isa(const Shape&, int threads);
+  Work conv2d_opt_work_f32__##isa(const Shape&, int threads);                    \
+  void gemm_opt_pack_f64__##isa(const Shape&, const Operands&, std::byte* dst);  \
+  void gemm_opt_pack_f32__##isa(const Shape&, const Operands&, std::byte* dst);  \
+  std::size_t gemm_opt_pack_bytes_f64__##isa(const Shape&);                      \
+  std::size_t gemm_opt_pack_bytes_f32__##isa(const Shape&);
 // opt_lowp_avx2.cpp: MV in the low-precision dtypes
 void mv_opt_bf16__avx2(const Shape&, const Operands&, int threads);
 void mv_opt_f16__avx2(const Shape&, const Operands&, int threads);
@@ -89,7 +93,10 @@ std::size_t mv_opt_workspace_i4__avx2(const Shape&, int threads);
   std::size_t gemm_opt_workspace_half__##isa(const Shape&, int threads);         \
   std::size_t conv2d_opt_workspace_half__##isa(const Shape&, int threads);       \
   Work gemm_opt_work_half__##isa(const Shape&, int threads);                     \
-  Work conv2d_opt_work_half__##isa(const Shape&, int threads);
+  Work conv2d_opt_work_half__##isa(const Shape&, int threads);                   \
+  void gemm_opt_pack_bf16__##isa(const Shape&, const Operands&, std::byte* dst); \
+  void gemm_opt_pack_f16__##isa(const Shape&, const Operands&, std::byte* dst);  \
+  std::size_t gemm_opt_pack_bytes_half__##isa(const Shape&);
 #define ROOFBENCH_DECLARE_OPT_INT(isa)                                           \
   void gemm_opt_i8__##isa(const Shape&, const Operands&, int threads);           \
   void gemm_opt_i4__##isa(const Shape&, const Operands&, int threads);           \
@@ -98,14 +105,19 @@ std::size_t mv_opt_workspace_i4__avx2(const Shape&, int threads);
   std::size_t gemm_opt_workspace_int__##isa(const Shape&, int threads);          \
   std::size_t conv2d_opt_workspace_int__##isa(const Shape&, int threads);        \
   Work gemm_opt_work_int__##isa(const Shape&, int threads);                      \
-  Work conv2d_opt_work_int__##isa(const Shape&, int threads);
+  Work conv2d_opt_work_int__##isa(const Shape&, int threads);                    \
+  void gemm_opt_pack_i8__##isa(const Shape&, const Operands&, std::byte* dst);   \
+  void gemm_opt_pack_i4__##isa(const Shape&, const Operands&, std::byte* dst);   \
+  std::size_t gemm_opt_pack_bytes_int__##isa(const Shape&);
 #define ROOFBENCH_DECLARE_OPT_BF16_DOT(isa)                                      \
   void gemm_opt_bf16__##isa(const Shape&, const Operands&, int threads);         \
   void conv2d_opt_bf16__##isa(const Shape&, const Operands&, int threads);       \
   std::size_t gemm_opt_workspace_bf16__##isa(const Shape&, int threads);         \
   std::size_t conv2d_opt_workspace_bf16__##isa(const Shape&, int threads);       \
   Work gemm_opt_work_bf16__##isa(const Shape&, int threads);                     \
-  Work conv2d_opt_work_bf16__##isa(const Shape&, int threads);
+  Work conv2d_opt_work_bf16__##isa(const Shape&, int threads);                   \
+  void gemm_opt_pack_bf16__##isa(const Shape&, const Operands&, std::byte* dst); \
+  std::size_t gemm_opt_pack_bytes_bf16__##isa(const Shape&);
 ROOFBENCH_DECLARE_OPT_HALF(avx2)
 ROOFBENCH_DECLARE_OPT_INT(avx2)
 ROOFBENCH_DECLARE_OPT_HALF(avx512)

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <omp.h>
 
+#include "kernels/buffer.h"
 #include "kernels/kernels.h"
 
 extern "C" void openblas_set_num_threads(int);
@@ -46,24 +47,24 @@ const Kernel kRegistry[] = {
   {mv,     opt,   f16,  "mv_f16_4x8__f16c",              Isa::f16c,     mv_opt_f16__avx2,       mv_opt_workspace_half__avx2},
   {mv,     opt,   i8,   "mv_i8_4x32__avx2_fma",          Isa::avx2_fma, mv_opt_i8__avx2},
   {mv,     opt,   i4,   "mv_i4_4x64__avx2_fma",          Isa::avx2_fma, mv_opt_i4__avx2,        mv_opt_workspace_i4__avx2},
-  {gemm,   opt,   f64, "gemm_f64_6x16__avx512f",         Isa::avx512f,  gemm_opt_f64__avx512,   gemm_opt_workspace_f64__avx512, nullptr, gemm_opt_work_f64__avx512},
-  {gemm,   opt,   f64, "gemm_f64_6x8__avx2_fma",         Isa::avx2_fma, gemm_opt_f64__avx2,     gemm_opt_workspace_f64__avx2, nullptr, gemm_opt_work_f64__avx2},
-  {gemm,   opt,   f32, "gemm_f32_6x32__avx512f",         Isa::avx512f,  gemm_opt_f32__avx512,   gemm_opt_workspace_f32__avx512, nullptr, gemm_opt_work_f32__avx512},
-  {gemm,   opt,   f32, "gemm_f32_6x16__avx2_fma",        Isa::avx2_fma, gemm_opt_f32__avx2,     gemm_opt_workspace_f32__avx2, nullptr, gemm_opt_work_f32__avx2},
-  {gemm,   opt,   bf16, "gemm_bf16_32x32_tiles__amx_bf16", Isa::amx_bf16, gemm_opt_bf16__amx, gemm_opt_workspace_bf16__amx, nullptr, gemm_opt_work_bf16__amx},
-  {gemm,   opt,   bf16, "gemm_bf16_6x32_pairs__avx512_bf16", Isa::avx512_bf16, gemm_opt_bf16__avx512_bf16, gemm_opt_workspace_bf16__avx512_bf16, nullptr, gemm_opt_work_bf16__avx512_bf16},
-  {gemm,   opt,   bf16, "gemm_bf16_6x32__avx512f",       Isa::avx512f,  gemm_opt_bf16__avx512,  gemm_opt_workspace_half__avx512, nullptr, gemm_opt_work_half__avx512},
-  {gemm,   opt,   bf16, "gemm_bf16_6x16__avx2_fma",      Isa::avx2_fma, gemm_opt_bf16__avx2,    gemm_opt_workspace_half__avx2, nullptr, gemm_opt_work_half__avx2},
-  {gemm,   opt,   f16,  "gemm_f16_6x32__avx512f",        Isa::avx512f,  gemm_opt_f16__avx512,   gemm_opt_workspace_half__avx512, nullptr, gemm_opt_work_half__avx512},
-  {gemm,   opt,   f16,  "gemm_f16_6x16__f16c",           Isa::f16c,     gemm_opt_f16__avx2,     gemm_opt_workspace_half__avx2, nullptr, gemm_opt_work_half__avx2},
-  {gemm,   opt,   i8,   "gemm_i8_32x32_tiles__amx_int8", Isa::amx_int8, gemm_opt_i8__amx, gemm_opt_workspace_int__amx, nullptr, gemm_opt_work_int__amx},
-  {gemm,   opt,   i8,   "gemm_i8_6x32_quads__avx512_vnni", Isa::avx512_vnni, gemm_opt_i8__avx512_vnni, gemm_opt_workspace_int__avx512_vnni, nullptr, gemm_opt_work_int__avx512_vnni},
-  {gemm,   opt,   i8,   "gemm_i8_6x32_pairs__avx512f",   Isa::avx512f,  gemm_opt_i8__avx512,    gemm_opt_workspace_int__avx512, nullptr, gemm_opt_work_int__avx512},
-  {gemm,   opt,   i8,   "gemm_i8_6x16_quads__avx2_fma",  Isa::avx2_fma, gemm_opt_i8__avx2,      gemm_opt_workspace_int__avx2, nullptr, gemm_opt_work_int__avx2},
-  {gemm,   opt,   i4,   "gemm_i4_32x32_tiles__amx_int8", Isa::amx_int8, gemm_opt_i4__amx, gemm_opt_workspace_int__amx, nullptr, gemm_opt_work_int__amx},
-  {gemm,   opt,   i4,   "gemm_i4_6x32_quads__avx512_vnni", Isa::avx512_vnni, gemm_opt_i4__avx512_vnni, gemm_opt_workspace_int__avx512_vnni, nullptr, gemm_opt_work_int__avx512_vnni},
-  {gemm,   opt,   i4,   "gemm_i4_6x32_pairs__avx512f",   Isa::avx512f,  gemm_opt_i4__avx512,    gemm_opt_workspace_int__avx512, nullptr, gemm_opt_work_int__avx512},
-  {gemm,   opt,   i4,   "gemm_i4_6x16_quads__avx2_fma",  Isa::avx2_fma, gemm_opt_i4__avx2,      gemm_opt_workspace_int__avx2, nullptr, gemm_opt_work_int__avx2},
+  {gemm,   opt,   f64, "gemm_f64_6x16__avx512f",         Isa::avx512f,  gemm_opt_f64__avx512,   gemm_opt_workspace_f64__avx512, opt_prepare<gemm_opt_pack_bytes_f64__avx512, gemm_opt_pack_f64__avx512>, gemm_opt_work_f64__avx512},
+  {gemm,   opt,   f64, "gemm_f64_6x8__avx2_fma",         Isa::avx2_fma, gemm_opt_f64__avx2,     gemm_opt_workspace_f64__avx2, opt_prepare<gemm_opt_pack_bytes_f64__avx2, gemm_opt_pack_f64__avx2>, gemm_opt_work_f64__avx2},
+  {gemm,   opt,   f32, "gemm_f32_6x32__avx512f",         Isa::avx512f,  gemm_opt_f32__avx512,   gemm_opt_workspace_f32__avx512, opt_prepare<gemm_opt_pack_bytes_f32__avx512, gemm_opt_pack_f32__avx512>, gemm_opt_work_f32__avx512},
+  {gemm,   opt,   f32, "gemm_f32_6x16__avx2_fma",        Isa::avx2_fma, gemm_opt_f32__avx2,     gemm_opt_workspace_f32__avx2, opt_prepare<gemm_opt_pack_bytes_f32__avx2, gemm_opt_pack_f32__avx2>, gemm_opt_work_f32__avx2},
+  {gemm,   opt,   bf16, "gemm_bf16_32x32_tiles__amx_bf16", Isa::amx_bf16, gemm_opt_bf16__amx, gemm_opt_workspace_bf16__amx, opt_prepare<gemm_opt_pack_bytes_bf16__amx, gemm_opt_pack_bf16__amx>, gemm_opt_work_bf16__amx},
+  {gemm,   opt,   bf16, "gemm_bf16_6x32_pairs__avx512_bf16", Isa::avx512_bf16, gemm_opt_bf16__avx512_bf16, gemm_opt_workspace_bf16__avx512_bf16, opt_prepare<gemm_opt_pack_bytes_bf16__avx512_bf16, gemm_opt_pack_bf16__avx512_bf16>, gemm_opt_work_bf16__avx512_bf16},
+  {gemm,   opt,   bf16, "gemm_bf16_6x32__avx512f",       Isa::avx512f,  gemm_opt_bf16__avx512,  gemm_opt_workspace_half__avx512, opt_prepare<gemm_opt_pack_bytes_half__avx512, gemm_opt_pack_bf16__avx512>, gemm_opt_work_half__avx512},
+  {gemm,   opt,   bf16, "gemm_bf16_6x16__avx2_fma",      Isa::avx2_fma, gemm_opt_bf16__avx2,    gemm_opt_workspace_half__avx2, opt_prepare<gemm_opt_pack_bytes_half__avx2, gemm_opt_pack_bf16__avx2>, gemm_opt_work_half__avx2},
+  {gemm,   opt,   f16,  "gemm_f16_6x32__avx512f",        Isa::avx512f,  gemm_opt_f16__avx512,   gemm_opt_workspace_half__avx512, opt_prepare<gemm_opt_pack_bytes_half__avx512, gemm_opt_pack_f16__avx512>, gemm_opt_work_half__avx512},
+  {gemm,   opt,   f16,  "gemm_f16_6x16__f16c",           Isa::f16c,     gemm_opt_f16__avx2,     gemm_opt_workspace_half__avx2, opt_prepare<gemm_opt_pack_bytes_half__avx2, gemm_opt_pack_f16__avx2>, gemm_opt_work_half__avx2},
+  {gemm,   opt,   i8,   "gemm_i8_32x32_tiles__amx_int8", Isa::amx_int8, gemm_opt_i8__amx, gemm_opt_workspace_int__amx, opt_prepare<gemm_opt_pack_bytes_int__amx, gemm_opt_pack_i8__amx>, gemm_opt_work_int__amx},
+  {gemm,   opt,   i8,   "gemm_i8_6x32_quads__avx512_vnni", Isa::avx512_vnni, gemm_opt_i8__avx512_vnni, gemm_opt_workspace_int__avx512_vnni, opt_prepare<gemm_opt_pack_bytes_int__avx512_vnni, gemm_opt_pack_i8__avx512_vnni>, gemm_opt_work_int__avx512_vnni},
+  {gemm,   opt,   i8,   "gemm_i8_6x32_pairs__avx512f",   Isa::avx512f,  gemm_opt_i8__avx512,    gemm_opt_workspace_int__avx512, opt_prepare<gemm_opt_pack_bytes_int__avx512, gemm_opt_pack_i8__avx512>, gemm_opt_work_int__avx512},
+  {gemm,   opt,   i8,   "gemm_i8_6x16_quads__avx2_fma",  Isa::avx2_fma, gemm_opt_i8__avx2,      gemm_opt_workspace_int__avx2, opt_prepare<gemm_opt_pack_bytes_int__avx2, gemm_opt_pack_i8__avx2>, gemm_opt_work_int__avx2},
+  {gemm,   opt,   i4,   "gemm_i4_32x32_tiles__amx_int8", Isa::amx_int8, gemm_opt_i4__amx, gemm_opt_workspace_int__amx, opt_prepare<gemm_opt_pack_bytes_int__amx, gemm_opt_pack_i4__amx>, gemm_opt_work_int__amx},
+  {gemm,   opt,   i4,   "gemm_i4_6x32_quads__avx512_vnni", Isa::avx512_vnni, gemm_opt_i4__avx512_vnni, gemm_opt_workspace_int__avx512_vnni, opt_prepare<gemm_opt_pack_bytes_int__avx512_vnni, gemm_opt_pack_i4__avx512_vnni>, gemm_opt_work_int__avx512_vnni},
+  {gemm,   opt,   i4,   "gemm_i4_6x32_pairs__avx512f",   Isa::avx512f,  gemm_opt_i4__avx512,    gemm_opt_workspace_int__avx512, opt_prepare<gemm_opt_pack_bytes_int__avx512, gemm_opt_pack_i4__avx512>, gemm_opt_work_int__avx512},
+  {gemm,   opt,   i4,   "gemm_i4_6x16_quads__avx2_fma",  Isa::avx2_fma, gemm_opt_i4__avx2,      gemm_opt_workspace_int__avx2, opt_prepare<gemm_opt_pack_bytes_int__avx2, gemm_opt_pack_i4__avx2>, gemm_opt_work_int__avx2},
   {conv2d, opt,   f64, "conv2d_f64_implicit_gemm__avx512f",  Isa::avx512f,  conv2d_opt_f64__avx512, conv2d_opt_workspace_f64__avx512, nullptr, conv2d_opt_work_f64__avx512},
   {conv2d, opt,   f64, "conv2d_f64_implicit_gemm__avx2_fma", Isa::avx2_fma, conv2d_opt_f64__avx2,   conv2d_opt_workspace_f64__avx2, nullptr, conv2d_opt_work_f64__avx2},
   {conv2d, opt,   f32, "conv2d_f32_implicit_gemm__avx512f",  Isa::avx512f,  conv2d_opt_f32__avx512, conv2d_opt_workspace_f32__avx512, nullptr, conv2d_opt_work_f32__avx512},
@@ -138,6 +139,18 @@ std::string Kernel::skip_reason() const {
 }
 
 std::span<const Kernel> registry() { return kRegistry; }
+
+std::shared_ptr<void> prepack_weights(const Shape& s, const Operands& io, PackBytesFn bytes, PackFn pack) {
+  struct Owned {
+    PackedWeights view;
+    AlignedBuffer storage;
+  };
+  auto owned = std::make_shared<Owned>();
+  owned->storage = AlignedBuffer(bytes(s));
+  pack(s, io, owned->storage.bytes().data());
+  owned->view.data = owned->storage.bytes().data();
+  return std::shared_ptr<void>(owned, &owned->view);  // aliasing: get() is the PackedWeights
+}
 
 const Kernel* select(Op op, Impl impl, DType dtype) {
   for (const Kernel& k : kRegistry)

@@ -55,6 +55,23 @@ using WorkspaceFn = std::size_t (*)(const Shape& s, int threads);
 // Kernels without it (prepare == nullptr) take Operands::plan == nullptr.
 using PrepareFn = std::shared_ptr<void> (*)(const Shape& s, const Operands& io, int threads);
 
+// What an opt GEMM's prepare returns: its weights (B) packed once into the micro-kernel's
+// panels, as oneDNN reorders its weights in prepare and as XNNPACK packs them at operator
+// creation (a framework pays it once per model load). A plain struct, read by the ISA code
+// without calling any inline function (CMakeLists.txt: no weak symbols in ISA objects).
+struct PackedWeights {
+  const std::byte* data = nullptr;
+};
+using PackBytesFn = std::size_t (*)(const Shape& s);
+using PackFn = void (*)(const Shape& s, const Operands& io, std::byte* dst);
+// Allocates bytes(s) (64-byte aligned), lets pack fill it from io.weights, and returns it as a
+// PackedWeights plan (registry.cpp).
+std::shared_ptr<void> prepack_weights(const Shape& s, const Operands& io, PackBytesFn bytes, PackFn pack);
+template <PackBytesFn bytes, PackFn pack>
+std::shared_ptr<void> opt_prepare(const Shape& s, const Operands& io, int) {
+  return prepack_weights(s, io, bytes, pack);
+}
+
 // A kernel that exists and passes its ISA check but cannot run this particular shape well here:
 // a library offering only its reference loops or an inexact implementation, or refusing the
 // shape. Callers skip the row with the reason, as they skip a kernel whose ISA is missing; it is

@@ -63,6 +63,7 @@ const ShapeCase kGemmShapes[] = {
     {"gemm m=13 n=33 k=511"},   {"gemm m=19 n=47 k=513"},  {"gemm m=6 n=16 k=1024"},
     {"gemm m=7 n=8300 k=3"},    // n > NC (4096 f32 / 2048 f64 with KC=512 and a 32 MiB L3)
     {"gemm m=7 n=8300 k=300"},  // crosses NC and KC together (accumulating across K blocks)
+    {"gemm m=7 n=8300 k=800"},  // N > NC, so one K block per packing group: several groups per N block
     {"gemm m=300 n=33 k=257"},  // m > MC (60 rows with KC=512 and a 512 KiB L2)
     {"gemm m=600 n=40 k=300"},  // several MC blocks per thread
     {"gemm m=37 n=29 k=53"},    {"gemm m=53 n=37 k=29"},   {"gemm m=29 n=53 k=37"},   // primes

@@ -237,7 +237,7 @@ TEST(Work, TwoThreadsOnFiveEqualTasksTakeThreeWaves) {
   EXPECT_EQ(one.regions, 0);  // one thread: no fork, no barrier
   EXPECT_EQ(two.threads, 2);
   EXPECT_DOUBLE_EQ(two.busiest_macs, 3 * 6.0 * 16 * 1024);  // 3 of the 5 panels, not 2.5
-  EXPECT_EQ(two.regions, 3);  // the region, the packing loop's barrier, the compute loop's
+  EXPECT_EQ(two.regions, 2);  // the region and the compute loop's barrier (prepare packed B)
 }
 
 TEST(Work, APartialTileCostsAWholeOne) {
