@@ -208,7 +208,9 @@ struct Avx512Bf16Pairs {
 };
 #endif
 
-#if defined(__AMX_TILE__) && defined(__AMX_BF16__) && defined(__AMX_INT8__)
+// GCC spells the -mamx-* macros __AMX_TILE__ and so on, clang __AMXTILE__.
+#if (defined(__AMX_TILE__) && defined(__AMX_BF16__) && defined(__AMX_INT8__)) || \
+    (defined(__AMXTILE__) && defined(__AMXBF16__) && defined(__AMXINT8__))
 // The tile instructions for kernels/amx.inc's micro-kernel (opt_amx.cpp). GCC 12's tile
 // intrinsics are macros that paste the tile number into the instruction text, so it must be
 // a literal: each wrapper picks its instruction with if constexpr. They are asm statements
