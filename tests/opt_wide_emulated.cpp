@@ -157,22 +157,19 @@ struct EmulatedTiles {
     file().tile[t] = testing::Tile{};
   }
 };
-struct EmulatedBf16Tiles : EmulatedTiles {
-  using C = float;
+// c += a b through the plain C++ instruction of tests/amx_emulated.h, C of type Cc.
+template <class Cc, auto multiply>
+struct EmulatedDotTiles : EmulatedTiles {
+  using C = Cc;
   template <int c, int a, int b>
   static void dot() {
     EmulatedTileFile& f = file();
-    testing::tdpbf16ps(f.tile[c], f.tile[a], f.tile[b], f.shape[c], f.shape[a], f.shape[b]);
+    multiply(f.tile[c], f.tile[a], f.tile[b], f.shape[c], f.shape[a], f.shape[b]);
   }
 };
-struct EmulatedI8Tiles : EmulatedTiles {
-  using C = std::int32_t;
+using EmulatedBf16Tiles = EmulatedDotTiles<float, testing::tdpbf16ps>;
+struct EmulatedI8Tiles : EmulatedDotTiles<std::int32_t, testing::tdpbssd> {
   static constexpr int kGroup = 4;
-  template <int c, int a, int b>
-  static void dot() {
-    EmulatedTileFile& f = file();
-    testing::tdpbssd(f.tile[c], f.tile[a], f.tile[b], f.shape[c], f.shape[a], f.shape[b]);
-  }
 };
 
 }  // namespace roofbench::simd
