@@ -642,6 +642,37 @@ int calibrate_command(const CalibrateOptions& opt) {
 
 namespace {
 
+// Every compute unit is private to a core, so a unit's peak on t threads over t distinct cores
+// is t times its one-thread peak. On a KVM guest the second vCPU is now and then descheduled
+// for a second or two: a 2-thread f32 FMA peak was measured at exactly the 1-thread figure
+// (117 G/s) while the units measured a few seconds later doubled, and every 2-thread f32 fit was
+// then capped at that false roof (training error 57%). Such a peak is measured again, up to
+// kPeakRetries times, keeping the best; one that never scales is kept and said so.
+constexpr int kPeakRetries = 3;
+
+void remeasure_unless_it_scales(std::vector<PeakEntry>& peaks, const PeakLoop& loop, const Settings& s, double hz) {
+  PeakEntry& e = peaks.back();
+  const auto one = std::find_if(peaks.begin(), peaks.end(), [&](const PeakEntry& p) {
+    return p.threads == 1 && p.dtype == e.dtype && p.isa == e.isa;
+  });
+  if (e.threads == 1 || one == peaks.end()) return;
+  // The hyperthreads of a core share its L1d: the logical CPUs per L1d are the threads per core.
+  const double expected = expected_parallel_peak(one->ops_per_s, e.threads, cpu().logical_cpus, cpu().l1d.shared_by);
+  const auto cores = static_cast<int>(std::lround(expected / one->ops_per_s));
+  if (cores <= 1) return;
+  for (int retry = 1; retry <= kPeakRetries && e.ops_per_s < kPeakScalingFloor * expected; ++retry) {
+    fmt::print(stderr, "calibrate: peak {} {} at {} threads: {:.1f} G/s is {:.2f} of {} x its 1-thread figure (a core "
+               "busy or descheduled): measuring again ({} of {})\n",
+               e.dtype, e.isa, e.threads, e.ops_per_s / 1e9, e.ops_per_s / expected, cores, retry, kPeakRetries);
+    const PeakEntry again = measure_peak(loop, e.threads, s, hz);
+    if (again.ops_per_s > e.ops_per_s) e = again;
+  }
+  if (e.ops_per_s < kPeakScalingFloor * expected)
+    fmt::print(stderr, "calibrate: warning: peak {} {} at {} threads stays at {:.2f} of {} x its 1-thread figure: kept, "
+               "but this machine's cores do not deliver in parallel now\n",
+               e.dtype, e.isa, e.threads, e.ops_per_s / expected, cores);
+}
+
 // Peaks, bandwidth sweeps and spec figures: everything but the kernels' training sweep.
 void measure_machine(Profile& profile, const CalibrateOptions& opt, const Settings& s) {
   const auto t_start = Clock::now();
@@ -668,6 +699,7 @@ void measure_machine(Profile& profile, const CalibrateOptions& opt, const Settin
           continue;
         }
         profile.peaks.push_back(measure_peak(loop, t, s, hz));
+        remeasure_unless_it_scales(profile.peaks, loop, s, hz);
         measured = true;
         throw_if_interrupted(kNothingWritten);
         fmt::print(stderr, "calibrate: peak {} {} at {} threads: {:.1f} G/s, {:.1f} per cycle per core\n", dtype,

@@ -2,6 +2,7 @@
 // memory level) and writes the hardware profile.
 #pragma once
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -20,5 +21,15 @@ struct CalibrateOptions {
 };
 
 int calibrate_command(const CalibrateOptions& opt);
+
+// What a compute unit's peak on `threads` threads should reach when the cores deliver in
+// parallel: its one-thread peak times the distinct cores the threads can occupy (logical CPUs
+// over the hyperthreads per core; two threads on one core share its units). calibrate measures a
+// multi-thread peak again when it falls below kPeakScalingFloor of this.
+inline constexpr double kPeakScalingFloor = 0.8;
+inline double expected_parallel_peak(double one_thread_ops_per_s, int threads, int logical_cpus, int threads_per_core) {
+  const int cores = std::max(1, logical_cpus / std::max(1, threads_per_core));
+  return one_thread_ops_per_s * std::clamp(threads, 1, cores);
+}
 
 }  // namespace roofbench

@@ -279,6 +279,8 @@ int main(int argc, char** argv) {
   eval_cmd->add_option("--csv", eval.out_csv, "Write the per-group scores to this CSV");
   eval_cmd->add_option("--repeat", eval.repeat,
                        "A second run CSV of the same rows: the noise floor scores the two runs against each other");
+  eval_cmd->add_option("--profile", eval.profile,
+                       "Predict every measured row again from this profile (score a refitted model on old measurements)");
 
   ModelOptions model;
   CLI::App* model_cmd = app.add_subcommand("model", description("model"));

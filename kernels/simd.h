@@ -28,6 +28,11 @@ struct Avx2F32 {
   static constexpr int L = 8;
   static V zero() { return _mm256_setzero_ps(); }
   static V load(const T* p) { return _mm256_loadu_ps(p); }
+  // p[0..n) and zeros above, 0 <= n <= L; masked lanes are not read, so p + n may end a buffer.
+  static V load_first(const T* p, int n) {
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_maskload_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32(n), lane));
+  }
   static void store(T* p, V v) { _mm256_storeu_ps(p, v); }
   static void stream(T* p, V v) { _mm256_stream_ps(p, v); }  // non-temporal; p 32-byte aligned
   static V set1(T x) { return _mm256_set1_ps(x); }
@@ -93,6 +98,10 @@ struct Avx2F64 {
   static constexpr int L = 4;
   static V zero() { return _mm256_setzero_pd(); }
   static V load(const T* p) { return _mm256_loadu_pd(p); }
+  static V load_first(const T* p, int n) {
+    const __m256i lane = _mm256_setr_epi64x(0, 1, 2, 3);
+    return _mm256_maskload_pd(p, _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), lane));
+  }
   static void store(T* p, V v) { _mm256_storeu_pd(p, v); }
   static void stream(T* p, V v) { _mm256_stream_pd(p, v); }
   static V set1(T x) { return _mm256_set1_pd(x); }
@@ -120,6 +129,7 @@ struct Avx512F32 {
   static constexpr int L = 16;
   static V zero() { return _mm512_setzero_ps(); }
   static V load(const T* p) { return _mm512_loadu_ps(p); }
+  static V load_first(const T* p, int n) { return _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << n) - 1), p); }
   static void store(T* p, V v) { _mm512_storeu_ps(p, v); }
   static void stream(T* p, V v) { _mm512_stream_ps(p, v); }  // non-temporal; p 64-byte aligned
   static V set1(T x) { return _mm512_set1_ps(x); }
@@ -140,6 +150,7 @@ struct Avx512F64 {
   static constexpr int L = 8;
   static V zero() { return _mm512_setzero_pd(); }
   static V load(const T* p) { return _mm512_loadu_pd(p); }
+  static V load_first(const T* p, int n) { return _mm512_maskz_loadu_pd(static_cast<__mmask8>((1u << n) - 1), p); }
   static void store(T* p, V v) { _mm512_storeu_pd(p, v); }
   static void stream(T* p, V v) { _mm512_stream_pd(p, v); }
   static V set1(T x) { return _mm512_set1_pd(x); }

@@ -17,6 +17,8 @@
 #include <tuple>
 
 #include "kernels/text_file.h"
+#include "kernels/shape.h"
+#include "predictor/profile.h"
 #include "predictor/roofline.h"
 
 namespace roofbench {
@@ -119,7 +121,7 @@ long long count_cell(std::string_view cell, const std::string& name, int line, s
 
 }  // namespace
 
-EvaluationInput read_evaluation(std::string_view text, const std::string& name) {
+EvaluationInput read_evaluation(std::string_view text, const std::string& name, bool predictions_required) {
   const std::vector<CsvRecord> records = parse_csv(text, name);
   if (records.empty()) throw std::runtime_error(fmt::format("{}: file is empty", name));
   const std::vector<std::string>& header = records.front().fields;
@@ -130,7 +132,8 @@ EvaluationInput read_evaluation(std::string_view text, const std::string& name) 
   std::vector<std::string> missing;
   for (const char* col : {"op", "impl", "dtype", "threads", "batch", "shape", "measured_s", "predicted_s", "classic_s",
                           "status"})
-    if (!column(col)) missing.emplace_back(col);
+    if (!column(col) && (predictions_required || (col != std::string_view("predicted_s") && col != std::string_view("classic_s"))))
+      missing.emplace_back(col);
   if (!missing.empty())
     throw std::runtime_error(fmt::format("{}: missing column{} {} (expected a CSV from `roofbench run --profile`)", name,
                                          missing.size() > 1 ? "s" : "", fmt::join(missing, ", ")));
@@ -156,8 +159,9 @@ EvaluationInput read_evaluation(std::string_view text, const std::string& name) 
     row.threads = static_cast<int>(threads);
     row.batch = count_cell(cell("batch"), name, rec.line, "batch");
     row.shape = cell("shape");
-    const std::optional<double> measured = number("measured_s"), predicted = number("predicted_s");
-    row.classic_s = number("classic_s");
+    const std::optional<double> measured = number("measured_s");
+    const std::optional<double> predicted = column("predicted_s") ? number("predicted_s") : std::nullopt;
+    row.classic_s = column("classic_s") ? number("classic_s") : std::nullopt;
     if (row.classic_s && *row.classic_s <= 0) row.classic_s.reset();
     if (column("cv")) row.cv = number("cv");
     if (column("measured_first_s") && column("measured_second_s")) {
@@ -167,6 +171,7 @@ EvaluationInput read_evaluation(std::string_view text, const std::string& name) 
     row.model = optional_cell("model");
     row.bound = optional_cell("bound");
     row.level = optional_cell("level");
+    row.cache = optional_cell("cache");
 
     // Held to the roof by run: yes / no, empty without a peak. Checked on every row, counted on ok ones.
     const std::string above_cell = optional_cell("above_roof");
@@ -185,17 +190,44 @@ EvaluationInput read_evaluation(std::string_view text, const std::string& name) 
       ++in.skipped_failed;
     } else if (!measured || *measured <= 0) {
       ++in.skipped_no_measured;
-    } else if (!predicted || *predicted <= 0) {
+    } else if (predictions_required && (!predicted || *predicted <= 0)) {
       ++in.skipped_no_prediction;
     } else {
       row.measured_s = *measured;
-      row.predicted_s = *predicted;
+      row.predicted_s = predicted.value_or(0);
       in.rows.push_back(std::move(row));
     }
   }
   if (in.rows.empty())
-    throw std::runtime_error(fmt::format("{}: no row has both measured_s and predicted_s: run with --profile", name));
+    throw std::runtime_error(fmt::format(
+        "{}: {}", name, predictions_required ? "no row has both measured_s and predicted_s: run with --profile"
+                                             : "no row has a measured_s"));
   return in;
+}
+
+void repredict(EvaluationInput& in, const Profile& p, const std::string& name) {
+  for (ScoredRow& row : in.rows) {
+    const auto impl = parse_impl(row.impl);
+    const auto d = parse_dtype(row.dtype);
+    if (!impl || !d) fail_at(name, row.line, fmt::format("unknown impl or dtype '{} {}'", printable(row.impl),
+                                                          printable(row.dtype)));
+    Shape run;
+    try {
+      run = batched(parse_shape(row.shape), row.batch);
+    } catch (const ShapeError& e) {
+      fail_at(name, row.line, e.what());
+    }
+    try {
+      const Prediction pr = predict(p, run, *impl, *d, row.threads, trimmed(row.cache) == "cold");
+      row.predicted_s = pr.seconds;
+      row.classic_s = pr.classic_s;
+      row.bound = pr.bound;
+      row.level = pr.level;
+      row.model = pr.fitted ? "fitted" : "classic";
+    } catch (const ProfileError& e) {
+      fail_at(name, row.line, e.what());
+    }
+  }
 }
 
 Score score_errors(std::span<const double> errors) {
@@ -470,7 +502,8 @@ void print_worst(std::span<const ScoredRow> rows, int worst) {
 
 int evaluate_command(const EvaluateOptions& opt) {
   if (!opt.out_csv.empty()) check_writable(opt.out_csv);  // before the input is read: a typo in --csv costs nothing
-  EvaluationInput in = read_evaluation(read_text(opt.csv), opt.csv);
+  EvaluationInput in = read_evaluation(read_text(opt.csv), opt.csv, opt.profile.empty());
+  if (!opt.profile.empty()) repredict(in, read_profile(opt.profile), opt.csv);
   std::size_t matched = 0;
   if (!opt.repeat.empty()) {
     matched = attach_repeat(in, read_text(opt.repeat), opt.repeat);
@@ -487,6 +520,7 @@ int evaluate_command(const EvaluateOptions& opt) {
   if (in.skipped_no_prediction) reasons.push_back(fmt::format("{} without predicted_s", in.skipped_no_prediction));
   fmt::print("{}: scored {} row{}, skipped {}{}\n", opt.csv, in.rows.size(), in.rows.size() == 1 ? "" : "s",
              in.skipped(), reasons.empty() ? "" : fmt::format(" ({})", fmt::join(reasons, ", ")));
+  if (!opt.profile.empty()) fmt::print("predictions: made again from {}, not the CSV's\n", opt.profile);
   const auto unfitted =
       std::count_if(in.rows.begin(), in.rows.end(), [](const ScoredRow& r) { return r.model == "classic"; });
   if (unfitted)

@@ -19,6 +19,9 @@ struct EvaluateOptions {
   int worst = 5;        // rows listed as the worst predictions (by |fitted error|), overall
   std::string out_csv;  // optional: the per-group scores as CSV
   std::string repeat;   // optional: a second run CSV of the same rows, for the noise floor
+  // optional: predict every measured row again from this profile (predicted_s and classic_s
+  // replaced), so a refitted or changed model is scored on measurements taken before it.
+  std::string profile;
 };
 
 int evaluate_command(const EvaluateOptions& opt);
@@ -44,6 +47,7 @@ struct ScoredRow {
   std::optional<double> classic_s;  // absent: the row counts for the fitted scores only
   std::optional<double> cv;
   std::string model, bound, level;  // empty when the column is absent
+  std::string cache;                // warm or cold; empty (warm) when the column is absent
   // The measurement against itself: medians of the first and the second half of the
   // repetitions (columns measured_first_s, measured_second_s), and the same row's measured_s in
   // a second run (evaluate --repeat). Absent when the CSV or the run lacks them.
@@ -85,7 +89,16 @@ struct EvaluationInput {
 // Reads a run CSV's text: columns by header name, every numeric cell checked. Throws
 // std::runtime_error (one line, "name:line: ..." for a bad row) on malformed input or when no
 // row can be scored.
-EvaluationInput read_evaluation(std::string_view text, const std::string& name);
+// With predictions_required false (evaluate --profile), a measured row without predicted_s is
+// kept with predicted_s 0, for repredict to fill.
+EvaluationInput read_evaluation(std::string_view text, const std::string& name, bool predictions_required = true);
+
+// Every row predicted again from `p` (predictor/roofline.h predict(), as `run --profile` does):
+// predicted_s, classic_s, bound, level and model replaced. Throws std::runtime_error naming
+// the CSV line of a row whose shape, impl or dtype does not parse, or whose figures the profile
+// lacks.
+struct Profile;
+void repredict(EvaluationInput& in, const Profile& p, const std::string& name);
 
 // Scores of one model over a set of rows; errors are predicted / measured - 1.
 struct Score {

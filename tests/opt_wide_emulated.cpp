@@ -12,6 +12,8 @@
 #include <cstring>
 
 #include "kernels/simd.h"
+#include <algorithm>
+
 #include "tests/amx_emulated.h"
 
 namespace roofbench::simd {
@@ -25,6 +27,9 @@ struct Pair {
   static constexpr int L = 2 * H::L;
   static V zero() { return {H::zero(), H::zero()}; }
   static V load(const T* p) { return {H::load(p), H::load(p + H::L)}; }
+  static V load_first(const T* p, int n) {
+    return {H::load_first(p, std::min(n, H::L)), H::load_first(p + H::L, std::max(0, n - H::L))};
+  }
   static void store(T* p, V v) {
     H::store(p, v.lo);
     H::store(p + H::L, v.hi);

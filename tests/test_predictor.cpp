@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "kernels/cost.h"
+#include "predictor/evaluate.h"
 #include "predictor/fit.h"
 #include "predictor/roofline.h"
 #include "tests/opt_wide_emulated.h"
@@ -429,6 +430,48 @@ TEST(Fit, RefusesEmptyOrNonPositiveTimings) {
   EXPECT_THROW(fit_kernel(machine(), k, 2, {}), std::invalid_argument);
   const std::vector<Sample> zero = {{gemm(8, 8, 8), 0.0}};
   EXPECT_THROW(fit_kernel(machine(), k, 2, zero), std::invalid_argument);
+}
+
+}  // namespace
+
+namespace {
+
+// evaluate --profile: a run CSV's rows, measured once, predicted again from another profile
+// exactly as run --profile would (the batch applied, cold rows from DRAM), so a model change is
+// scored on measurements taken before it.
+TEST(Evaluate, RepredictsEveryRowFromAnotherProfileAsRunWould) {
+  Profile p = machine();
+  p.kernels = {known_fit(0)};
+  const std::string csv =
+      "op,impl,dtype,threads,batch,shape,measured_s,status,cache\n"
+      "gemm,opt,f32,2,4,gemm m=64 n=512 k=512,0.001,ok,warm\n"
+      "gemm,opt,f32,2,1,gemm m=1024 n=1024 k=1024,0.02,ok,cold\n"
+      "gemm,blas,f32,2,1,gemm m=1024 n=1024 k=1024,0.02,ok,warm\n";
+  EXPECT_THROW(read_evaluation(csv, "old.csv"), std::runtime_error);  // no predictions, none asked for
+  EvaluationInput in = read_evaluation(csv, "old.csv", false);
+  ASSERT_EQ(in.rows.size(), 3u);
+  repredict(in, p, "old.csv");
+  const Shape batched4 = gemm(256, 512, 512);
+  EXPECT_DOUBLE_EQ(in.rows[0].predicted_s, predict(p, batched4, Impl::opt, DType::f32, 2, false).seconds);
+  EXPECT_DOUBLE_EQ(in.rows[1].predicted_s, predict(p, gemm(1024, 1024, 1024), Impl::opt, DType::f32, 2, true).seconds);
+  EXPECT_EQ(in.rows[1].level, "DRAM");
+  EXPECT_EQ(in.rows[0].model, "fitted");
+  EXPECT_EQ(in.rows[2].model, "classic");  // no blas fit in the profile
+  EXPECT_DOUBLE_EQ(*in.rows[2].classic_s, in.rows[2].predicted_s);
+
+  EvaluationInput bad = read_evaluation("op,impl,dtype,threads,batch,shape,measured_s,status\n"
+                                        "gemm,opt,f32,2,1,gemm m=0 n=1 k=1,0.001,ok\n",
+                                        "bad.csv", false);
+  try {
+    repredict(bad, p, "bad.csv");
+    ADD_FAILURE() << "a shape that does not parse was predicted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_TRUE(std::string(e.what()).starts_with("bad.csv:2: ")) << e.what();
+  }
+  EvaluationInput no_peak = read_evaluation("op,impl,dtype,threads,batch,shape,measured_s,status\n"
+                                            "gemm,opt,f64,2,1,gemm m=8 n=8 k=8,0.001,ok\n",
+                                            "f64.csv", false);
+  EXPECT_THROW(repredict(no_peak, p, "f64.csv"), std::runtime_error);
 }
 
 }  // namespace

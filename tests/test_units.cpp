@@ -14,6 +14,7 @@
 
 #include "kernels/amx_tiles.h"
 #include "benchmarks/calib.h"
+#include "benchmarks/calibrate.h"
 #include "kernels/cpu.h"
 #include "predictor/profile.h"
 #include "predictor/roofline.h"
@@ -366,6 +367,25 @@ TEST(EveryUnitTable, NamesEachUnitOnceAndEveryDtypeHasARoof) {
                                                    (l.dtype == d && l.roof && l.isa == Isa::f16c);
     EXPECT_TRUE(roof) << d << " has no roof unit on a plain AVX2 CPU";
   }
+}
+
+}  // namespace
+
+namespace {
+
+// A multi-thread peak is held to its one-thread figure times the cores the threads occupy:
+// a 2-thread FMA peak equal to the 1-thread one (a descheduled vCPU) is below the floor, the
+// same on one core with two hyperthreads is what that core can do.
+TEST(PeakScaling, ExpectsOneCoresPeakPerDistinctCore) {
+  using roofbench::expected_parallel_peak;
+  using roofbench::kPeakScalingFloor;
+  EXPECT_DOUBLE_EQ(expected_parallel_peak(100, 2, 2, 1), 200);  // two cores
+  EXPECT_DOUBLE_EQ(expected_parallel_peak(100, 2, 2, 2), 100);  // one core, two hyperthreads
+  EXPECT_DOUBLE_EQ(expected_parallel_peak(100, 4, 2, 1), 200);  // more threads than cores
+  EXPECT_DOUBLE_EQ(expected_parallel_peak(100, 8, 16, 2), 800);
+  EXPECT_DOUBLE_EQ(expected_parallel_peak(100, 1, 2, 1), 100);
+  EXPECT_LT(117.3, kPeakScalingFloor * expected_parallel_peak(117.2, 2, 2, 1));  // measured again
+  EXPECT_GE(230.0, kPeakScalingFloor * expected_parallel_peak(117.2, 2, 2, 1));  // kept
 }
 
 }  // namespace
