@@ -145,11 +145,23 @@ void i8_rows(const MvShape& d, const std::int8_t* W, const std::int8_t* X, std::
         acc[r] = _mm256_add_epi32(
             acc[r], dot32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(W + (row0 + r) * d.k + p)), xv, ax));
     }
-    for (int r = 0; r < R; ++r) {
-      std::int32_t sum = hsum(acc[r]);
-      for (i64 p = k32; p < d.k; ++p) sum += std::int32_t(W[(row0 + r) * d.k + p]) * x[p];
-      Y[b * d.m + row0 + r] = sum;
+    // The last k % 32 by one more dot against x's tail copied into zeros: the weights' 32 bytes
+    // are loaded as they lie (what follows the row's tail meets a zero x and adds nothing), and
+    // copied only where those 32 bytes would pass the end of W. A scalar loop here cost a
+    // multiply-add per element and row (up to 31), which made an odd-k MV several times slower
+    // than its bytes and bent the predictor's fit of every opt i8 MV.
+    if (const i64 tail = d.k - k32; tail > 0) {
+      alignas(32) std::int8_t xt[32] = {}, wt[32] = {};
+      std::memcpy(xt, x + k32, static_cast<std::size_t>(tail));
+      const __m256i xv = _mm256_load_si256(reinterpret_cast<const __m256i*>(xt)), ax = _mm256_abs_epi8(xv);
+      for (int r = 0; r < R; ++r) {
+        const i64 at = (row0 + r) * d.k + k32;
+        const std::int8_t* w = W + at;
+        if (at + 32 > d.m * d.k) w = static_cast<const std::int8_t*>(std::memcpy(wt, w, static_cast<std::size_t>(tail)));
+        acc[r] = _mm256_add_epi32(acc[r], dot32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w)), xv, ax));
+      }
     }
+    for (int r = 0; r < R; ++r) Y[b * d.m + row0 + r] = hsum(acc[r]);
   }
 }
 
