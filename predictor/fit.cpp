@@ -31,7 +31,7 @@ constexpr std::size_t kCompute = 0, kOverhead = 1 + kLevels, kGroupOverhead = 2 
 struct Point {
   double ops, bytes, seconds;
   std::size_t level;
-  double groups;   // roofline.h groups(): 0 outside grouped and depthwise conv2d
+  double groups;   // roofline.h groups(): grouped and depthwise conv2d, mv outputs; else 0
   double regions;  // parallel regions and barriers (blocking fits)
   std::array<double, 3> mnk;
 };

@@ -154,6 +154,7 @@ Prediction predict_fitted(const KernelFit& k, const Shape& run, DType d, const M
 }
 
 std::int64_t groups(const Shape& s) {
+  if (const auto* v = std::get_if<MvShape>(&s.dims)) return v->m * v->b;
   const auto* c = std::get_if<ConvShape>(&s.dims);
   return c && c->g > 1 ? c->n * c->g : 0;
 }

@@ -107,9 +107,12 @@ Prediction predict(const Profile& p, const Shape& run, Impl impl, DType d, int t
 // bytes + added_bytes to the kernel's bandwidth; the classic roofline only the compulsory bytes.
 std::int64_t added_bytes(const Shape& run, Impl impl, DType d);
 
-// The units of work a grouped or depthwise conv2d repeats a fixed cost for: n * g (blas makes
-// one im2col and one GEMM call per sample and group; opt sets up each group's panels or planes).
-// 0 for every other shape, whose fits have no per-group term.
+// The units of work a kernel repeats a fixed cost for, charged group_overhead_s each: for a
+// grouped or depthwise conv2d n * g (blas makes one im2col and one GEMM call per sample and
+// group; opt sets up each group's panels or planes); for mv its m * b outputs (each a horizontal
+// sum, a store and the row's tail: a tall matrix with short rows, GPT-2's 50257 x 768 head,
+// streams at 60% of the bandwidth a square one reaches). 0 for every other shape, whose fits
+// have no such term.
 std::int64_t groups(const Shape& s);
 
 // Shapes one kernel runs by different algorithms, fitted separately: a conv2d is "depthwise"

@@ -111,11 +111,32 @@ TEST(Roofline, FittedAddsOverheadToTheBlend) {
   EXPECT_DOUBLE_EQ(blend(3, 4, 1), 7);
 }
 
+// MV pays a cost per output (a horizontal sum, a store, the row's tail) beside its bytes: a tall
+// matrix with short rows is slower than its bytes say. The fit finds that cost per row among
+// MVs of every height and width, and the bandwidths beside it.
+TEST(Fit, RecoversTheCostPerOutputRowOfMatrixVectorProducts) {
+  const Profile p = machine();
+  KernelFit truth{"mv", "opt", "f32", 2, "dense", "v", 2e11, {3e11, 1.5e11, 8e10, 2e10}, 2e-7, 2e-9, 0, 0, 0};
+  std::vector<Sample> samples;
+  for (int m : {64, 256, 1024, 4096, 16384})
+    for (int k : {64, 256, 1024, 4096}) {
+      const Shape s = parse_shape(fmt::format("mv m={} k={}", m, k));
+      const MemoryPlace place = memory_place(p, working_set(s, Impl::opt, DType::f32, 2), 2, false);
+      samples.push_back({s, predict_fitted(truth, s, DType::f32, place).seconds});
+    }
+  const KernelFit fit = fit_kernel(p, *select(Op::mv, Impl::opt, DType::f32), 2, samples);
+  EXPECT_NEAR(fit.group_overhead_s / truth.group_overhead_s, 1, 0.05);
+  for (std::size_t level = 1; level < 4; ++level)
+    EXPECT_NEAR(fit.bytes_per_s[level] / truth.bytes_per_s[level], 1, 0.05) << kMemoryLevels[level];
+  EXPECT_LT(fit.train_mape, 0.01);
+}
+
 TEST(Roofline, GroupedConvPaysItsOverheadOncePerSampleAndGroup) {
   EXPECT_EQ(groups(parse_shape("conv2d n=2 c=8 h=8 w=8 k=8 r=3 s=3 g=8")), 16);
   EXPECT_EQ(groups(parse_shape("conv2d n=3 c=8 h=8 w=8 k=16 r=3 s=3 g=2")), 6);
   EXPECT_EQ(groups(parse_shape("conv2d n=2 c=8 h=8 w=8 k=8 r=3 s=3")), 0);  // dense: no per-group term
   EXPECT_EQ(groups(gemm(4, 4, 4)), 0);
+  EXPECT_EQ(groups(batched(parse_shape("mv m=300 k=40"), 3)), 900);  // mv: one reduction per output row and vector
   KernelFit k = known_fit(0);
   k.op = "conv2d";
   k.group_overhead_s = 2e-6;
