@@ -570,22 +570,24 @@ void fit_from_training(Profile& profile, std::string_view source) {
 }
 
 // One line per fit, every term with its unit: per region is the blocking fits' cost per
-// parallel region or barrier, half M/N/K the half-lengths (elements) of the others, "cv err" the
+// parallel region or barrier, pack their packing rate (G elements/s of the busiest thread), half
+// M/N/K the half-lengths (elements) of the others, "cv err" the
 // error on training points each predicted by a fit of the others (the figure the terms were
 // chosen by), "train err" on the points themselves.
 void print_fits(const Profile& p) {
-  fmt::print("\n{:<7} {:<9} {:<6} {:<5} {:>3}  {:>9}  {:>7} {:>7} {:>7} {:>7}  {:>9}  {:>9}  {:>10}  {:>17}  {:>5}  {:>7}  {:>9}\n",
+  fmt::print("\n{:<7} {:<9} {:<6} {:<5} {:>3}  {:>9}  {:>7} {:>7} {:>7} {:>7}  {:>9}  {:>9}  {:>10}  {:>10}  {:>17}  {:>5}  {:>7}  {:>9}\n",
              "op", "class", "impl", "dtype", "thr", "G(FL)OP/s", "L1 GB/s", "L2 GB/s", "L3 GB/s", "DRAM", "overhead",
-             "per group", "per region", "half M/N/K", "blend", "cv err", "train err");
+             "per group", "per region", "pack Gel/s", "half M/N/K", "blend", "cv err", "train err");
   const auto us = [](double s) { return s > 0 ? fmt::format("{:.3f}us", s * 1e6) : std::string("-"); };
   for (const KernelFit& k : p.kernels) {
     const bool halves = k.half_mnk[0] > 0 || k.half_mnk[1] > 0 || k.half_mnk[2] > 0;
     fmt::print(
-        "{:<7} {:<9} {:<6} {:<5} {:>3}  {:>9.1f}  {:>7.1f} {:>7.1f} {:>7.1f} {:>7.1f}  {:>7.1f}us  {:>9}  {:>10}  {:>17}  {:>5}  "
-        "{:>7}  {:>8.1f}%\n",
+        "{:<7} {:<9} {:<6} {:<5} {:>3}  {:>9.1f}  {:>7.1f} {:>7.1f} {:>7.1f} {:>7.1f}  {:>7.1f}us  {:>9}  {:>10}  {:>10}  {:>17}  "
+        "{:>5}  {:>7}  {:>8.1f}%\n",
         k.op, k.shape_class, k.impl, k.dtype, k.threads, k.compute_ops_per_s / 1e9, k.bytes_per_s[0] / 1e9,
         k.bytes_per_s[1] / 1e9, k.bytes_per_s[2] / 1e9, k.bytes_per_s[3] / 1e9, k.overhead_s * 1e6,
         us(k.group_overhead_s), k.blocking ? us(k.region_overhead_s) : std::string("-"),
+        k.pack_elems_per_s > 0 ? fmt::format("{:.2f}", k.pack_elems_per_s / 1e9) : std::string("-"),
         halves ? fmt::format("{:.3g}/{:.3g}/{:.3g}", k.half_mnk[0], k.half_mnk[1], k.half_mnk[2])
                : std::string(k.blocking ? "tiles" : "-"),
         k.blend == 0 ? std::string("max") : fmt::format("p={}", k.blend),

@@ -87,6 +87,10 @@ struct Work {
   double busiest_macs = 0;  // multiply-adds of the busiest thread, tile padding included
   int threads = 1;          // threads the call uses (opt runs tiny problems on fewer)
   double regions = 0;       // parallel regions and barriers it passes (0 on one thread)
+  // Elements the busiest thread packs into panels per call (A blocks, and B where it is not
+  // prepacked: a conv2d's implicit im2col gather): a pass of its own before the micro-kernel
+  // reads them, so its time adds to the compute, not hidden under it.
+  double packed = 0;
 };
 using WorkFn = Work (*)(const Shape& s, int threads);
 

@@ -24,15 +24,17 @@ namespace {
 
 constexpr std::size_t kLevels = std::size(kMemoryLevels);
 // Parameters, in log space (every one is positive): compute, one bandwidth per level, overhead,
-// overhead per group, overhead per parallel region, the half-lengths along M, N and K.
+// overhead per group, overhead per parallel region, the half-lengths along M, N and K, the
+// packing rate (elements per second of the busiest thread).
 constexpr std::size_t kCompute = 0, kOverhead = 1 + kLevels, kGroupOverhead = 2 + kLevels,
-                      kRegionOverhead = 3 + kLevels, kHalf = 4 + kLevels, kParams = 7 + kLevels;
+                      kRegionOverhead = 3 + kLevels, kHalf = 4 + kLevels, kPack = 7 + kLevels, kParams = 8 + kLevels;
 
 struct Point {
   double ops, bytes, seconds;
   std::size_t level;
   double groups;   // roofline.h groups(): grouped and depthwise conv2d, mv outputs; else 0
   double regions;  // parallel regions and barriers (blocking fits)
+  double packed;   // elements the busiest thread packs (blocking fits)
   std::array<double, 3> mnk;
 };
 
@@ -70,7 +72,7 @@ double model_seconds(const Problem& prob, const double* x, const Point& pt) {
   const double compute = prob.fixed_compute > 0 ? prob.fixed_compute : std::min(std::exp(x[kCompute]), prob.max_compute);
   const std::array<double, 3> half{term(prob, x, kHalf), term(prob, x, kHalf + 1), term(prob, x, kHalf + 2)};
   return std::exp(x[kOverhead]) + pt.groups * term(prob, x, kGroupOverhead) +
-         pt.regions * term(prob, x, kRegionOverhead) +
+         pt.regions * term(prob, x, kRegionOverhead) + (is_active(prob, kPack) ? pt.packed * std::exp(-x[kPack]) : 0) +
          blend(pt.ops / compute * stretch(pt.mnk, half), pt.bytes / std::exp(log_bandwidth(prob, x, pt.level)),
                prob.blend);
 }
@@ -126,10 +128,12 @@ double minimise(const Problem& prob, std::array<double, kParams>& x) {
 }
 
 // The candidate models a kernel's fit chooses among: every blend form, with and without the
-// half-lengths (never for blocking fits, whose tiles already carry the small-shape cost).
+// half-lengths (never for blocking fits, whose tiles already carry the small-shape cost), and
+// for blocking fits with and without the packing pass.
 struct Candidate {
   double blend;
   bool half;
+  bool pack = false;
 };
 
 // Over 5 folds of the points, each predicted by a fit of the other four (the folds dealt
@@ -192,7 +196,7 @@ namespace {
 struct Setup {
   Problem prob;
   std::array<double, kParams> x0{};
-  std::vector<std::size_t> base, halves;
+  std::vector<std::size_t> base, halves, packs;
   bool blocking = false, compute_observable = true;
   double peak = 0;
 };
@@ -224,7 +228,7 @@ Setup make_setup(const Profile& machine, const Kernel& kernel, int threads, std:
     const Point pt{w.ops,
                    static_cast<double>(bytes(s.run, kernel.dtype) + added_bytes(s.run, kernel.impl, kernel.dtype)) /
                        place.scale,
-                   s.seconds, li, static_cast<double>(groups(s.run)), w.regions, w.mnk};
+                   s.seconds, li, static_cast<double>(groups(s.run)), w.regions, w.packed, w.mnk};
     best_ops_rate = std::max(best_ops_rate, pt.ops / pt.seconds);
     best_bytes_rate[li] = std::max(best_bytes_rate[li], pt.bytes / pt.seconds);
     prob.points.push_back(pt);
@@ -294,6 +298,20 @@ Setup make_setup(const Profile& machine, const Kernel& kernel, int threads, std:
     if (std::any_of(prob.points.begin(), prob.points.end(),
                     [&](const Point& pt) { return pt.mnk[i] != prob.points.front().mnk[i]; }))
       halves.push_back(kHalf + i);
+  // The packing pass, where the kernel packs per call and not in the same proportion to its
+  // work at every point (else it is the compute roof under another name). It starts at a
+  // fifth of the time of the point that packs most for its time.
+  double lo = INFINITY, hi = 0, rate = 0;
+  for (const Point& pt : prob.points)
+    if (pt.packed > 0 && pt.ops > 0) {
+      lo = std::min(lo, pt.packed / pt.ops);
+      hi = std::max(hi, pt.packed / pt.ops);
+      rate = std::max(rate, pt.packed / (0.2 * pt.seconds));
+    }
+  if (st.blocking && hi > 1.2 * lo) {
+    x0[kPack] = std::log(rate);
+    st.packs = {kPack};
+  }
   return st;
 }
 
@@ -309,26 +327,29 @@ KernelFit fit_kernel(const Profile& machine, const Kernel& kernel, int threads, 
   const double peak = st.peak;
   // Every candidate is judged on points it was not fitted on (5-fold cross-validation) when
   // there are enough of them, else on its training error; the best is refitted on them all.
+  const std::vector<std::size_t>& packs = st.packs;
   std::vector<Candidate> candidates;
   for (double form : kBlendForms) {
     candidates.push_back({form, false});
     if (!blocking && !halves.empty()) candidates.push_back({form, true});
+    if (!packs.empty()) candidates.push_back({form, false, true});
   }
   const bool cross_validate = prob.points.size() >= kFolds;
   double best_score = INFINITY, best_cv = -1;
   Candidate best{};
   std::array<double, kParams> best_x{};
   for (const Candidate& c : candidates) {
-    if (c.half && !cross_validate) continue;  // more terms than the error could judge
+    if ((c.half || c.pack) && !cross_validate) continue;  // more terms than the error could judge
     prob.blend = c.blend;
     prob.active = base;
     if (c.half) prob.active.insert(prob.active.end(), halves.begin(), halves.end());
+    if (c.pack) prob.active.insert(prob.active.end(), packs.begin(), packs.end());
     std::array<double, kParams> x = x0;
     const double train = minimise(prob, x);
     const CvError cv = cross_validate ? cross_validated_error(prob, x0) : CvError{-1, -1};
     const double score = cross_validate ? cv.log : train;
-    // Three more parameters must earn their place: a clearly lower error, not a tie.
-    if (score < best_score * (c.half ? 0.98 : 1)) {
+    // More parameters must earn their place: a clearly lower error, not a tie.
+    if (score < best_score * (c.half || c.pack ? 0.98 : 1)) {
       best_score = score;
       best_cv = cv.mape;
       best = c;
@@ -338,6 +359,7 @@ KernelFit fit_kernel(const Profile& machine, const Kernel& kernel, int threads, 
   prob.blend = best.blend;
   prob.active = base;
   if (best.half) prob.active.insert(prob.active.end(), halves.begin(), halves.end());
+  if (best.pack) prob.active.insert(prob.active.end(), packs.begin(), packs.end());
 
   const double compute = compute_observable ? std::min(std::exp(best_x[kCompute]), prob.max_compute) : peak;
   // A level's bandwidth is identified when some training point there had a memory term that
@@ -362,6 +384,7 @@ KernelFit fit_kernel(const Profile& machine, const Kernel& kernel, int threads, 
   fit.region_overhead_s = term(prob, best_x.data(), kRegionOverhead);
   fit.blocking = blocking;
   for (std::size_t i = 0; i < 3; ++i) fit.half_mnk[i] = term(prob, best_x.data(), kHalf + i);
+  fit.pack_elems_per_s = term(prob, best_x.data(), kPack);
   fit.blend = best.blend;
   fit.points = static_cast<int>(samples.size());
   fit.cv_mape = best_cv;
@@ -401,6 +424,7 @@ std::vector<double> held_out_errors(const Profile& machine, const Kernel& kernel
   st.prob.active = st.base;
   if (fit.half_mnk[0] > 0 || fit.half_mnk[1] > 0 || fit.half_mnk[2] > 0)
     st.prob.active.insert(st.prob.active.end(), st.halves.begin(), st.halves.end());
+  if (fit.pack_elems_per_s > 0) st.prob.active.insert(st.prob.active.end(), st.packs.begin(), st.packs.end());
   std::vector<double> errors;
   for (const double ratio : held_out_ratios(st.prob, st.x0)) errors.push_back(std::abs(std::log(ratio)));
   return errors;

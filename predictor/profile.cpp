@@ -179,6 +179,8 @@ class Reader {
     }
     if (const json* r = optional(v, "region_overhead_s"))
       k.region_overhead_s = number(*r, "region_overhead_s", ptr + "/region_overhead_s", false);
+    if (const json* pk = optional(v, "pack_elems_per_s"))
+      k.pack_elems_per_s = number(*pk, "pack_elems_per_s", ptr + "/pack_elems_per_s", false);
     if (const json* h = optional(v, "half_mnk")) {
       if (!h->is_array() || h->size() != 3) fail(ptr + "/half_mnk", "must be an array of 3 numbers");
       for (std::size_t i = 0; i < 3; ++i)
@@ -306,7 +308,8 @@ nlohmann::json to_json(const Profile& p) {
                        {"variant", k.variant}, {"compute_ops_per_s", k.compute_ops_per_s}, {"bytes_per_s", bw},
                        {"overhead_s", k.overhead_s}, {"group_overhead_s", k.group_overhead_s}, {"blend", k.blend}, {"points", k.points},
                        {"train_mape", k.train_mape}, {"cv_mape", k.cv_mape}, {"blocking", k.blocking},
-                       {"region_overhead_s", k.region_overhead_s}, {"half_mnk", k.half_mnk}});
+                       {"region_overhead_s", k.region_overhead_s}, {"half_mnk", k.half_mnk},
+                       {"pack_elems_per_s", k.pack_elems_per_s}});
   }
   return {{"schema", p.schema}, {"machine", p.machine}, {"peaks", std::move(peaks)},
           {"bandwidth", std::move(bandwidth)}, {"latency", std::move(latency)}, {"latency_curve", std::move(latency_curve)},

@@ -98,6 +98,9 @@ struct KernelFit {
   bool blocking = false;
   double region_overhead_s = 0;    // per parallel region and barrier (blocking fits only)
   std::array<double, 3> half_mnk{};  // half-lengths along the GEMM view's M, N, K, in elements
+  // Blocking fits: the rate the busiest thread packs panel elements at (Work::packed), a pass
+  // of its own beside the micro-kernel; 0 when the fit did better without the term.
+  double pack_elems_per_s = 0;
   bool operator==(const KernelFit&) const = default;
 };
 

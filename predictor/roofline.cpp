@@ -128,13 +128,14 @@ double stretch(const std::array<double, 3>& mnk, const std::array<double, 3>& ha
 }
 
 ComputeWork compute_work(const Shape& run, Impl impl, DType d, int threads, bool blocking) {
-  ComputeWork w{static_cast<double>(ops(run)), 0, gemm_view(run)};
+  ComputeWork w{static_cast<double>(ops(run)), 0, 0, gemm_view(run)};
   if (!blocking) return w;
   const Kernel* k = select(run.op(), impl, d);
   if (!k || !k->work) return w;
   const Work work = k->work(run, threads);
   w.ops = 2 * work.busiest_macs * threads;
   w.regions = work.regions;
+  w.packed = work.packed;
   return w;
 }
 
@@ -146,7 +147,8 @@ Prediction predict_fitted(const KernelFit& k, const Shape& run, DType d, const M
   out.t_compute = w.ops / k.compute_ops_per_s * stretch(w.mnk, k.half_mnk);
   out.t_memory = static_cast<double>(bytes(run, d) + added_bytes(run, impl, d)) /
                  (k.bytes_per_s.at(level_index(place.level)) * place.scale);
-  out.overhead = k.overhead_s + static_cast<double>(groups(run)) * k.group_overhead_s + w.regions * k.region_overhead_s;
+  out.overhead = k.overhead_s + static_cast<double>(groups(run)) * k.group_overhead_s + w.regions * k.region_overhead_s +
+                 (k.pack_elems_per_s > 0 ? w.packed / k.pack_elems_per_s : 0);
   out.seconds = out.overhead + blend(out.t_compute, out.t_memory, k.blend);
   out.bound = out.t_compute >= out.t_memory ? "compute" : place.level;
   out.fitted = true;

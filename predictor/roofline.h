@@ -73,6 +73,7 @@ double blend(double a, double b, double p);
 struct ComputeWork {
   double ops = 0;
   double regions = 0;
+  double packed = 0;  // elements the busiest thread packs (blocking fits; Work::packed)
   std::array<double, 3> mnk{};
 };
 ComputeWork compute_work(const Shape& run, Impl impl, DType d, int threads, bool blocking);
@@ -86,9 +87,10 @@ std::array<double, 3> gemm_view(const Shape& s);
 double stretch(const std::array<double, 3>& mnk, const std::array<double, 3>& half);
 
 // The fitted roofline of one kernel on a batched shape (the shape as run):
-// t = overhead + groups(run) * group_overhead + regions * region_overhead
+// t = overhead + groups(run) * group_overhead + regions * region_overhead + packed / pack_rate
 //     + blend(work.ops / compute * stretch(mnk, half),
 //             (bytes + added_bytes) / (bandwidth[level] * place.scale)).
+// Prediction::overhead holds the first four terms (the packing pass included).
 Prediction predict_fitted(const KernelFit& k, const Shape& run, DType d, const MemoryPlace& place);
 // The working set whose level predict() looks up: the operands plus the kernel's workspace.
 std::int64_t working_set(const Shape& run, Impl impl, DType d, int threads);

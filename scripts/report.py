@@ -257,14 +257,21 @@ def kernels_section(prof):
         return text
 
     def per_group(k):
-        # Only grouped and depthwise conv2d fits have the term; older profiles lack the key.
+        # Grouped and depthwise conv2d fits (per sample and group) and mv (per output row) have
+        # the term; older profiles lack the key.
         g = k.get("group_overhead_s")
-        return f"{g * 1e6:.3f}" if k["class"] in ("grouped", "depthwise") and isinstance(g, (int, float)) else "–"
+        counted = k["class"] in ("grouped", "depthwise") or k["op"] == "mv"
+        return f"{g * 1e6:.3f}" if counted and isinstance(g, (int, float)) else "–"
 
     def per_region(k):
         # opt's fits from its own blocking (blocking: true); profiles before the term lack it.
         r = k.get("region_overhead_s")
         return f"{r * 1e6:.3f}" if k.get("blocking") and isinstance(r, (int, float)) and r > 0 else "–"
+
+    def pack(k):
+        # opt's packing pass (blocking fits that chose it); profiles before the term lack it.
+        r = k.get("pack_elems_per_s")
+        return f"{r / 1e9:.2f}" if isinstance(r, (int, float)) and r > 0 else "–"
 
     def halves(k):
         h = k.get("half_mnk")
@@ -281,10 +288,11 @@ def kernels_section(prof):
         rows.append([k["op"], k["class"], k["impl"], k["dtype"], t,
                      giga(k["compute_ops_per_s"], peaks.get((k["dtype"], t)))]
                     + [giga(bw[lv], read.get((lv, t))) if lv in bw else "–" for lv in rp.LEVELS]
-                    + [f"{k['overhead_s'] * 1e6:.2f}", per_group(k), per_region(k), halves(k), f"{k['blend']:g}",
+                    + [f"{k['overhead_s'] * 1e6:.2f}", per_group(k), per_region(k), pack(k), halves(k), f"{k['blend']:g}",
                        cv(k), f"{100 * k['train_mape']:.1f}"])
     h = ["op", "class", "impl", "dtype", "threads", "compute (G/s)"] + [f"{lv} (GB/s)" for lv in rp.LEVELS] \
-        + ["overhead (µs)", "per group (µs)", "per region (µs)", "half M/N/K", "blend", "cv MAPE %", "train MAPE %"]
+        + ["overhead (µs)", "per group (µs)", "per region (µs)", "pack (G el/s)", "half M/N/K", "blend", "cv MAPE %",
+           "train MAPE %"]
     note = (f"\n\n† ({flagged} figures): more than 1.25× the machine's own measured figure at that thread count "
             "(profile `peaks` for the compute column, `bandwidth` read for the level columns), i.e. a term "
             "the training sweep barely constrained.") if flagged else ""
