@@ -38,6 +38,12 @@ KernelFit known_fit(double blend_p) {
   return {"gemm", "opt", "f32", 2, "dense", "v", 1.5e11, {3e11, 1.2e11, 6e10, 2e10}, 5e-6, 0, blend_p, 0, 0};
 }
 
+// The time a known fit gives a shape at 2 threads (f32, warm): a synthetic training timing.
+Sample timed(const Profile& p, const KernelFit& truth, const Shape& s, Impl impl) {
+  const MemoryPlace place = memory_place(p, working_set(s, impl, DType::f32, 2), 2, false);
+  return {s, predict_fitted(truth, s, DType::f32, place).seconds};
+}
+
 TEST(Roofline, MemoryLevelFollowsTheProfilesCapacities) {
   const Profile p = machine();
   EXPECT_EQ(memory_level(p, 65536, 2, false), "L1");
@@ -121,8 +127,7 @@ TEST(Fit, RecoversTheCostPerOutputRowOfMatrixVectorProducts) {
   for (int m : {64, 256, 1024, 4096, 16384})
     for (int k : {64, 256, 1024, 4096}) {
       const Shape s = parse_shape(fmt::format("mv m={} k={}", m, k));
-      const MemoryPlace place = memory_place(p, working_set(s, Impl::opt, DType::f32, 2), 2, false);
-      samples.push_back({s, predict_fitted(truth, s, DType::f32, place).seconds});
+      samples.push_back(timed(p, truth, s, Impl::opt));
     }
   const KernelFit fit = fit_kernel(p, *select(Op::mv, Impl::opt, DType::f32), 2, samples);
   EXPECT_NEAR(fit.group_overhead_s / truth.group_overhead_s, 1, 0.05);
@@ -169,8 +174,7 @@ std::vector<Sample> synthetic(const Profile& p, const KernelFit& truth, Impl imp
     shapes.push_back(gemm(m, 4096, 4096));  // 64 MiB: DRAM
   }
   for (const Shape& s : shapes) {
-    const MemoryPlace place = memory_place(p, working_set(s, impl, DType::f32, 2), 2, false);
-    out.push_back({s, predict_fitted(truth, s, DType::f32, place).seconds});
+    out.push_back(timed(p, truth, s, impl));
   }
   return out;
 }
@@ -200,8 +204,7 @@ TEST(Fit, RecoversTheOverheadPerGroupOfDepthwiseConvolutions) {
   for (int c : {32, 96, 320, 640})
     for (int h : {7, 14, 28, 56}) {
       const Shape s = parse_shape(fmt::format("conv2d n=1 c={0} h={1} w={1} k={0} r=3 s=3 pad=1 g={0}", c, h));
-      const MemoryPlace place = memory_place(p, working_set(s, Impl::blas, DType::f32, 2), 2, false);
-      samples.push_back({s, predict_fitted(truth, s, DType::f32, place).seconds});
+      samples.push_back(timed(p, truth, s, Impl::blas));
     }
   const KernelFit fit = fit_kernel(p, *select(Op::conv2d, Impl::blas, DType::f32), 2, samples);
   EXPECT_NEAR(fit.group_overhead_s / truth.group_overhead_s, 1, 0.05);
@@ -218,8 +221,7 @@ TEST(Fit, OneDisturbedPointCannotMakeALevelSlowerThanTheOnesBeyondIt) {
   std::vector<Sample> samples;
   for (auto [m, k] : {std::pair{256, 512}, {128, 1024}, {1024, 1024}, {1024, 2048}, {2048, 2048}, {4096, 4096}, {8192, 4096}}) {
     const Shape s = parse_shape(fmt::format("mv m={} k={}", m, k));
-    const MemoryPlace place = memory_place(p, working_set(s, Impl::opt, DType::f32, 2), 2, false);
-    samples.push_back({s, predict_fitted(truth, s, DType::f32, place).seconds});
+    samples.push_back(timed(p, truth, s, Impl::opt));
   }
   samples[1].seconds *= 20;  // the second L2 point shared its core with something else
   const KernelFit fit = fit_kernel(p, *select(Op::mv, Impl::opt, DType::f32), 2, samples);
@@ -359,8 +361,7 @@ TEST(Fit, RecoversTheRegionOverheadOfOptConvolutions) {
   for (int n : {1, 2, 4})
     for (auto [c, g, h] : {std::tuple{64, 4, 28}, {128, 8, 14}, {256, 32, 14}, {96, 2, 56}}) {
       const Shape s = parse_shape(fmt::format("conv2d n={0} c={1} h={3} w={3} k={1} r=3 s=3 pad=1 g={2}", n, c, g, h));
-      const MemoryPlace place = memory_place(p, working_set(s, Impl::opt, DType::f32, 2), 2, false);
-      samples.push_back({s, predict_fitted(truth, s, DType::f32, place).seconds});
+      samples.push_back(timed(p, truth, s, Impl::opt));
     }
   const KernelFit fit = fit_kernel(p, k, 2, samples);
   EXPECT_TRUE(fit.blocking);
@@ -388,8 +389,7 @@ TEST(Fit, RecoversThePackingRateOfOptConvolutions) {
       for (int kout : {12, 48, 192, 384})
         for (int h : {14, 40}) {
           const Shape s = parse_shape(fmt::format("conv2d n=1 c={0} h={2} w={2} k={1} r=3 s=3 pad=1", c, kout, h));
-          const MemoryPlace place = memory_place(p, working_set(s, Impl::opt, DType::f32, 2), 2, false);
-          out.push_back({s, predict_fitted(f, s, DType::f32, place).seconds});
+          out.push_back(timed(p, f, s, Impl::opt));
         }
     return out;
   };
@@ -416,8 +416,7 @@ TEST(Fit, RecoversHalfLengthsOfALibraryKernelAndCrossValidationChoosesThem) {
     for (int n : {16, 64, 512})
       for (int kk : {48, 256, 1024}) {
         const Shape s = gemm(m, n, kk);
-        const MemoryPlace place = memory_place(p, working_set(s, Impl::blas, DType::f32, 2), 2, false);
-        samples.push_back({s, predict_fitted(truth, s, DType::f32, place).seconds});
+        samples.push_back(timed(p, truth, s, Impl::blas));
       }
   const KernelFit fit = fit_kernel(p, k, 2, samples);
   EXPECT_FALSE(fit.blocking);
