@@ -645,11 +645,12 @@ int calibrate_command(const CalibrateOptions& opt) {
 namespace {
 
 // Every compute unit is private to a core, so a unit's peak on t threads over t distinct cores
-// is t times its one-thread peak. On a KVM guest the second vCPU is now and then descheduled
-// for a second or two: a 2-thread f32 FMA peak was measured at exactly the 1-thread figure
-// (117 G/s) while the units measured a few seconds later doubled, and every 2-thread f32 fit was
-// then capped at that false roof (training error 57%). Such a peak is measured again, up to
-// kPeakRetries times, keeping the best; one that never scales is kept and said so.
+// is t times its one-thread peak. On a KVM guest a vCPU left idle through the 1-thread sweeps
+// takes a second or two to run at full speed: the first 2-thread f32 and f64 FMA peaks came out
+// at exactly the 1-thread figures (117 and 59 G/s) while the units measured seconds later
+// doubled, and every 2-thread f32 fit was then capped at that false roof (training error 57%).
+// Such a peak is measured again, up to kPeakRetries times, keeping the best (the next
+// calibration's f64 peak: 1x, 1x, then 2x); one that never scales is kept and said so.
 constexpr int kPeakRetries = 3;
 
 void remeasure_unless_it_scales(std::vector<PeakEntry>& peaks, const PeakLoop& loop, const Settings& s, double hz) {
