@@ -207,6 +207,23 @@ TEST_F(EvaluateFiles, MissingFileDirectoryAndOutputDirectoryAreOneLineErrors) {
   EXPECT_NE(err.find("does not exist"), std::string::npos) << err;
 }
 
+// evaluate --profile: a profile that is missing or not JSON is one line naming it, and nothing
+// is scored from the CSV's own predictions instead.
+TEST_F(EvaluateFiles, ABadProfileToPredictAgainIsAOneLineError) {
+  const std::string run = write("measured.csv", "op,impl,dtype,threads,batch,shape,measured_s,status\n"
+                                                "gemm,opt,f32,2,1,gemm m=8 n=8 k=8,0.001,ok\n");
+  const std::string missing = (dir_ / "nope.json").string();
+  const std::string err = command_error({run, 5, "", "", missing});
+  EXPECT_EQ(err.rfind(missing + ": cannot open", 0), 0u) << err;
+  EXPECT_EQ(err.find('\n'), std::string::npos) << err;
+  const std::string corrupt = write("corrupt.json", "{\"schema\": 1, \"peaks\": [");
+  const std::string bad = command_error({run, 5, "", "", corrupt});
+  EXPECT_EQ(bad.rfind(corrupt + ": not valid JSON", 0), 0u) << bad;
+  EXPECT_EQ(bad.find('\n'), std::string::npos) << bad;
+  // Without --profile the same measured-only CSV has nothing to score.
+  EXPECT_NE(command_error({run, 5, ""}).find("missing columns predicted_s, classic_s"), std::string::npos);
+}
+
 TEST_F(EvaluateFiles, CommandPrintsTablesAndWritesScoresCsv) {
   const std::string run = write("run.csv", kFourRows + "gemm,opt,f32,2,1,x,,,,error,,,,\n");
   const std::string out = (dir_ / "scores.csv").string();
