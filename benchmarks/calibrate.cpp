@@ -32,6 +32,7 @@
 #include "kernels/cost.h"
 #include "predictor/fit.h"
 #include "predictor/levels.h"
+#include "predictor/parallel.h"
 #include "predictor/roofline.h"
 
 namespace roofbench {
@@ -366,27 +367,6 @@ std::string what_is_kept(const Journal* journal) {
                      journal->repetitions_total(), journal->path());
 }
 
-// f(0) .. f(n - 1) on every core (OpenMP), in order; the first exception any call threw is
-// rethrown here, after all of them ended (an exception must not leave an OpenMP region).
-template <class F>
-auto parallel_map(std::size_t n, const F& f) -> std::vector<decltype(f(std::size_t{}))> {
-  std::vector<std::optional<decltype(f(std::size_t{}))>> out(n);
-  std::exception_ptr error;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(omp_get_num_procs())
-  for (std::size_t i = 0; i < n; ++i) {
-    try {
-      out[i] = f(i);
-    } catch (...) {
-#pragma omp critical(roofbench_parallel_map)
-      if (!error) error = std::current_exception();
-    }
-  }
-  if (error) std::rethrow_exception(error);
-  std::vector<decltype(f(std::size_t{}))> values;
-  for (auto& v : out) values.push_back(std::move(*v));
-  return values;
-}
-
 // The adaptive round (nn-Meter's adaptive sampling): where a kernel's fit generalises worst,
 // its space needs more points. Each (kernel, threads, class) is fitted on the sweep; its two
 // training shapes with the largest held-out error above 10% (predicted by a fit of the other
@@ -410,8 +390,10 @@ std::vector<std::unique_ptr<Job>> adaptive_jobs(const Profile& profile, const st
     try {
       const Group& g = list[i];
       return held_out_errors(profile, *g.kernel, g.threads, g.samples, fit_kernel(profile, *g.kernel, g.threads, g.samples));
-    } catch (const ProfileError&) {
-      return std::vector<double>{};  // no peak for this dtype at these threads: the final fit says so
+    } catch (const std::exception&) {
+      // No peak for this dtype at these threads, or timings no fit can use: no points added
+      // around them, and the final fit names the kernel and the reason.
+      return std::vector<double>{};
     }
   });
   std::mt19937 rng(20261203);  // drawn in the groups' order, after the parallel part: reproducible
@@ -515,60 +497,6 @@ void fit_kernels(Profile& profile, const CalibrateOptions& opt, Journal* journal
   }
 }
 
-// Fits every (op, impl, dtype, threads) that has training timings in the profile.
-void fit_from_training(Profile& profile, std::string_view source) {
-  std::map<std::tuple<Op, Impl, DType, int, std::string>, std::vector<Sample>> samples;
-  for (std::size_t i = 0; i < profile.training.size(); ++i) {
-    const nlohmann::json& t = profile.training[i];
-    const auto bad = [&](std::string_view key, std::string_view what) {
-      return ProfileError(fmt::format("{}: training timing {} is malformed: \"{}\" {} (at /training/{}/{})", source, i,
-                                      key, what, i, key));
-    };
-    const auto text = [&](const char* key) {
-      if (!t.is_object() || !t.contains(key)) throw bad(key, "is missing");
-      if (!t[key].is_string()) throw bad(key, "must be a string");
-      return t[key].get<std::string>();
-    };
-    const auto op = parse_op(text("op"));
-    const auto impl = parse_impl(text("impl"));
-    const auto dtype = parse_dtype(text("dtype"));
-    if (!op) throw bad("op", "is not mv, gemm or conv2d");
-    if (!impl) throw bad("impl", "is not naive, opt, blas or onednn");
-    if (!dtype) throw bad("dtype", "is not a dtype");
-    if (!t.contains("seconds") || !t["seconds"].is_number() || !(t["seconds"].get<double>() > 0) ||
-        !std::isfinite(t["seconds"].get<double>()))
-      throw bad("seconds", "must be a positive finite number");
-    if (!t.contains("threads") || !t["threads"].is_number_integer() || t["threads"].get<std::int64_t>() < 1 ||
-        t["threads"].get<std::int64_t>() > 1024)
-      throw bad("threads", "must be an integer from 1 to 1024");
-    Shape shape;
-    try {
-      shape = parse_shape(text("shape"));
-    } catch (const ShapeError& e) {
-      throw bad("shape", fmt::format("is not a shape: {}", e.what()));
-    }
-    samples[{*op, *impl, *dtype, t["threads"].get<int>(), std::string(shape_class(shape))}].push_back(
-        {shape, t["seconds"].get<double>()});
-  }
-  profile.kernels.clear();
-  struct Task {
-    const Kernel* kernel;
-    int threads;
-    const std::vector<Sample>* points;
-  };
-  std::vector<Task> tasks;
-  for (const auto& [key, points] : samples) {
-    const auto& [op, impl, dtype, threads, shape_class] = key;
-    if (const Kernel* k = select(op, impl, dtype)) tasks.push_back({k, threads, &points});
-    // else: timed on another CPU, nothing here could run it
-  }
-  // The fits are independent and each cross-validates eight candidate forms: one per core.
-  const std::vector<KernelFit> fits = parallel_map(tasks.size(), [&](std::size_t i) {
-    return fit_kernel(profile, *tasks[i].kernel, tasks[i].threads, *tasks[i].points);
-  });
-  profile.kernels.insert(profile.kernels.end(), fits.begin(), fits.end());
-}
-
 // One line per fit, every term with its unit: per region is the blocking fits' cost per
 // parallel region or barrier, pack their packing rate (G elements/s of the busiest thread), half
 // M/N/K the half-lengths (elements) of the others, "cv err" the
@@ -593,6 +521,9 @@ void print_fits(const Profile& p) {
         k.blend == 0 ? std::string("max") : fmt::format("p={}", k.blend),
         k.cv_mape >= 0 ? fmt::format("{:.1f}%", 100 * k.cv_mape) : std::string("-"), 100 * k.train_mape);
   }
+  for (const nlohmann::json& u : p.unfitted)
+    fmt::print("{:<7} {:<9} {:<6} {:<5} {:>3}  classic roofline: {}\n", u.value("op", "?"), u.value("class", "?"),
+               u.value("impl", "?"), u.value("dtype", "?"), u.value("threads", 0), u.value("reason", "?"));
 }
 
 void measure_machine(Profile& profile, const CalibrateOptions& opt, const Settings& s);
@@ -603,7 +534,7 @@ int calibrate_command(const CalibrateOptions& opt) {
   check_writable(opt.out);  // fail before a minute of measuring, not after
   if (!opt.refit.empty()) {
     Profile profile = read_profile(opt.refit);
-    fit_from_training(profile, opt.refit);
+    for (const std::string& w : fit_training(profile, opt.refit)) fmt::print(stderr, "calibrate: warning: {}\n", w);
     write_profile(opt.out, profile);
     print_fits(profile);
     fmt::print(stderr, "roofbench: refitted {} kernels from the {} training timings of {}; wrote {}\n",
@@ -629,7 +560,7 @@ int calibrate_command(const CalibrateOptions& opt) {
   }
   if (!opt.no_fit) {
     fit_kernels(profile, opt, jp);
-    fit_from_training(profile, opt.out);
+    for (const std::string& w : fit_training(profile, opt.out)) fmt::print(stderr, "calibrate: warning: {}\n", w);
   }
   profile.machine["calibration_seconds"] =
       profile.machine.value("calibration_seconds", 0.0) + std::chrono::duration<double>(Clock::now() - t_start).count();

@@ -8,15 +8,19 @@
 #include <array>
 #include <cmath>
 #include <iterator>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <tuple>
+#include <variant>
 #include <vector>
 
 #include "kernels/cost.h"
 #include "kernels/shape.h"
+#include "predictor/parallel.h"
 #include "predictor/roofline.h"
 
 namespace roofbench {
@@ -42,34 +46,38 @@ struct Problem {
   std::vector<Point> points;
   double blend = 0;
   double fixed_compute = 0;  // > 0: the compute roof is not fitted but this
-  double max_compute = INFINITY;  // a roof above the machine's peak means "never compute-bound"
-  // A level whose points were all explained by compute could take any bandwidth up to
-  // infinity; this bound keeps it finite while far above anything a core can read.
-  double max_log_bandwidth = INFINITY;
-  // The parameters the simplex moves; the others keep their value in `fixed` (a term with
-  // nothing to fit on, the per-group overhead of dense shapes say, would be a flat direction
-  // that keeps the simplex from ever converging). Inactive overheads and half-lengths are 0.
+  // Every parameter's bounds, in log space, finite (make_setup; fit.h "Bounds").
+  std::array<double, kParams> lo{}, hi{};
+  // The parameters the simplex moves (a term with nothing to fit on, the per-group overhead of
+  // dense shapes say, would be a flat direction that keeps the simplex from ever converging).
+  // Inactive overheads and half-lengths are 0.
   std::vector<std::size_t> active;
-  std::array<double, kParams> fixed{};
+  // Active parameters held at a bound they ran past (fit_terms): in the model, not moved.
+  std::vector<std::size_t> pinned;
 };
+
+bool contains(const std::vector<std::size_t>& v, std::size_t i) { return std::find(v.begin(), v.end(), i) != v.end(); }
+bool is_active(const Problem& prob, std::size_t i) { return contains(prob.active, i); }
+
+// A parameter inside its bounds.
+double param(const Problem& prob, const double* x, std::size_t i) { return std::clamp(x[i], prob.lo[i], prob.hi[i]); }
 
 // A level further from the core is never read faster than a nearer one. Without this, two
 // points in a level, one of them disturbed, let the fit give that level the disturbed point's
-// bandwidth while the levels around it stay fast.
+// bandwidth while the levels around it stay fast. While the simplex searches, a level's rate
+// may pass its own ceiling (fit_terms pins it there afterwards) but not the fastest level's:
+// a compute-bound level could otherwise take any rate up to infinity.
 double log_bandwidth(const Problem& prob, const double* x, std::size_t level) {
-  const double own = std::min(x[1 + level], prob.max_log_bandwidth);
+  const double own = std::min(x[1 + level], prob.hi[1]);
   return level == 0 ? own : std::min(own, log_bandwidth(prob, x, level - 1));
-}
-
-bool is_active(const Problem& prob, std::size_t i) {
-  return std::find(prob.active.begin(), prob.active.end(), i) != prob.active.end();
 }
 
 // A term's value: exp of its parameter when the fit moves it, else 0 (not fitted: absent).
 double term(const Problem& prob, const double* x, std::size_t i) { return is_active(prob, i) ? std::exp(x[i]) : 0; }
 
 double model_seconds(const Problem& prob, const double* x, const Point& pt) {
-  const double compute = prob.fixed_compute > 0 ? prob.fixed_compute : std::min(std::exp(x[kCompute]), prob.max_compute);
+  const double compute =
+      prob.fixed_compute > 0 ? prob.fixed_compute : std::exp(std::min(x[kCompute], prob.hi[kCompute]));
   const std::array<double, 3> half{term(prob, x, kHalf), term(prob, x, kHalf + 1), term(prob, x, kHalf + 2)};
   return std::exp(x[kOverhead]) + pt.groups * term(prob, x, kGroupOverhead) +
          pt.regions * term(prob, x, kRegionOverhead) + (is_active(prob, kPack) ? pt.packed * std::exp(-x[kPack]) : 0) +
@@ -79,6 +87,7 @@ double model_seconds(const Problem& prob, const double* x, const Point& pt) {
 
 struct Evaluation {
   const Problem* prob;
+  std::vector<std::size_t> moving;  // active, not pinned
   mutable std::array<double, kParams> x;
 };
 
@@ -86,7 +95,7 @@ struct Evaluation {
 // no harder than any other point (a median-like fit, not a mean-like one).
 double abs_log_error(const gsl_vector* v, void* data) {
   const auto& e = *static_cast<const Evaluation*>(data);
-  for (std::size_t i = 0; i < e.prob->active.size(); ++i) e.x[e.prob->active[i]] = v->data[i];
+  for (std::size_t i = 0; i < e.moving.size(); ++i) e.x[e.moving[i]] = v->data[i];
   double sum = 0;
   for (const Point& pt : e.prob->points) sum += std::abs(std::log(model_seconds(*e.prob, e.x.data(), pt) / pt.seconds));
   return std::isfinite(sum) ? sum : 1e300;
@@ -100,19 +109,23 @@ struct VectorDeleter {
 };
 using VectorPtr = std::unique_ptr<gsl_vector, VectorDeleter>;
 
-// Nelder-Mead over the active parameters from x, restarted from its own result until a restart
-// no longer improves: a simplex can collapse onto a face of a piecewise (max) objective, and a
-// fresh one escapes. x holds every parameter; the inactive ones are left as they are.
+// Nelder-Mead over the active parameters that are not pinned, from x, restarted from its own
+// result until a restart no longer improves: a simplex can collapse onto a face of a piecewise
+// (max) objective, and a fresh one escapes. x holds every parameter; the others are left as
+// they are. Returns the error at x.
 double minimise(const Problem& prob, std::array<double, kParams>& x) {
-  const std::size_t dims = prob.active.size();
-  Evaluation eval{&prob, x};
+  Evaluation eval{&prob, {}, x};
+  for (const std::size_t i : prob.active)
+    if (!contains(prob.pinned, i)) eval.moving.push_back(i);
+  const std::size_t dims = eval.moving.size();
+  if (dims == 0) return abs_log_error(nullptr, &eval);
   gsl_multimin_function f{&abs_log_error, dims, &eval};
   const std::unique_ptr<gsl_multimin_fminimizer, MinimizerDeleter> m(
       gsl_multimin_fminimizer_alloc(gsl_multimin_fminimizer_nmsimplex2, dims));
   VectorPtr start(gsl_vector_alloc(dims)), step(gsl_vector_alloc(dims));
   double best = INFINITY;
   for (int restart = 0; restart < 8; ++restart) {
-    for (std::size_t i = 0; i < dims; ++i) start->data[i] = x[prob.active[i]];
+    for (std::size_t i = 0; i < dims; ++i) start->data[i] = x[eval.moving[i]];
     gsl_vector_set_all(step.get(), 0.5);  // a factor of e^0.5 ~ 1.6 in every parameter
     gsl_multimin_fminimizer_set(m.get(), &f, start.get(), step.get());
     for (int it = 0; it < 4000; ++it) {
@@ -122,9 +135,45 @@ double minimise(const Problem& prob, std::array<double, kParams>& x) {
     const double value = m->fval;
     if (value >= best * (1 - 1e-9)) break;
     best = value;
-    for (std::size_t i = 0; i < dims; ++i) x[prob.active[i]] = m->x->data[i];
+    for (std::size_t i = 0; i < dims; ++i) x[eval.moving[i]] = m->x->data[i];
   }
   return best;
+}
+
+// The terms a fit may leave out (fit_terms drops them at a bound). The roofs and the fixed
+// overhead are always there; at a bound they stay at it, which is a physical figure.
+constexpr std::size_t kOptionalTerms[] = {kGroupOverhead, kRegionOverhead, kHalf, kHalf + 1, kHalf + 2, kPack};
+
+// The simplex searches freely (bounds inside the search would leave the error flat beyond
+// them, where a simplex collapses short of the optimum); then every active parameter that ended
+// at or past a bound is dealt with and the rest fitted again, until none is:
+//   - an optional term is dropped. At its ceiling it explains a whole timing by itself (an
+//     overhead as long as the call) or costs nothing (a packing pass at L1 speed); at its floor
+//     it is no term at all. Either way the data did not need it: the simplex used it to bend
+//     to noise, or ran it off towards infinity.
+//   - a roof or the overhead is pinned at the bound it passed.
+// Every iteration removes a parameter from the search, so this ends; x comes back inside the
+// bounds, with the error there.
+double fit_terms(Problem& prob, std::array<double, kParams>& x) {
+  constexpr double kEps = 1e-3;  // within a thousandth (in log) of a bound: at it
+  for (;;) {
+    double error = minimise(prob, x);
+    bool changed = false;
+    for (const std::size_t i : std::vector<std::size_t>(prob.active)) {
+      if (contains(prob.pinned, i)) continue;
+      const bool optional = std::find(std::begin(kOptionalTerms), std::end(kOptionalTerms), i) != std::end(kOptionalTerms);
+      const bool inside = x[i] > prob.lo[i] + (optional ? kEps : 0) && x[i] < prob.hi[i] - (optional ? kEps : 0);
+      if (inside) continue;  // NaN is not inside: a parameter that ran off is dealt with too
+      changed = true;
+      if (optional) {
+        std::erase(prob.active, i);
+      } else {
+        x[i] = x[i] >= prob.hi[i] ? prob.hi[i] : x[i] <= prob.lo[i] ? prob.lo[i] : 0.5 * (prob.lo[i] + prob.hi[i]);
+        prob.pinned.push_back(i);
+      }
+    }
+    if (!changed) return error;
+  }
 }
 
 // The candidate models a kernel's fit chooses among: every blend form, with and without the
@@ -153,8 +202,9 @@ std::vector<double> held_out_ratios(const Problem& prob, const std::array<double
     train.points.clear();
     for (std::size_t i = 0; i < prob.points.size(); ++i)
       if (i % kFolds != fold) train.points.push_back(prob.points[i]);
+    train.pinned.clear();
     std::array<double, kParams> x = x0;
-    minimise(train, x);
+    fit_terms(train, x);
     for (std::size_t i = fold; i < prob.points.size(); i += kFolds)
       ratio[i] = model_seconds(train, x.data(), prob.points[i]) / prob.points[i].seconds;
   }
@@ -177,6 +227,25 @@ double machine_read_bandwidth(const Profile& p, std::size_t level, int threads) 
 }
 
 }  // namespace
+
+double compute_roof(const Profile& machine, DType d, int threads) {
+  double roof = machine_peak(machine, d, threads);
+  for (const PeakEntry& e : machine.peaks)
+    if (e.threads == threads && e.roof && (e.dtype == name(d) || e.dtype == "f32")) roof = std::max(roof, e.ops_per_s);
+  return roof;
+}
+
+double bandwidth_ceiling(const Profile& machine, std::size_t level, int threads) {
+  // A level the machine has no figure for takes the nearest one towards the core (never
+  // slower), else the nearest beyond it.
+  for (std::size_t d = 0; d < kLevels; ++d) {
+    if (level >= d)
+      if (const double bw = machine_read_bandwidth(machine, level - d, threads); bw > 0) return kBandwidthMargin * bw;
+    if (level + d < kLevels)
+      if (const double bw = machine_read_bandwidth(machine, level + d, threads); bw > 0) return kBandwidthMargin * bw;
+  }
+  throw ProfileError(fmt::format("no read bandwidth measured at {} threads", threads));
+}
 
 double mean_abs_error(const Profile& machine, const KernelFit& k, std::span<const Sample> samples) {
   double sum = 0;
@@ -201,6 +270,12 @@ struct Setup {
   double peak = 0;
 };
 
+bool is_active_somewhere(const Setup& st, std::size_t i) {
+  for (const auto* list : {&st.base, &st.halves, &st.packs})
+    if (std::find(list->begin(), list->end(), i) != list->end()) return true;
+  return false;
+}
+
 Setup make_setup(const Profile& machine, const Kernel& kernel, int threads, std::span<const Sample> samples) {
   if (samples.empty()) throw std::invalid_argument("fit_kernel: no samples");
   for (const Sample& s : samples)
@@ -218,7 +293,9 @@ Setup make_setup(const Profile& machine, const Kernel& kernel, int threads, std:
   double best_ops_rate = 0;
   std::vector<double> best_bytes_rate(kLevels, 0);
   for (const Sample& s : samples) {
-    if (!(s.seconds > 0)) throw std::invalid_argument("fit_kernel: a training time is not positive");
+    if (!(s.seconds >= kMinSeconds && s.seconds <= kMaxSeconds))
+      throw std::invalid_argument(fmt::format("a training time of {:g} s ({}) is outside {:g} to {:g} s: not a timing",
+                                              s.seconds, to_string(s.run), kMinSeconds, kMaxSeconds));
     const MemoryPlace place =
         memory_place(machine, working_set(s.run, kernel.impl, kernel.dtype, threads), threads, false);
     const auto li = static_cast<std::size_t>(
@@ -243,25 +320,13 @@ Setup make_setup(const Profile& machine, const Kernel& kernel, int threads, std:
     return bw <= 0 || pt.ops / peak > 0.3 * pt.bytes / bw;
   });
   if (!compute_observable) prob.fixed_compute = peak;
-  // No kernel beats the fastest unit it could use: the measured peak of its dtype, or for the
-  // conversion paths (bf16, f16 on CPUs without their dot products) the f32 FMA peak, since a
-  // kernel that converts an operand once per call outruns a peak loop that converts both every
-  // time.
-  prob.max_compute = peak;
-  for (const PeakEntry& e : machine.peaks)
-    if (e.threads == threads && e.roof && (e.dtype == name(kernel.dtype) || e.dtype == "f32"))
-      prob.max_compute = std::max(prob.max_compute, e.ops_per_s);
-
-  if (const double l1 = machine_read_bandwidth(machine, 0, threads); l1 > 0) prob.max_log_bandwidth = std::log(4 * l1);
+  const double max_compute = compute_roof(machine, kernel.dtype, threads);
 
   // Start from what the timings already show: the best rates seen are lower bounds of the roofs.
   std::array<double, kParams>& x0 = st.x0;
   x0[kCompute] = std::log(best_ops_rate);
-  for (std::size_t l = 0; l < kLevels; ++l) {
-    const double machine_bw = machine_read_bandwidth(machine, l, threads);
-    // Below the bound, where the objective is not flat.
-    x0[1 + l] = std::min(std::log(std::max({best_bytes_rate[l], machine_bw, 1e6})), prob.max_log_bandwidth - 1);
-  }
+  for (std::size_t l = 0; l < kLevels; ++l)
+    x0[1 + l] = std::log(std::max({best_bytes_rate[l], machine_read_bandwidth(machine, l, threads), 1e6}));
   x0[kOverhead] = std::log(std::max(1e-8, 0.5 * std::min_element(samples.begin(), samples.end(), [](auto& a, auto& b) {
                                                    return a.seconds < b.seconds;
                                                  })->seconds));
@@ -270,6 +335,16 @@ Setup make_setup(const Profile& machine, const Kernel& kernel, int threads, std:
   // Blocking fits count their groups' set-up among their regions.
   // A region count that is the same on every point (a GEMM: one region, two barriers) cannot be
   // told from the fixed overhead, which then carries it.
+  // A term whose count keeps one proportion to the bytes at every point (the rows of MVs that
+  // all have the same k) is the bandwidth again under another name: the two would trade freely.
+  const auto varies = [&](const auto& ratio) {
+    double least = INFINITY, most = 0;
+    for (const Point& pt : prob.points) {
+      least = std::min(least, ratio(pt));
+      most = std::max(most, ratio(pt));
+    }
+    return most > 1.2 * least;
+  };
   double time_per_group = INFINITY, time_per_region = INFINITY;
   bool regions_vary = false;
   for (const Point& pt : prob.points) {
@@ -283,7 +358,7 @@ Setup make_setup(const Profile& machine, const Kernel& kernel, int threads, std:
   if (blocking && regions_vary) {
     x0[kRegionOverhead] = std::log(0.1 * time_per_region);
     base.push_back(kRegionOverhead);
-  } else if (std::isfinite(time_per_group)) {
+  } else if (std::isfinite(time_per_group) && varies([](const Point& pt) { return pt.groups / pt.bytes; })) {
     x0[kGroupOverhead] = std::log(0.1 * time_per_group);
     base.push_back(kGroupOverhead);
   }
@@ -312,6 +387,51 @@ Setup make_setup(const Profile& machine, const Kernel& kernel, int threads, std:
     x0[kPack] = std::log(rate);
     st.packs = {kPack};
   }
+
+  // The bounds (fit.h "Bounds"). Ceilings are what the machine or the timings allow; floors
+  // only keep the simplex on finite numbers: a rate kFloor times below the best the timings
+  // show, or an overhead kFloor^3 times shorter than its timing, explains none of them.
+  constexpr double kFloor = 100;
+  auto& lo_ = prob.lo;
+  auto& hi_ = prob.hi;
+  hi_[kCompute] = std::log(max_compute);
+  lo_[kCompute] = std::log(best_ops_rate / kFloor);
+  for (std::size_t l = 0; l < kLevels; ++l) {
+    const double ceiling = bandwidth_ceiling(machine, l, threads);
+    hi_[1 + l] = std::log(ceiling);
+    lo_[1 + l] = std::log((best_bytes_rate[l] > 0 ? best_bytes_rate[l] : ceiling) / kFloor);
+  }
+  double fastest = INFINITY;
+  for (const Point& pt : prob.points) fastest = std::min(fastest, pt.seconds);
+  hi_[kOverhead] = std::log(fastest);
+  lo_[kOverhead] = std::log(fastest / (kFloor * kFloor * kFloor));
+  hi_[kGroupOverhead] = std::log(time_per_group);
+  lo_[kGroupOverhead] = std::log(time_per_group / (kFloor * kFloor * kFloor));
+  hi_[kRegionOverhead] = std::log(time_per_region);
+  lo_[kRegionOverhead] = std::log(time_per_region / (kFloor * kFloor * kFloor));
+  for (std::size_t i = 0; i < 3; ++i) {
+    double longest = 1;
+    for (const Point& pt : prob.points) longest = std::max(longest, pt.mnk[i]);
+    hi_[kHalf + i] = std::log(kHalfLengthMargin * longest);
+    lo_[kHalf + i] = std::log(1 / kFloor);
+  }
+  // The packing pass is no longer than any call it is part of, and no faster than the core
+  // reads its L1 (an element is at least a byte).
+  double slowest_pack = 0;
+  for (const Point& pt : prob.points) slowest_pack = std::max(slowest_pack, pt.packed / pt.seconds);
+  hi_[kPack] = std::log(bandwidth_ceiling(machine, 0, threads) / threads);
+  lo_[kPack] = std::log(slowest_pack);
+  for (std::size_t i = 0; i < kParams; ++i) {
+    if (!is_active_somewhere(st, i)) {  // never moved: any finite value does
+      lo_[i] = hi_[i] = 0;
+      continue;
+    }
+    if (!std::isfinite(lo_[i]) || !std::isfinite(hi_[i]))
+      throw std::invalid_argument(fmt::format("the bounds of parameter {} are not finite ({:g} to {:g})", i,
+                                              std::exp(lo_[i]), std::exp(hi_[i])));
+    lo_[i] = std::min(lo_[i], hi_[i]);
+    x0[i] = std::clamp(x0[i], lo_[i], hi_[i]);
+  }
   return st;
 }
 
@@ -337,15 +457,17 @@ KernelFit fit_kernel(const Profile& machine, const Kernel& kernel, int threads, 
   const bool cross_validate = prob.points.size() >= kFolds;
   double best_score = INFINITY, best_cv = -1;
   Candidate best{};
+  std::vector<std::size_t> best_active;
   std::array<double, kParams> best_x{};
   for (const Candidate& c : candidates) {
     if ((c.half || c.pack) && !cross_validate) continue;  // more terms than the error could judge
     prob.blend = c.blend;
+    prob.pinned.clear();
     prob.active = base;
     if (c.half) prob.active.insert(prob.active.end(), halves.begin(), halves.end());
     if (c.pack) prob.active.insert(prob.active.end(), packs.begin(), packs.end());
     std::array<double, kParams> x = x0;
-    const double train = minimise(prob, x);
+    const double train = fit_terms(prob, x);  // the candidate's terms that ran to a bound are gone
     const CvError cv = cross_validate ? cross_validated_error(prob, x0) : CvError{-1, -1};
     const double score = cross_validate ? cv.log : train;
     // More parameters must earn their place: a clearly lower error, not a tie.
@@ -353,15 +475,15 @@ KernelFit fit_kernel(const Profile& machine, const Kernel& kernel, int threads, 
       best_score = score;
       best_cv = cv.mape;
       best = c;
+      best_active = prob.active;
       best_x = x;
     }
   }
+  if (best_active.empty()) throw std::invalid_argument("no candidate model could be scored on these timings");
   prob.blend = best.blend;
-  prob.active = base;
-  if (best.half) prob.active.insert(prob.active.end(), halves.begin(), halves.end());
-  if (best.pack) prob.active.insert(prob.active.end(), packs.begin(), packs.end());
+  prob.active = best_active;
 
-  const double compute = compute_observable ? std::min(std::exp(best_x[kCompute]), prob.max_compute) : peak;
+  const double compute = compute_observable ? std::exp(param(prob, best_x.data(), kCompute)) : peak;
   // A level's bandwidth is identified when some training point there had a memory term that
   // was not negligible; only identified levels lend their efficiency to levels without points.
   std::array<bool, kLevels> has_points{}, identified{};
@@ -379,7 +501,7 @@ KernelFit fit_kernel(const Profile& machine, const Kernel& kernel, int threads, 
   fit.shape_class = shape_class(samples.front().run);
   fit.variant = kernel.variant;
   fit.compute_ops_per_s = compute;
-  fit.overhead_s = std::exp(best_x[kOverhead]);
+  fit.overhead_s = std::exp(param(prob, best_x.data(), kOverhead));
   fit.group_overhead_s = term(prob, best_x.data(), kGroupOverhead);
   fit.region_overhead_s = term(prob, best_x.data(), kRegionOverhead);
   fit.blocking = blocking;
@@ -421,13 +543,99 @@ std::vector<double> held_out_errors(const Profile& machine, const Kernel& kernel
   Setup st = make_setup(machine, kernel, threads, samples);
   if (samples.size() < kFolds) return std::vector<double>(samples.size(), 0);
   st.prob.blend = fit.blend;
-  st.prob.active = st.base;
-  if (fit.half_mnk[0] > 0 || fit.half_mnk[1] > 0 || fit.half_mnk[2] > 0)
-    st.prob.active.insert(st.prob.active.end(), st.halves.begin(), st.halves.end());
-  if (fit.pack_elems_per_s > 0) st.prob.active.insert(st.prob.active.end(), st.packs.begin(), st.packs.end());
+  // The fit's own terms: the base ones it kept (an optional one at a bound was dropped to 0),
+  // and the half-lengths and packing it chose.
+  const auto kept = [&](std::size_t i) {
+    if (i == kGroupOverhead) return fit.group_overhead_s > 0;
+    if (i == kRegionOverhead) return fit.region_overhead_s > 0;
+    if (i >= kHalf && i < kHalf + 3) return fit.half_mnk[i - kHalf] > 0;
+    if (i == kPack) return fit.pack_elems_per_s > 0;
+    return true;
+  };
+  st.prob.active.clear();
+  for (const auto* list : {&st.base, &st.halves, &st.packs})
+    std::copy_if(list->begin(), list->end(), std::back_inserter(st.prob.active), kept);
   std::vector<double> errors;
   for (const double ratio : held_out_ratios(st.prob, st.x0)) errors.push_back(std::abs(std::log(ratio)));
   return errors;
+}
+
+std::vector<std::string> fit_training(Profile& profile, std::string_view source) {
+  std::map<std::tuple<Op, Impl, DType, int, std::string>, std::vector<Sample>> samples;
+  for (std::size_t i = 0; i < profile.training.size(); ++i) {
+    const nlohmann::json& t = profile.training[i];
+    const auto bad = [&](std::string_view key, std::string_view what) {
+      return ProfileError(fmt::format("{}: training timing {} is malformed: \"{}\" {} (at /training/{}/{})", source, i,
+                                      key, what, i, key));
+    };
+    const auto text = [&](const char* key) {
+      if (!t.is_object() || !t.contains(key)) throw bad(key, "is missing");
+      if (!t[key].is_string()) throw bad(key, "must be a string");
+      return t[key].get<std::string>();
+    };
+    const auto op = parse_op(text("op"));
+    const auto impl = parse_impl(text("impl"));
+    const auto dtype = parse_dtype(text("dtype"));
+    if (!op) throw bad("op", "is not mv, gemm or conv2d");
+    if (!impl) throw bad("impl", "is not naive, opt, blas or onednn");
+    if (!dtype) throw bad("dtype", "is not a dtype");
+    if (!t.contains("seconds") || !t["seconds"].is_number() || !(t["seconds"].get<double>() > 0) ||
+        !std::isfinite(t["seconds"].get<double>()))
+      throw bad("seconds", "must be a positive finite number");
+    if (!t.contains("threads") || !t["threads"].is_number_integer() || t["threads"].get<std::int64_t>() < 1 ||
+        t["threads"].get<std::int64_t>() > 1024)
+      throw bad("threads", "must be an integer from 1 to 1024");
+    Shape shape;
+    try {
+      shape = parse_shape(text("shape"));
+    } catch (const ShapeError& e) {
+      throw bad("shape", fmt::format("is not a shape: {}", e.what()));
+    }
+    samples[{*op, *impl, *dtype, t["threads"].get<int>(), std::string(shape_class(shape))}].push_back(
+        {shape, t["seconds"].get<double>()});
+  }
+  profile.kernels.clear();
+  struct Task {
+    const Kernel* kernel;
+    int threads;
+    const std::vector<Sample>* points;
+  };
+  std::vector<Task> tasks;
+  for (const auto& [key, points] : samples) {
+    const auto& [op, impl, dtype, threads, shape_class] = key;
+    if (const Kernel* k = select(op, impl, dtype)) tasks.push_back({k, threads, &points});
+    // else: timed on another CPU, nothing here could run it
+  }
+  // The fits are independent and each cross-validates eight candidate forms: one per core. Each
+  // is checked by the profile's own rules as it is made (check_kernel_fit), so a figure the
+  // writer would refuse costs that kernel its fit, not the calibration its profile.
+  using Outcome = std::variant<KernelFit, std::string>;
+  const std::vector<Outcome> outcomes = parallel_map(tasks.size(), [&](std::size_t i) -> Outcome {
+    try {
+      KernelFit fit = fit_kernel(profile, *tasks[i].kernel, tasks[i].threads, *tasks[i].points);
+      check_kernel_fit(fit, "the fit");
+      return fit;
+    } catch (const std::exception& e) {
+      return std::string(e.what());
+    }
+  });
+  profile.unfitted = nlohmann::json::array();
+  std::vector<std::string> warnings;
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    if (const auto* fit = std::get_if<KernelFit>(&outcomes[i])) {
+      profile.kernels.push_back(*fit);
+      continue;
+    }
+    const Kernel& k = *tasks[i].kernel;
+    const std::string& reason = std::get<std::string>(outcomes[i]);
+    const std::string_view cls = shape_class(tasks[i].points->front().run);
+    profile.unfitted.push_back({{"op", name(k.op)}, {"impl", name(k.impl)}, {"dtype", name(k.dtype)},
+                                {"threads", tasks[i].threads}, {"class", cls}, {"reason", reason}});
+    warnings.push_back(fmt::format("{} {} {} ({}, {} threads, {} timings) falls back to the classic roofline: {}",
+                                   name(k.op), name(k.impl), name(k.dtype), cls, tasks[i].threads,
+                                   tasks[i].points->size(), reason));
+  }
+  return warnings;
 }
 
 std::vector<Shape> neighbours(const Shape& s, std::mt19937& rng) {

@@ -18,6 +18,8 @@
 
 #include <random>
 #include <span>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "kernels/registry.h"
@@ -30,6 +32,33 @@ struct Sample {
   double seconds;  // measured median
 };
 
+// Bounds. No fitted parameter is ever non-finite or unphysical: each is fitted inside bounds
+// and the model reads it clamped to them.
+//   compute roof   <= compute_roof(): the fastest unit the kernel could use, as calibrated
+//   bandwidth[l]   <= bandwidth_ceiling(): kBandwidthMargin x the machine's read rate at l
+//   overhead       <= the fastest training timing (an overhead no longer than a call)
+//   per group      <= the least time per group of any point (per region: per region)
+//   half-length    <= kHalfLengthMargin x the longest extent along its dimension
+//   packing rate   <= bandwidth_ceiling(L1) / threads elements/s (an element is at least a
+//                     byte), and its pass no longer than any timing it is part of
+// The floors (a rate 100x below the best the timings show, an overhead 10^6x shorter than its
+// timing) only keep the simplex on finite numbers. An optional term (per group, per region,
+// half-lengths, packing) that ends at a bound is dropped and the fit redone without it; the
+// roofs and the overhead stay at theirs.
+// The bandwidth margin: a kernel reads a level faster than the calibration's read loop where
+// the working set sits partly in the nearer level (a 64 MiB MV streamed at 2x the calibrated
+// DRAM rate on a Zen 4 guest); 4x is beyond anything a committed profile fitted where the
+// level was the bound.
+inline constexpr double kBandwidthMargin = 4;
+inline constexpr double kHalfLengthMargin = 16;
+// A training time outside these is not a timing (a corrupt journal, a unit slip): the kernel's
+// fit fails and it falls back to the classic roofline.
+inline constexpr double kMinSeconds = 1e-9, kMaxSeconds = 86400;
+
+double compute_roof(const Profile& machine, DType d, int threads);
+// Throws ProfileError when the machine has no read bandwidth at all at `threads`.
+double bandwidth_ceiling(const Profile& machine, std::size_t level, int threads);
+
 // 0 is the hard max(Tc, Tm); 1 adds them (no overlap); 2 and 4 are smooth maxima in between.
 inline constexpr double kBlendForms[] = {0, 1, 2, 4};
 
@@ -39,6 +68,14 @@ inline constexpr double kBlendForms[] = {0, 1, 2, 4};
 // Throws std::invalid_argument on no samples or a non-positive time.
 // All samples must be of one shape_class (predictor/roofline.h), which the fit records.
 KernelFit fit_kernel(const Profile& machine, const Kernel& k, int threads, std::span<const Sample> samples);
+
+// Fits every (op, impl, dtype, threads, class) with timings in profile.training (calibrate's
+// last step, and calibrate --refit) into profile.kernels. A kernel whose fit fails (no peak
+// for its dtype at those threads, a training time that is no timing, a figure the profile's
+// rules refuse) gets no fit: it predicts with the classic roofline, is listed in
+// profile.unfitted with the reason, and named in the returned one-line warnings. Throws
+// ProfileError, naming `source`, only for a malformed training entry.
+std::vector<std::string> fit_training(Profile& profile, std::string_view source);
 
 // Each sample's |log(predicted / measured)| when predicted by a fit, of `fit`'s form, to the
 // folds it is not in (all 0 under 5 samples): where the model generalises worst, which is where

@@ -300,22 +300,24 @@ nlohmann::json to_json(const Profile& p) {
   json latency_curve = json::array();
   for (const LatencyPoint& pt : p.latency_curve) latency_curve.push_back({{"bytes", pt.bytes}, {"ns_per_load", pt.ns_per_load}});
   json kernels = json::array();
-  for (const KernelFit& k : p.kernels) {
-    json bw = json::object();
-    for (std::size_t i = 0; i < k.bytes_per_s.size() && i < std::size(kMemoryLevels); ++i)
-      bw[kMemoryLevels[i]] = k.bytes_per_s[i];
-    kernels.push_back({{"op", k.op}, {"impl", k.impl}, {"dtype", k.dtype}, {"threads", k.threads}, {"class", k.shape_class},
-                       {"variant", k.variant}, {"compute_ops_per_s", k.compute_ops_per_s}, {"bytes_per_s", bw},
-                       {"overhead_s", k.overhead_s}, {"group_overhead_s", k.group_overhead_s}, {"blend", k.blend}, {"points", k.points},
-                       {"train_mape", k.train_mape}, {"cv_mape", k.cv_mape}, {"blocking", k.blocking},
-                       {"region_overhead_s", k.region_overhead_s}, {"half_mnk", k.half_mnk},
-                       {"pack_elems_per_s", k.pack_elems_per_s}});
-  }
+  for (const KernelFit& k : p.kernels) kernels.push_back(to_json(k));
   return {{"schema", p.schema}, {"machine", p.machine}, {"peaks", std::move(peaks)},
           {"bandwidth", std::move(bandwidth)}, {"latency", std::move(latency)}, {"latency_curve", std::move(latency_curve)},
           {"curves", std::move(curves)}, {"kernels", std::move(kernels)},
-          {"spec", p.spec}, {"training", p.training}, {"energy", p.energy}};
+          {"spec", p.spec}, {"training", p.training}, {"energy", p.energy}, {"unfitted", p.unfitted}};
 }
+
+nlohmann::json to_json(const KernelFit& k) {
+  json bw = json::object();
+  for (std::size_t i = 0; i < k.bytes_per_s.size() && i < std::size(kMemoryLevels); ++i) bw[kMemoryLevels[i]] = k.bytes_per_s[i];
+  return {{"op", k.op}, {"impl", k.impl}, {"dtype", k.dtype}, {"threads", k.threads}, {"class", k.shape_class},
+          {"variant", k.variant}, {"compute_ops_per_s", k.compute_ops_per_s}, {"bytes_per_s", bw},
+          {"overhead_s", k.overhead_s}, {"group_overhead_s", k.group_overhead_s}, {"blend", k.blend}, {"points", k.points},
+          {"train_mape", k.train_mape}, {"cv_mape", k.cv_mape}, {"blocking", k.blocking},
+          {"region_overhead_s", k.region_overhead_s}, {"half_mnk", k.half_mnk}, {"pack_elems_per_s", k.pack_elems_per_s}};
+}
+
+void check_kernel_fit(const KernelFit& k, std::string_view source) { Reader(source).kernel_fit(to_json(k), ""); }
 
 Profile profile_from_json(const nlohmann::json& j, std::string_view source) {
   const Reader r(source);
@@ -379,6 +381,18 @@ Profile profile_from_json(const nlohmann::json& j, std::string_view source) {
   if (const json* energy = r.optional(j, "energy")) {
     r.expect_object(*energy, "\"energy\"", "/energy");
     p.energy = *energy;
+  }
+  if (const json* unfitted = r.optional(j, "unfitted")) {
+    r.expect_array(*unfitted, "\"unfitted\"", "/unfitted");
+    for (std::size_t i = 0; i < unfitted->size(); ++i) {
+      const std::string ptr = fmt::format("/unfitted/{}", i);
+      const json& u = (*unfitted)[i];
+      r.expect_object(u, "an unfitted kernel", ptr);
+      for (const char* key : {"op", "impl", "dtype", "class", "reason"})
+        r.string(r.require(u, key, ptr), key, ptr + "/" + key);
+      r.integer(r.require(u, "threads", ptr), "threads", ptr + "/threads", 1, INT_MAX);
+    }
+    p.unfitted = *unfitted;
   }
   return p;
 }

@@ -116,6 +116,9 @@ struct Profile {
   nlohmann::json spec = nlohmann::json::object();     // theoretical figures beside the measured ones
   nlohmann::json training = nlohmann::json::array();  // the timings the kernel fits came from (op, impl, dtype, threads, shape, seconds, cv)
   nlohmann::json energy = nlohmann::json::object();   // optional overrides of the energy table (predictor/model.h)
+  // Kernels whose training timings could not be fitted (predictor/fit.h fit_training): each
+  // {op, impl, dtype, threads, class, reason}. They predict with the classic roofline.
+  nlohmann::json unfitted = nlohmann::json::array();
   bool operator==(const Profile&) const = default;
 };
 
@@ -131,6 +134,11 @@ struct ProfileError : std::runtime_error {
 std::optional<std::string> other_machine_warning(const Profile& p, std::string_view source);
 
 nlohmann::json to_json(const Profile& p);
+nlohmann::json to_json(const KernelFit& k);
+// The profile's own rules for one fit (finite figures, positive rates, known names), as
+// write_profile applies them to the whole file: ProfileError naming `source` and the key.
+// Calibration runs it on each fit as it is made, so a bad figure costs that fit, not the file.
+void check_kernel_fit(const KernelFit& k, std::string_view source);
 Profile profile_from_json(const nlohmann::json& j, std::string_view source);
 void write_profile(const std::string& path, const Profile& p);  // temporary file, then rename
 Profile read_profile(const std::string& path);
