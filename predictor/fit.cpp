@@ -389,9 +389,11 @@ Setup make_setup(const Profile& machine, const Kernel& kernel, int threads, std:
   }
 
   // The bounds (fit.h "Bounds"). Ceilings are what the machine or the timings allow; floors
-  // only keep the simplex on finite numbers: a rate kFloor times below the best the timings
-  // show, or an overhead kFloor^3 times shorter than its timing, explains none of them.
-  constexpr double kFloor = 100;
+  // keep the simplex on finite numbers: a rate kFloor times below the best the timings show
+  // explains none of them, nor does an overhead a millionth of the fastest. An optional term at
+  // its floor (a thousandth of its ceiling; a thousandth of an element for a half-length) adds
+  // at most 0.1% to any timing: it is no term, and fit_terms drops it.
+  constexpr double kFloor = 100, kNoTerm = 1e-3;
   auto& lo_ = prob.lo;
   auto& hi_ = prob.hi;
   hi_[kCompute] = std::log(max_compute);
@@ -404,16 +406,16 @@ Setup make_setup(const Profile& machine, const Kernel& kernel, int threads, std:
   double fastest = INFINITY;
   for (const Point& pt : prob.points) fastest = std::min(fastest, pt.seconds);
   hi_[kOverhead] = std::log(fastest);
-  lo_[kOverhead] = std::log(fastest / (kFloor * kFloor * kFloor));
+  lo_[kOverhead] = std::log(fastest * 1e-6);
   hi_[kGroupOverhead] = std::log(time_per_group);
-  lo_[kGroupOverhead] = std::log(time_per_group / (kFloor * kFloor * kFloor));
+  lo_[kGroupOverhead] = std::log(time_per_group * kNoTerm);
   hi_[kRegionOverhead] = std::log(time_per_region);
-  lo_[kRegionOverhead] = std::log(time_per_region / (kFloor * kFloor * kFloor));
+  lo_[kRegionOverhead] = std::log(time_per_region * kNoTerm);
   for (std::size_t i = 0; i < 3; ++i) {
     double longest = 1;
     for (const Point& pt : prob.points) longest = std::max(longest, pt.mnk[i]);
     hi_[kHalf + i] = std::log(kHalfLengthMargin * longest);
-    lo_[kHalf + i] = std::log(1 / kFloor);
+    lo_[kHalf + i] = std::log(kNoTerm);
   }
   // The packing pass is no longer than any call it is part of, and no faster than the core
   // reads its L1 (an element is at least a byte).

@@ -41,10 +41,11 @@ struct Sample {
 //   half-length    <= kHalfLengthMargin x the longest extent along its dimension
 //   packing rate   <= bandwidth_ceiling(L1) / threads elements/s (an element is at least a
 //                     byte), and its pass no longer than any timing it is part of
-// The floors (a rate 100x below the best the timings show, an overhead 10^6x shorter than its
-// timing) only keep the simplex on finite numbers. An optional term (per group, per region,
-// half-lengths, packing) that ends at a bound is dropped and the fit redone without it; the
-// roofs and the overhead stay at theirs.
+// The floors keep the simplex on finite numbers: a rate 100x below the best the timings show,
+// an overhead a millionth of the fastest timing, an optional term a thousandth of its ceiling
+// (at most 0.1% of any timing). An optional term (per group, per region, half-lengths,
+// packing) that ends at a bound is dropped and the fit redone without it; the roofs and the
+// overhead are pinned at theirs.
 // The bandwidth margin: a kernel reads a level faster than the calibration's read loop where
 // the working set sits partly in the nearer level (a 64 MiB MV streamed at 2x the calibrated
 // DRAM rate on a Zen 4 guest); 4x is beyond anything a committed profile fitted where the
