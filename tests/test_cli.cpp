@@ -880,15 +880,41 @@ TEST_F(Cli, KilledCalibrationPicksUpWhereItStopped) {
   ASSERT_NE(first, std::string::npos);
   const nlohmann::json first_rep = nlohmann::json::parse(j.substr(first, j.find('\n', first) - first));
 
+  // Poison the kept training timings, as a shared machine or a corrupt journal would, all but
+  // the first job's (checked below): a job in four slowed 3x, one in four 3x fast, and one in
+  // eight "timed" at 1e-300 s. The resumed calibration must still write a valid profile, its
+  // last step leaving only the kernels with impossible timings to the classic roofline.
+  {
+    std::istringstream in(j);
+    std::ofstream poisoned(journal, std::ios::trunc);
+    std::map<std::string, int> job_index;
+    for (std::string line; std::getline(in, line);) {
+      if (line.find("{\"rep\":\"train/") == 0) {
+        nlohmann::json rep = nlohmann::json::parse(line);
+        const std::string job = rep["rep"].get<std::string>();
+        const int index = job_index.emplace(job, static_cast<int>(job_index.size())).first->second;
+        if (index % 8 == 2) rep["s"] = 1e-300;
+        else if (index % 4 == 1) rep["s"] = 3 * rep["s"].get<double>();
+        else if (index % 4 == 3) rep["s"] = rep["s"].get<double>() / 3;
+        line = rep.dump();
+      }
+      poisoned << line << "\n";
+    }
+  }
+
   std::string cmd;
   for (const std::string& a : args) cmd += " " + a;
   const Result r = run_roofbench(cmd);
   ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("falls back to the classic roofline: a training time of 1e-300 s"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("resuming from " + journal.string()), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("peaks and bandwidths kept from"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(journal)) << "a finished calibration removes its journal";
   const roofbench::Profile p = roofbench::read_profile(profile.string());
   EXPECT_FALSE(p.peaks.empty());
+  EXPECT_FALSE(p.kernels.empty());
+  EXPECT_FALSE(p.unfitted.empty());
+  for (const auto& u : p.unfitted) EXPECT_NE(u["reason"].get<std::string>().find("1e-300 s"), std::string::npos) << u.dump();
   // Only what the journal lacked was timed: fewer repetitions than the first worker planned.
   const auto planned = [](const std::string& log) {
     const std::size_t at = log.find(" repetitions, ");
