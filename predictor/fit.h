@@ -48,8 +48,7 @@ struct Sample {
 // overhead are pinned at theirs.
 // The bandwidth margin: a kernel reads a level faster than the calibration's read loop where
 // the working set sits partly in the nearer level (a 64 MiB MV streamed at 2x the calibrated
-// DRAM rate on a Zen 4 guest); 4x is beyond anything a committed profile fitted where the
-// level was the bound.
+// DRAM rate on a Zen 4 guest), so the ceiling leaves room beyond that.
 inline constexpr double kBandwidthMargin = 4;
 inline constexpr double kHalfLengthMargin = 16;
 // A training time outside these is not a timing (a corrupt journal, a unit slip): the kernel's
