@@ -271,9 +271,7 @@ struct Setup {
 };
 
 bool is_active_somewhere(const Setup& st, std::size_t i) {
-  for (const auto* list : {&st.base, &st.halves, &st.packs})
-    if (std::find(list->begin(), list->end(), i) != list->end()) return true;
-  return false;
+  return contains(st.base, i) || contains(st.halves, i) || contains(st.packs, i);
 }
 
 Setup make_setup(const Profile& machine, const Kernel& kernel, int threads, std::span<const Sample> samples) {
@@ -327,9 +325,9 @@ Setup make_setup(const Profile& machine, const Kernel& kernel, int threads, std:
   x0[kCompute] = std::log(best_ops_rate);
   for (std::size_t l = 0; l < kLevels; ++l)
     x0[1 + l] = std::log(std::max({best_bytes_rate[l], machine_read_bandwidth(machine, l, threads), 1e6}));
-  x0[kOverhead] = std::log(std::max(1e-8, 0.5 * std::min_element(samples.begin(), samples.end(), [](auto& a, auto& b) {
-                                                   return a.seconds < b.seconds;
-                                                 })->seconds));
+  double fastest = INFINITY;
+  for (const Point& pt : prob.points) fastest = std::min(fastest, pt.seconds);
+  x0[kOverhead] = std::log(std::max(1e-8, 0.5 * fastest));
   // A tenth of the least time per group (per region) seen: small enough to leave the roofs to
   // explain the rest, large enough for the simplex to reach the real figure in a few steps.
   // Blocking fits count their groups' set-up among their regions.
@@ -403,8 +401,6 @@ Setup make_setup(const Profile& machine, const Kernel& kernel, int threads, std:
     hi_[1 + l] = std::log(ceiling);
     lo_[1 + l] = std::log((best_bytes_rate[l] > 0 ? best_bytes_rate[l] : ceiling) / kFloor);
   }
-  double fastest = INFINITY;
-  for (const Point& pt : prob.points) fastest = std::min(fastest, pt.seconds);
   hi_[kOverhead] = std::log(fastest);
   lo_[kOverhead] = std::log(fastest * 1e-6);
   hi_[kGroupOverhead] = std::log(time_per_group);

@@ -32,8 +32,9 @@ struct Sample {
   double seconds;  // measured median
 };
 
-// Bounds. No fitted parameter is ever non-finite or unphysical: each is fitted inside bounds
-// and the model reads it clamped to them.
+// Bounds. No fitted parameter is ever non-finite or unphysical: the simplex searches freely,
+// then every parameter that ended at or past one of these bounds is dropped or pinned there
+// (below) and the rest refitted, so every fitted figure lies within them.
 //   compute roof   <= compute_roof(): the fastest unit the kernel could use, as calibrated
 //   bandwidth[l]   <= bandwidth_ceiling(): kBandwidthMargin x the machine's read rate at l
 //   overhead       <= the fastest training timing (an overhead no longer than a call)

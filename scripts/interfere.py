@@ -20,6 +20,7 @@ it early, with the same summary.
 import argparse
 import multiprocessing as mp
 import os
+import queue
 import random
 import signal
 import sys
@@ -170,7 +171,7 @@ def main(argv):
         try:
             name, line = out.get(timeout=0.1)
             lines[name] = line
-        except Exception:  # queue.Empty
+        except queue.Empty:
             pass
     for w in workers:
         w.join(timeout=1)

@@ -48,6 +48,8 @@ Profile full_profile() {
   p.kernels = {{"gemm", "opt", "f32", 2, "dense", "gemm_f32_6x16__avx2_fma", 1.9e11, {4e11, 1.5e11, 8e10, 2.4e10}, 3.5e-6, 2.5e-7, 0, 24,
                 0.031}};
   p.spec = {{"peak_f32", 3.84e11}, {"dram_bytes_per_s", 5.12e10}};
+  p.unfitted = json::array({{{"op", "mv"}, {"impl", "opt"}, {"dtype", "f32"}, {"threads", 2}, {"class", "dense"},
+                             {"reason", "no f32 peak at 2 threads"}}});
   return p;
 }
 
@@ -260,6 +262,17 @@ TEST(ProfileJson, MalformedLatencyNamesTheKey) {
                     {"must be > 0", "(at /latency_curve/2/ns_per_load)"});
   expect_json_error([](json& j) { j["latency_curve"][0].erase("ns_per_load"); },
                     {"missing key \"ns_per_load\"", "(at /latency_curve/0/ns_per_load)"});
+}
+
+TEST(ProfileJson, MalformedUnfittedNamesTheKey) {
+  expect_json_error([](json& j) { j["unfitted"] = json::object(); }, {"\"unfitted\" must be an array", "(at /unfitted)"});
+  expect_json_error([](json& j) { j["unfitted"][0] = "mv"; }, {"an unfitted kernel must be an object", "(at /unfitted/0)"});
+  for (const char* key : {"op", "impl", "dtype", "class", "reason", "threads"})
+    expect_json_error([&](json& j) { j["unfitted"][0].erase(key); },
+                      {fmt::format("missing key \"{}\"", key), fmt::format("(at /unfitted/0/{})", key)});
+  expect_json_error([](json& j) { j["unfitted"][0]["reason"] = 1; },
+                    {"\"reason\" must be a string", "(at /unfitted/0/reason)"});
+  expect_json_error([](json& j) { j["unfitted"][0]["threads"] = 0; }, {"must be >= 1", "(at /unfitted/0/threads)"});
 }
 
 TEST(ProfileJson, LongBadValuesAreShortened) {
