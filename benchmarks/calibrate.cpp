@@ -383,7 +383,7 @@ std::vector<std::unique_ptr<Job>> adaptive_jobs(const Profile& profile, const st
   std::vector<Group> list;
   for (const auto& [key, members] : groups) {
     Group g{std::get<0>(key), std::get<1>(key), {}};
-    for (const Job* j : members) g.samples.push_back({j->run, median(j->seconds)});
+    for (const Job* j : members) g.samples.push_back({j->run, estimate_of(*j).seconds});
     if (g.samples.size() >= 5) list.push_back(std::move(g));
   }
   const std::vector<std::vector<double>> errors = parallel_map(list.size(), [&](std::size_t i) {
@@ -447,12 +447,19 @@ void fit_kernels(Profile& profile, const CalibrateOptions& opt, Journal* journal
   // fit, which the fit's absolute log error and the re-timing of noisy points absorb.
   std::shuffle(pointers.begin(), pointers.end(), std::mt19937(20261203));
   fmt::print(stderr, "calibrate: timing the training sweep ({} kernel x shape x thread combinations)\n", jobs.size());
-  const MeasureOptions mo{
-      .repetitions = opt.quick ? 2 : 5, .min_time = opt.quick ? 0.005 : 0.04, .console = false, .journal = journal};
+  // One canary for the whole sweep: its best over the calibration is the machine's own speed,
+  // which every training point is judged against and which the profile keeps for `run`.
+  Canary canary;
+  const MeasureOptions mo{.repetitions = opt.quick ? 2 : 5,
+                          .canary = &canary,
+                          .min_time = opt.quick ? 0.005 : 0.04,
+                          .console = false,
+                          .journal = journal};
   measure_jobs(pointers, mo);
   throw_if_interrupted(what_is_kept(journal));
   // On a shared machine a burst of other work can slow every repetition of a point; one such
-  // point per level is enough to bend a fit. Points whose repetitions disagree are timed again,
+  // point per level is enough to bend a fit. Points whose repetitions disagree, or with one taken
+// while the canary said the machine ran slow (measure.h), are timed again,
   // up to twice (once in --quick, to stay within its minute), and the lowest median kept:
   // interference only ever adds time.
   for (int round = 0; round < (opt.quick ? 1 : 2); ++round) {
@@ -460,7 +467,7 @@ void fit_kernels(Profile& profile, const CalibrateOptions& opt, Journal* journal
     std::vector<std::unique_ptr<Job>> again;  // again[i] re-times noisy[i]
     std::vector<Job*> again_pointers;
     for (const auto& j : jobs)
-      if (coefficient_of_variation(j->seconds) > kRetimeCv) {
+      if (const Estimate e = estimate_of(*j); e.cv > kRetimeCv || e.rejected > 0) {
         noisy.push_back(j.get());
         // Its own name: the journal keeps both timings apart.
         again.push_back(std::make_unique<Job>(Job{.kernel = j->kernel, .run = j->run, .threads = j->threads,
@@ -472,8 +479,11 @@ void fit_kernels(Profile& profile, const CalibrateOptions& opt, Journal* journal
     measure_jobs(again_pointers, mo);
     throw_if_interrupted(what_is_kept(journal));
     for (std::size_t i = 0; i < again.size(); ++i)
-      if (!again[i]->seconds.empty() && median(again[i]->seconds) < median(noisy[i]->seconds))
+      if (!again[i]->seconds.empty() && estimate_of(*again[i]).kept >= estimate_of(*noisy[i]).kept &&
+          estimate_of(*again[i]).seconds < estimate_of(*noisy[i]).seconds) {
         noisy[i]->seconds = again[i]->seconds;
+        noisy[i]->canary_ratio = again[i]->canary_ratio;
+      }
   }
 
   if (!opt.quick) {  // --quick keeps its minute: the sweep alone
@@ -492,9 +502,10 @@ void fit_kernels(Profile& profile, const CalibrateOptions& opt, Journal* journal
     if (j->seconds.empty()) continue;
     profile.training.push_back({{"op", name(j->kernel->op)}, {"impl", name(j->kernel->impl)},
                                 {"dtype", name(j->kernel->dtype)}, {"threads", j->threads},
-                                {"shape", to_string(j->run)}, {"seconds", median(j->seconds)},
-                                {"cv", coefficient_of_variation(j->seconds)}});
+                                {"shape", to_string(j->run)}, {"seconds", estimate_of(*j).seconds},
+                                {"cv", estimate_of(*j).cv}});
   }
+  for (const auto& [threads, seconds] : canary.bests()) profile.canary.push_back({threads, seconds});
 }
 
 // One line per fit, every term with its unit: per region is the blocking fits' cost per

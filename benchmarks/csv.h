@@ -43,6 +43,14 @@ struct CsvRow {
   // (the middle one of an odd count left out): `evaluate` scores one against the other as the
   // run's own noise floor. Empty with fewer than 2 repetitions.
   std::optional<double> measured_first_s, measured_second_s;
+  // The measurement protocol (benchmarks/protocol.h): measured_s is the median of the kept
+  // repetitions; its 95% bootstrap interval; repetitions rejected because the canary around
+  // them ran slow; whether the interval came within ±2% before the cap; what the run lived
+  // through (median of every repetition) and its ratio to measured_s.
+  std::optional<double> measured_lo_s, measured_hi_s;
+  int repetitions_rejected = 0;
+  bool converged = false;
+  std::optional<double> lived_s, slowdown;
 };
 
 // The two halves of a row's repetitions (CsvRow::measured_first_s, measured_second_s).

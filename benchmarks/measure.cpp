@@ -12,9 +12,11 @@
 #include <map>
 #include <numeric>
 #include <sstream>
+#include <thread>
 #include <tuple>
 #include <utility>
 
+#include "benchmarks/canary.h"
 #include "benchmarks/interrupt.h"
 #include "kernels/check.h"
 #include "kernels/cost.h"
@@ -77,7 +79,22 @@ double hang_limit_s(const Job& j, double min_time) {
   return 120 + 10 * min_time + static_cast<double>(ops(j.run)) / 5e7;
 }
 
-void time_job(benchmark::State& state, const Job& j, Buffers& buffers, const MeasureOptions& opt) {
+// The canary before a repetition. While it says the machine runs slow (past the rules'
+// tolerance over its best), wait and ask again, for up to kGateSeconds: a slow phase lasts
+// seconds, and a repetition taken inside it would only be rejected.
+double gate(Canary& canary, int threads, const ProtocolRules& rules) {
+  double t = canary.time(threads);
+  if (!rules.reject) return t;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(kGateSeconds);
+  while (t > (1 + rules.canary_tolerance) * canary.best(threads) && std::chrono::steady_clock::now() < deadline &&
+         !interrupted()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    t = canary.time(threads);
+  }
+  return t;
+}
+
+void time_job(benchmark::State& state, const Job& j, Buffers& buffers, Canary& canary, const MeasureOptions& opt) {
   if (opt.journal) opt.journal->begin(j.name, "time", hang_limit_s(j, opt.min_time));
   struct End {
     Journal* journal;
@@ -107,6 +124,7 @@ void time_job(benchmark::State& state, const Job& j, Buffers& buffers, const Mea
     return;
   }
   std::size_t next = 0;
+  const double before = gate(canary, j.threads, opt.rules);
   for (auto _ : state) {
     if (interrupted()) {  // one load of a flag per call: nothing beside a kernel call
       state.SkipWithError("interrupted");
@@ -116,6 +134,8 @@ void time_job(benchmark::State& state, const Job& j, Buffers& buffers, const Mea
     next = next + 1 == copies.size() ? 0 : next + 1;
     benchmark::ClobberMemory();
   }
+  // The slower of the two canaries: a slow phase that began during the repetition shows after.
+  state.counters["canary_s"] = std::max(before, canary.time(j.threads));
   const double ops_count = static_cast<double>(ops(j.run)), byte_count = static_cast<double>(bytes(j.run, j.kernel->dtype));
   using benchmark::Counter;
   state.counters["ops/s"] = Counter(ops_count, Counter::kIsIterationInvariantRate);
@@ -157,8 +177,11 @@ class Collector : public benchmark::ConsoleReporter {
       if (r.error_occurred && interrupted()) continue;  // hundreds of "interrupted" lines say nothing
       auto it = jobs_.find(r.run_name.function_name);
       if (r.run_type == Run::RT_Iteration && it != jobs_.end() && !r.error_occurred) {
-        it->second->seconds.push_back(r.GetAdjustedRealTime() / benchmark::GetTimeUnitMultiplier(r.time_unit));
-        if (journal_) journal_->repetition(it->first, it->second->seconds.back());
+        Job& job = *it->second;
+        job.seconds.push_back(r.GetAdjustedRealTime() / benchmark::GetTimeUnitMultiplier(r.time_unit));
+        const auto c = r.counters.find("canary_s");
+        job.canary_s.push_back(c == r.counters.end() ? 0.0 : c->second.value);
+        if (journal_) journal_->repetition(it->first, job.seconds.back(), job.canary_s.back());
       }
       if (r.run_type == Run::RT_Aggregate || r.error_occurred || r.repetitions <= 1) shown.push_back(r);
       if (r.run_type == Run::RT_Iteration) progress(r.run_name.function_name);
@@ -257,34 +280,92 @@ void check_jobs(std::span<Job* const> jobs, Journal* journal) {
   }
 }
 
-void measure_jobs(std::span<Job* const> jobs, const MeasureOptions& opt) {
+namespace {
+
+// One round: `wanted` more repetitions of each job in it, every job's repetitions interleaved
+// with every other's in random order (Google Benchmark's --benchmark_enable_random_interleaving,
+// which main.cpp turns on).
+void run_round(const std::map<Job*, int>& wanted, Buffers& buffers, Canary& canary, const MeasureOptions& opt) {
   benchmark::ClearRegisteredBenchmarks();
-  Buffers buffers{.cold = opt.cold};
   std::map<std::string, Job*> by_name;
-  for (Job* j : jobs) {
-    if (j->failure || j->skipped) continue;
-    if (opt.journal) {
-      // Timed by a worker before this one: its last repetitions are this job's.
-      const std::vector<double> kept = opt.journal->repetitions(j->name);
-      if (std::cmp_greater_equal(kept.size(), opt.repetitions)) {
-        j->seconds.assign(kept.end() - opt.repetitions, kept.end());
-        continue;
-      }
-    }
-    auto* bm = benchmark::RegisterBenchmark(j->name.c_str(), [j, &buffers, &opt](benchmark::State& st) {
-      time_job(st, *j, buffers, opt);
+  std::size_t total = 0;
+  for (const auto& [j, n] : wanted) {
+    auto* bm = benchmark::RegisterBenchmark(j->name.c_str(), [j, &buffers, &canary, &opt](benchmark::State& st) {
+      time_job(st, *j, buffers, canary, opt);
     });
     // OpenMP workers are invisible to the CPU timer of the main thread.
     bm->UseRealTime()->Unit(benchmark::kMicrosecond);
-    if (!opt.repetitions_from_gbench) bm->Repetitions(opt.repetitions);
+    // The least repetition beside Google Benchmark's mean, median and stddev in its table.
+    bm->ComputeStatistics("min", [](const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); });
+    if (!opt.repetitions_from_gbench) bm->Repetitions(n);
     if (!opt.min_time_from_gbench) bm->MinTime(opt.min_time);
     by_name.emplace(j->name, j);
+    total += static_cast<std::size_t>(std::max(1, n));
   }
-  if (by_name.empty()) return;
-  const std::size_t repetitions = opt.repetitions_from_gbench ? 0 : static_cast<std::size_t>(opt.repetitions);
-  Collector collector(by_name, by_name.size() * std::max<std::size_t>(1, repetitions), opt.console, opt.journal);
+  Collector collector(by_name, opt.repetitions_from_gbench ? 0 : total, opt.console, opt.journal);
   benchmark::RunSpecifiedBenchmarks(&collector);
   benchmark::ClearRegisteredBenchmarks();
+}
+
+// canary_ratio from canary_s against the least canary seen at the job's threads.
+void judge(Job& j, const Canary& canary) {
+  j.canary_ratio.assign(j.seconds.size(), 1.0);
+  const double best = canary.best(j.threads);
+  for (std::size_t i = 0; i < j.seconds.size() && i < j.canary_s.size(); ++i)
+    if (j.canary_s[i] > 0 && best > 0) j.canary_ratio[i] = j.canary_s[i] / best;
+}
+
+}  // namespace
+
+std::vector<Repetition> repetitions_of(const Job& j) {
+  std::vector<Repetition> r;
+  for (std::size_t i = 0; i < j.seconds.size(); ++i)
+    r.push_back({j.seconds[i], i < j.canary_ratio.size() ? j.canary_ratio[i] : 1.0});
+  return r;
+}
+
+Estimate estimate_of(const Job& j, const ProtocolRules& rules) {
+  const std::vector<Repetition> r = repetitions_of(j);
+  return estimate(r, rules);
+}
+
+void measure_jobs(std::span<Job* const> jobs, const MeasureOptions& opt) {
+  Buffers buffers{.cold = opt.cold};
+  Canary own;
+  Canary& canary = opt.canary ? *opt.canary : own;
+  std::map<Job*, int> wanted;
+  for (Job* j : jobs) {
+    if (j->failure || j->skipped) continue;
+    if (opt.journal) {
+      // Timed by a worker before this one: its repetitions are this job's, and the round goes
+      // on from there.
+      j->seconds = opt.journal->repetitions(j->name);
+      j->canary_s = opt.journal->canaries(j->name);
+      j->canary_s.resize(j->seconds.size(), 0.0);
+    }
+    const int more = opt.repetitions - static_cast<int>(j->seconds.size());
+    if (more > 0 || opt.repetitions_from_gbench) wanted.emplace(j, std::max(1, more));
+  }
+  // The canary's best before anything is timed, so the first repetitions are judged too.
+  for (const auto& [j, n] : wanted) canary.time(j->threads, 5);
+  const int cap = std::max(opt.repetitions, opt.max_repetitions);
+  while (!wanted.empty() && !interrupted()) {
+    run_round(wanted, buffers, canary, opt);
+    if (opt.repetitions_from_gbench) break;  // Google Benchmark's flags decide the repetitions
+    std::map<Job*, int> again;
+    for (Job* j : jobs) {
+      if (j->failure || j->skipped || j->seconds.empty()) continue;
+      judge(*j, canary);
+      const int add = repetitions_to_add(estimate_of(*j, opt.rules), static_cast<int>(j->seconds.size()),
+                                         opt.repetitions, cap, opt.rules);
+      if (add > 0) again.emplace(j, add);
+    }
+    if (!again.empty())
+      fmt::print(stderr, "[{} of {} rows not yet within ±{:.0f}% (or with slowed repetitions): another round]\n",
+                 again.size(), jobs.size(), 100 * opt.rules.target_halfwidth);
+    wanted = std::move(again);
+  }
+  for (Job* j : jobs) judge(*j, canary);
 }
 
 double median(std::vector<double> v) {

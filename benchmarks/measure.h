@@ -9,7 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "benchmarks/canary.h"
 #include "benchmarks/journal.h"
+#include "benchmarks/protocol.h"
 #include "kernels/registry.h"
 
 namespace roofbench {
@@ -24,10 +26,25 @@ struct Job {
   // with its reason, like a missing ISA, not a failure; no time is taken for it either.
   std::optional<std::string> skipped{};
   std::vector<double> seconds{};         // one per repetition, filled by measure_jobs
+  // Beside each repetition: the slower canary around it over the least canary seen at its
+  // thread count (protocol.h, Repetition::canary_ratio); 1 where unknown.
+  std::vector<double> canary_ratio{};
+  std::vector<double> canary_s{};        // the slower canary around each repetition, s; 0 unknown
 };
 
+// The job's repetitions as the protocol judges them, and its estimate under `rules`.
+std::vector<Repetition> repetitions_of(const Job& j);
+Estimate estimate_of(const Job& j, const ProtocolRules& rules = {});
+
 struct MeasureOptions {
-  int repetitions = 5;
+  int repetitions = 5;            // the first round's repetitions per job
+  // The cap per job: rows whose estimate has not converged (protocol.h) get more rounds,
+  // interleaved, up to this many repetitions in all. Equal to repetitions: no more rounds.
+  int max_repetitions = 0;        // 0: the same as repetitions
+  ProtocolRules rules{};
+  // The canary shared by several calls (calibrate's rounds; run seeded from the profile), or
+  // nullptr for one of this call's own.
+  Canary* canary = nullptr;
   double min_time = 0.1;          // seconds per repetition
   bool repetitions_from_gbench = false;  // --benchmark_repetitions given: leave it to Google Benchmark
   bool min_time_from_gbench = false;     // --benchmark_min_time given
@@ -58,8 +75,15 @@ void check_timeable(const Job& j, bool cold, std::int64_t available);
 // outcome for are not checked again.
 void check_jobs(std::span<Job* const> jobs, Journal* journal = nullptr);
 
-// Times every job without a failure or a skip; fills job.seconds. Jobs' names must be unique.
+// Times every job without a failure or a skip; fills job.seconds and job.canary_ratio. Rounds
+// of repetitions over all unfinished jobs (in random order, Google Benchmark's interleaving)
+// until each job's estimate converges or reaches opt.max_repetitions (protocol.h). A canary
+// is timed before and after every repetition; before, it waits (up to kGateSeconds) for the
+// machine to leave a slow phase, so fewer repetitions are taken only to be rejected.
+// Jobs' names must be unique.
 void measure_jobs(std::span<Job* const> jobs, const MeasureOptions& opt);
+
+inline constexpr double kGateSeconds = 5.0;
 
 double median(std::vector<double> v);
 double coefficient_of_variation(const std::vector<double>& v);  // sample stddev / mean; 0 below 2 values

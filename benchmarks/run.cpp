@@ -245,6 +245,37 @@ void warn_above_roof(const std::vector<CsvRow>& rows) {
              worst->batch, worst->shape, *worst->roof_ratio);
 }
 
+ProtocolRules rules_of(const RunOptions& opt) { return {.reject = !opt.no_reject}; }
+
+// What the machine did during the run, from the rows' repetitions: the run summary's lines.
+void print_machine_state(const std::vector<CsvRow>& rows, const RunOptions& opt) {
+  int timed = 0, retaken = 0, unconverged = 0, slowed_rows = 0, rejected = 0, kept = 0, never = 0;
+  std::vector<double> slowdowns;
+  for (const CsvRow& r : rows) {
+    if (!r.measured_s) continue;
+    ++timed;
+    kept += r.repetitions;
+    rejected += r.repetitions_rejected;
+    if (r.repetitions + r.repetitions_rejected > opt.repetitions) ++retaken;
+    if (!r.converged) ++unconverged;
+    if (r.repetitions_rejected > 0) ++slowed_rows;
+    if (r.repetitions == 0) ++never;
+    if (r.slowdown) slowdowns.push_back(*r.slowdown);
+  }
+  if (timed == 0) return;
+  fmt::print(stderr,
+             "roofbench: measurement: {} rows; {} of {} repetitions rejected as taken while the machine ran slow (on {} "
+             "rows); {} rows needed more rounds; {} never came within ±2% (column converged)\n",
+             timed, rejected, kept + rejected, slowed_rows, retaken, unconverged);
+  if (never > 0)
+    fmt::print(stderr, "roofbench: warning: {} rows never ran at the machine's own speed (repetitions 0): their "
+                       "measured_s comes from the least slowed repetitions\n", never);
+  std::sort(slowdowns.begin(), slowdowns.end());
+  fmt::print(stderr, "roofbench: the machine ran the rows {:.2f}x slower than its own speed (median; worst {:.2f}x): "
+                     "measured_s is the kernel's time at its own speed, lived_s what this run lived through\n",
+             median(slowdowns), slowdowns.back());
+}
+
 void warn_unfitted(const std::vector<CsvRow>& rows) {
   std::map<std::string, int> unfitted;
   for (const CsvRow& r : rows)
@@ -276,8 +307,16 @@ int run_command(const RunOptions& opt) {
   check_jobs(jobs, journal ? &*journal : nullptr);
 
   add_context(opt, profile);
+  // The profile's canary (the least a whole calibration saw) is the machine's own speed, so a
+  // run that starts inside a slow phase still knows it; a profile from elsewhere is not.
+  Canary canary;
+  if (profile && !other_machine_warning(*profile, opt.profile))
+    for (const CanaryEntry& c : profile->canary) canary.remember(c.threads, c.seconds);
   if (!interrupted())
     measure_jobs(jobs, {.repetitions = opt.repetitions,
+                        .max_repetitions = opt.max_repetitions > 0 ? opt.max_repetitions : 3 * opt.repetitions,
+                        .rules = rules_of(opt),
+                        .canary = &canary,
                         .min_time = opt.min_time,
                         .repetitions_from_gbench = opt.gbench_sets_repetitions,
                         .min_time_from_gbench = opt.gbench_sets_min_time,
@@ -290,22 +329,34 @@ int run_command(const RunOptions& opt) {
     const Job& j = c->job;
     if (j.seconds.empty() && !j.failure && !j.skipped) continue;  // filtered out by --benchmark_filter
     CsvRow r = row_of(*c, opt, profile);
-    r.repetitions = static_cast<int>(j.seconds.size());
+    const Estimate e = estimate_of(j, rules_of(opt));
+    r.repetitions = e.kept;
+    r.repetitions_rejected = e.rejected;
     if (j.failure) {
       r.status = *j.failure;
     } else if (j.skipped) {
       r.status = "skipped: " + *j.skipped;
     } else {
-      r.measured_s = median(j.seconds);
-      r.cv = coefficient_of_variation(j.seconds);
-      std::tie(r.measured_first_s, r.measured_second_s) = half_medians(j.seconds);
+      std::vector<double> kept;
+      for (const Repetition& rep : repetitions_of(j))
+        if (!slowed(rep, rules_of(opt))) kept.push_back(rep.seconds);
+      if (e.seconds > 0) {
+        r.measured_s = e.seconds;
+        r.measured_lo_s = e.lo;
+        r.measured_hi_s = e.hi;
+        r.slowdown = e.slowdown;
+      }
+      r.lived_s = e.lived_seconds;
+      r.converged = e.converged;
+      r.cv = e.cv;
+      std::tie(r.measured_first_s, r.measured_second_s) = half_medians(kept);
       r.noisy = *r.cv > opt.noise_threshold;
       r.roof_ratio = roof_ratio(r, *j.kernel, profile);
       // Interrupted with some repetitions done: their median is kept, and the status says it
       // rests on fewer repetitions than asked, so nothing that wants "ok" rows takes it.
       r.status = std::cmp_less(j.seconds.size(), opt.repetitions)
                      ? fmt::format("interrupted after {} of {} repetitions", j.seconds.size(), opt.repetitions)
-                     : "ok";
+                 : "ok";
     }
     rows.push_back(std::move(r));
   }
@@ -320,6 +371,7 @@ int run_command(const RunOptions& opt) {
     return 128 + interrupt_signal();
   }
   warn_unfitted(rows);
+  print_machine_state(rows, opt);
   const auto is_skip = [](const CsvRow& r) { return r.status.starts_with("skipped: "); };
   const auto skipped = std::count_if(rows.begin(), rows.end(), is_skip);
   const auto failed =

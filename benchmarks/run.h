@@ -23,6 +23,10 @@ struct RunOptions {
   int repetitions = 5;    // ignored when --benchmark_repetitions is given
   double min_time = 0.1;  // seconds per repetition; ignored when --benchmark_min_time is given
   double noise_threshold = 0.15;  // rows whose repetitions' CV exceeds it are flagged noisy
+  // The measurement protocol (protocol.h): more rounds for rows not yet within ±2%, up to
+  // max_repetitions (0: three times --repetitions); no_reject counts every repetition.
+  int max_repetitions = 0;
+  bool no_reject = false;
   bool gbench_sets_repetitions = false;
   bool gbench_sets_min_time = false;
   std::string filter;             // --benchmark_filter, also applied before checking

@@ -301,10 +301,13 @@ nlohmann::json to_json(const Profile& p) {
   for (const LatencyPoint& pt : p.latency_curve) latency_curve.push_back({{"bytes", pt.bytes}, {"ns_per_load", pt.ns_per_load}});
   json kernels = json::array();
   for (const KernelFit& k : p.kernels) kernels.push_back(to_json(k));
+  json canary = json::array();
+  for (const CanaryEntry& c : p.canary) canary.push_back({{"threads", c.threads}, {"seconds", c.seconds}});
   return {{"schema", p.schema}, {"machine", p.machine}, {"peaks", std::move(peaks)},
           {"bandwidth", std::move(bandwidth)}, {"latency", std::move(latency)}, {"latency_curve", std::move(latency_curve)},
           {"curves", std::move(curves)}, {"kernels", std::move(kernels)},
-          {"spec", p.spec}, {"training", p.training}, {"energy", p.energy}, {"unfitted", p.unfitted}};
+          {"spec", p.spec}, {"training", p.training}, {"energy", p.energy}, {"unfitted", p.unfitted},
+          {"canary", std::move(canary)}};
 }
 
 nlohmann::json to_json(const KernelFit& k) {
@@ -393,6 +396,16 @@ Profile profile_from_json(const nlohmann::json& j, std::string_view source) {
       r.integer(r.require(u, "threads", ptr), "threads", ptr + "/threads", 1, INT_MAX);
     }
     p.unfitted = *unfitted;
+  }
+  if (const json* canary = r.optional(j, "canary")) {
+    r.expect_array(*canary, "\"canary\"", "/canary");
+    for (std::size_t i = 0; i < canary->size(); ++i) {
+      const std::string ptr = fmt::format("/canary/{}", i);
+      const json& c = (*canary)[i];
+      r.expect_object(c, "a canary entry", ptr);
+      p.canary.push_back({.threads = static_cast<int>(r.integer(r.require(c, "threads", ptr), "threads", ptr + "/threads", 1, INT_MAX)),
+                          .seconds = r.number(r.require(c, "seconds", ptr), "seconds", ptr + "/seconds", true)});
+    }
   }
   return p;
 }

@@ -104,6 +104,14 @@ struct KernelFit {
   bool operator==(const KernelFit&) const = default;
 };
 
+// The measurement canary's least time at a thread count over a whole calibration
+// (benchmarks/canary.h): the machine's own speed, against which run judges its repetitions.
+struct CanaryEntry {
+  int threads = 1;
+  double seconds = 0;
+  bool operator==(const CanaryEntry&) const = default;
+};
+
 struct Profile {
   int schema = kProfileSchema;
   nlohmann::json machine = nlohmann::json::object();  // cpu, cores, isa, caches, compiler, date, host
@@ -119,6 +127,7 @@ struct Profile {
   // Kernels whose training timings could not be fitted (predictor/fit.h fit_training): each
   // {op, impl, dtype, threads, class, reason}. They predict with the classic roofline.
   nlohmann::json unfitted = nlohmann::json::array();
+  std::vector<CanaryEntry> canary;                     // optional on read: profiles before it lack it
   bool operator==(const Profile&) const = default;
 };
 
