@@ -18,10 +18,12 @@
 #include <numeric>
 #include <optional>
 #include <random>
+#include <thread>
 #include <tuple>
 
 #include "kernels/amx_tiles.h"
 #include "benchmarks/calib.h"
+#include "benchmarks/canary.h"
 #include "benchmarks/interrupt.h"
 #include "benchmarks/journal.h"
 #include "benchmarks/latency.h"
@@ -61,9 +63,29 @@ struct Settings {
   double min_seconds;   // one timed repetition lasts at least this long
   int repetitions;      // best of these is the roof; the median gives the spread
   double size_step;     // geometric step of the working-set sweep
+  // The measurement canary (canary.h), shared with the training sweep: before each figure the
+  // calibration waits while it says the machine runs slow, so a peak or a bandwidth is not
+  // the best of repetitions that all fell in a slow phase (they last seconds; a figure's
+  // repetitions take a fraction of one).
+  Canary* canary = nullptr;
 };
 
-Settings settings(bool quick) { return quick ? Settings{0.004, 5, 2.0} : Settings{0.02, 11, std::sqrt(2.0)}; }
+Settings settings(bool quick, Canary* canary) {
+  return quick ? Settings{0.004, 5, 2.0, canary} : Settings{0.02, 11, std::sqrt(2.0), canary};
+}
+
+// Waits (50 ms steps, at most kGateSeconds) while the canary at `threads` runs more than the
+// protocol's tolerance over its best.
+void settle(const Settings& s, int threads) {
+  if (!s.canary) return;
+  const double tolerance = 1 + ProtocolRules{}.canary_tolerance;
+  double t = s.canary->time(threads);
+  const auto deadline = Clock::now() + std::chrono::duration<double>(kGateSeconds);
+  while (t > tolerance * s.canary->best(threads) && Clock::now() < deadline && !interrupted()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    t = s.canary->time(threads);
+  }
+}
 
 struct Stats {
   double best = 0;    // highest rate
@@ -112,6 +134,7 @@ PeakEntry measure_peak(const PeakLoop& loop, int threads, const Settings& s, dou
     local += loop.run(iters);
     sink += local;
   };
+  settle(s, threads);
   const std::int64_t iters = enough(s.min_seconds, run);
   const Stats st = best_of(
       s.repetitions, [&] { run(iters); },
@@ -199,6 +222,7 @@ BandwidthCurve sweep(const BandwidthLoops& loops, Traffic kind, int threads, std
       }
       sink += local;
     };
+    settle(s, threads);
     const std::int64_t passes = enough(s.min_seconds, run);
     // Bytes moved per pass: read reads the set, copy reads half and writes half (STREAM counts
     // no write-allocate traffic), stream writes it.
@@ -418,7 +442,7 @@ std::vector<std::unique_ptr<Job>> adaptive_jobs(const Profile& profile, const st
   return out;
 }
 
-void fit_kernels(Profile& profile, const CalibrateOptions& opt, Journal* journal) {
+void fit_kernels(Profile& profile, const CalibrateOptions& opt, Journal* journal, Canary& canary) {
   std::vector<Shape> shapes = load_shapes("training");
   if (opt.quick) {
     // Every second shape of each (op, class): every regime keeps a point or more.
@@ -447,9 +471,8 @@ void fit_kernels(Profile& profile, const CalibrateOptions& opt, Journal* journal
   // fit, which the fit's absolute log error and the re-timing of noisy points absorb.
   std::shuffle(pointers.begin(), pointers.end(), std::mt19937(20261203));
   fmt::print(stderr, "calibrate: timing the training sweep ({} kernel x shape x thread combinations)\n", jobs.size());
-  // One canary for the whole sweep: its best over the calibration is the machine's own speed,
-  // which every training point is judged against and which the profile keeps for `run`.
-  Canary canary;
+  // The calibration's one canary: its best over the whole calibration is the machine's own
+  // speed, which every training point is judged against and which the profile keeps for `run`.
   const MeasureOptions mo{.repetitions = opt.quick ? 2 : 5,
                           .canary = &canary,
                           .min_time = opt.quick ? 0.005 : 0.04,
@@ -558,7 +581,8 @@ int calibrate_command(const CalibrateOptions& opt) {
   std::optional<Journal> journal = Journal::for_this_worker();
   Journal* const jp = journal ? &*journal : nullptr;
   catch_interrupts();
-  const Settings s = settings(opt.quick);
+  Canary canary;
+  const Settings s = settings(opt.quick, &canary);
   const auto t_start = Clock::now();
   Profile profile;
   // The seconds an earlier worker spent on the machine part this one keeps; a fresh machine
@@ -575,7 +599,7 @@ int calibrate_command(const CalibrateOptions& opt) {
     if (jp) jp->record("machine", to_json(profile));
   }
   if (!opt.no_fit) {
-    fit_kernels(profile, opt, jp);
+    fit_kernels(profile, opt, jp, canary);
     for (const std::string& w : fit_training(profile, opt.out)) fmt::print(stderr, "calibrate: warning: {}\n", w);
   }
   profile.machine["calibration_seconds"] = earlier + std::chrono::duration<double>(Clock::now() - t_start).count();

@@ -145,6 +145,7 @@ void Journal::apply(const nlohmann::json& line) {
   } else if (line.contains("rep") && line.contains("s") && line["s"].is_number()) {
     reps_[text("rep")].push_back(line["s"].get<double>());
     canaries_[text("rep")].push_back(line.contains("c") && line["c"].is_number() ? line["c"].get<double>() : 0.0);
+    others_[text("rep")].push_back(line.contains("o") && line["o"].is_number() ? line["o"].get<double>() : 0.0);
   } else if (line.contains("record") && line.contains("value")) {
     records_[text("record")] = line["value"];
   }
@@ -162,8 +163,8 @@ void Journal::end(std::string_view job) { append({{"end", job}}); }
 void Journal::checked(std::string_view job) { append({{"checked", job}}); }
 void Journal::skipped(std::string_view job, std::string_view reason) { append({{"skipped", job}, {"reason", reason}}); }
 void Journal::failed(std::string_view job, std::string_view reason) { append({{"failed", job}, {"reason", reason}}); }
-void Journal::repetition(std::string_view job, double seconds, double canary_s) {
-  append({{"rep", job}, {"s", seconds}, {"c", canary_s}});
+void Journal::repetition(std::string_view job, double seconds, double canary_s, double others) {
+  append({{"rep", job}, {"s", seconds}, {"c", canary_s}, {"o", others}});
 }
 void Journal::record(std::string_view key, const nlohmann::json& value) { append({{"record", key}, {"value", value}}); }
 
@@ -180,6 +181,11 @@ std::vector<double> Journal::repetitions(const std::string& job) const {
 std::vector<double> Journal::canaries(const std::string& job) const {
   const auto it = canaries_.find(job);
   return it == canaries_.end() ? std::vector<double>{} : it->second;
+}
+
+std::vector<double> Journal::others(const std::string& job) const {
+  const auto it = others_.find(job);
+  return it == others_.end() ? std::vector<double>{} : it->second;
 }
 
 std::optional<nlohmann::json> Journal::recorded(const std::string& key) const {

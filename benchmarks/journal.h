@@ -10,8 +10,9 @@
 //   {"end":NAME}                                     ... and returned
 //   {"checked":NAME} / {"skipped":NAME,"reason":R} / {"failed":NAME,"reason":R}
 //                                                    the outcome of a job's check against naive
-//   {"rep":NAME,"s":SECONDS,"c":CANARY}              one timed repetition, as soon as it is taken, with
-//                                                    the canary around it (measure.h; 0 unknown)
+//   {"rep":NAME,"s":SECONDS,"c":CANARY,"o":OTHERS}   one timed repetition, as soon as it is taken, with
+//                                                    the canary around it and the share of the
+//                                                    machine others took (measure.h; 0 unknown)
 //   {"record":KEY,"value":JSON}                      a finished stage (calibrate's machine part)
 //
 // When the worker dies of a signal, or stays inside one `begin` longer than its limit (then the
@@ -45,7 +46,7 @@ class Journal {
   void checked(std::string_view job);
   void skipped(std::string_view job, std::string_view reason);
   void failed(std::string_view job, std::string_view reason);
-  void repetition(std::string_view job, double seconds, double canary_s = 0);
+  void repetition(std::string_view job, double seconds, double canary_s = 0, double others = 0);
   void record(std::string_view key, const nlohmann::json& value);
 
   // What earlier workers recorded.
@@ -56,6 +57,7 @@ class Journal {
   std::optional<Outcome> outcome(const std::string& job) const;
   std::vector<double> repetitions(const std::string& job) const;
   std::vector<double> canaries(const std::string& job) const;  // beside repetitions(); 0 unknown
+  std::vector<double> others(const std::string& job) const;    // beside repetitions(); 0 unknown
   std::optional<nlohmann::json> recorded(const std::string& key) const;
   std::size_t repetitions_total() const;
 
@@ -78,6 +80,7 @@ class Journal {
   std::map<std::string, Outcome> outcomes_;
   std::map<std::string, std::vector<double>> reps_;
   std::map<std::string, std::vector<double>> canaries_;
+  std::map<std::string, std::vector<double>> others_;
   std::map<std::string, nlohmann::json> records_;
   std::optional<Open> open_;
 };

@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "benchmarks/calibrate.h"
+#include "benchmarks/doctor.h"
 #include "benchmarks/interrupt.h"
 #include "benchmarks/journal.h"
 #include "benchmarks/model.h"
@@ -90,6 +91,7 @@ constexpr Subcommand kSubcommands[] = {
     {"evaluate", "Score the predictions in a run CSV: fitted and classic roofline side by side"},
     {"model", "Whole-model metrics per layer and in total: parameters, size, MACs, activations, latency, energy"},
     {"calibrate", "Measure peak ops/s per dtype, bandwidth and latency per memory level; write a profile"},
+    {"doctor", "Probe this machine's noise over time: what its measurements are good to, and why"},
 };
 
 const char* description(std::string_view subcommand) {
@@ -261,9 +263,19 @@ int main(int argc, char** argv) {
   run_cmd->footer("Google Benchmark's --benchmark_* flags are accepted too: roofbench help gbench lists them.");
   run_cmd->add_option("--profile", run.profile, "Hardware profile from `roofbench calibrate`: fills predicted_s");
   predict_cmd->add_option("--profile", run.profile, "Hardware profile from `roofbench calibrate`")->required();
-  run_cmd->add_option("--repetitions", run.repetitions, "Timed repetitions per row (median reported)")
+  run_cmd->add_option("--repetitions", run.repetitions,
+                      "Timed repetitions per row in the first round (median of those kept reported)")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
+  run_cmd->add_option("--max-repetitions", run.max_repetitions,
+                      "Cap on repetitions per row: rows whose median is not yet within ±2% (95% interval) get more "
+                      "rounds up to it (default: 3x --repetitions; equal to --repetitions: no more rounds)")
+      ->check(CLI::Range(1, 10000));
+  run_cmd->add_option("--repetitions-csv", run.repetitions_csv,
+                      "Also write every repetition (time, canary ratio, share of the machine others took, kept or "
+                      "why not) to this CSV");
+  run_cmd->add_flag("--no-reject", run.no_reject,
+                    "Count every repetition, also those the canary says were taken while the machine ran slow");
   run_cmd->add_option("--min-time", run.min_time, "Minimum seconds per repetition")
       ->check(CLI::Range(1e-4, 100.0))
       ->capture_default_str();
@@ -313,6 +325,16 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   calib_cmd->add_option("--out", calib.out, "Profile JSON to write")->required();
 
+  DoctorOptions doctor;  // ranges checked by doctor_command, which knows the machine's memory
+  CLI::App* doctor_cmd = app.add_subcommand("doctor", description("doctor"));
+  doctor_cmd->add_option("--seconds", doctor.seconds, "Total probe time, in rounds of 0.5 s (at most 3600)")
+      ->capture_default_str();
+  doctor_cmd->add_option("--churn-gib", doctor.churn_gib, "GiB allocated, touched and freed half-way (0: none)")
+      ->capture_default_str();
+  doctor_cmd->add_option("--csv", doctor.csv, "Write the per-round time series to this CSV");
+  doctor_cmd->add_option("--threads", doctor.threads, "The canary's threads (default: every logical CPU)")
+      ->check(CLI::Range(1, 1024));
+
   try {
     if (argc > 1 && argv[1][0] != '-') {
       std::vector<std::string> names;
@@ -335,6 +357,7 @@ int main(int argc, char** argv) {
       return run_cmd->parsed() ? run_command(run) : predict_command(run);
     }
     if (eval_cmd->parsed()) return evaluate_command(eval);
+    if (doctor_cmd->parsed()) return doctor_command(doctor);
     if (model_cmd->parsed()) {
       if (model.threads == 0) model.threads = cpu().logical_cpus;
       if (model.measure) warn_oversubscribed({model.threads});

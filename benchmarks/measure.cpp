@@ -2,7 +2,10 @@
 
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
+#include <sys/resource.h>
 #include <unistd.h>
+
+#include <cstdio>
 
 #include <algorithm>
 #include <chrono>
@@ -79,6 +82,34 @@ double hang_limit_s(const Job& j, double min_time) {
   return 120 + 10 * min_time + static_cast<double>(ops(j.run)) / 5e7;
 }
 
+// CPU time of the whole machine (every vCPU's busy and steal time, /proc/stat) and of this
+// process (getrusage, every thread), so a repetition can tell how much of the machine went to
+// others: a neighbour process on one vCPU, or the host (steal). /proc/stat counts in clock
+// ticks (10 ms), getrusage in microseconds.
+struct CpuTimes {
+  double busy = 0, steal = 0, self = 0;
+};
+
+CpuTimes cpu_times() {
+  CpuTimes t;
+  if (std::FILE* f = std::fopen("/proc/stat", "r")) {
+    unsigned long long v[8] = {};
+    if (std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6],
+                    &v[7]) == 8) {
+      const double tick = 1.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
+      t.busy = static_cast<double>(v[0] + v[1] + v[2] + v[5] + v[6]) * tick;
+      t.steal = static_cast<double>(v[7]) * tick;
+    }
+    std::fclose(f);
+  }
+  rusage u{};
+  if (getrusage(RUSAGE_SELF, &u) == 0) {
+    t.self = static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+             1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+  }
+  return t;
+}
+
 // The canary before a repetition. While it says the machine runs slow (past the rules'
 // tolerance over its best), wait and ask again, for up to kGateSeconds: a slow phase lasts
 // seconds, and a repetition taken inside it would only be rejected.
@@ -125,6 +156,8 @@ void time_job(benchmark::State& state, const Job& j, Buffers& buffers, Canary& c
   }
   std::size_t next = 0;
   const double before = gate(canary, j.threads, opt.rules);
+  const CpuTimes cpu0 = cpu_times();
+  const auto start = std::chrono::steady_clock::now();
   for (auto _ : state) {
     if (interrupted()) {  // one load of a flag per call: nothing beside a kernel call
       state.SkipWithError("interrupted");
@@ -134,8 +167,17 @@ void time_job(benchmark::State& state, const Job& j, Buffers& buffers, Canary& c
     next = next + 1 == copies.size() ? 0 : next + 1;
     benchmark::ClobberMemory();
   }
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const CpuTimes cpu1 = cpu_times();
   // The slower of the two canaries: a slow phase that began during the repetition shows after.
   state.counters["canary_s"] = std::max(before, canary.time(j.threads));
+  // The share of the machine's CPU time others took during the loop (other processes, and the
+  // host as steal): one 10 ms tick of /proc/stat is the resolution.
+  const double capacity = wall * static_cast<double>(std::max(1, cpu().logical_cpus));
+  state.counters["others"] =
+      capacity > 0 ? std::max(0.0, (cpu1.busy - cpu0.busy) - (cpu1.self - cpu0.self) + (cpu1.steal - cpu0.steal)) / capacity
+                   : 0.0;
+
   const double ops_count = static_cast<double>(ops(j.run)), byte_count = static_cast<double>(bytes(j.run, j.kernel->dtype));
   using benchmark::Counter;
   state.counters["ops/s"] = Counter(ops_count, Counter::kIsIterationInvariantRate);
@@ -181,7 +223,9 @@ class Collector : public benchmark::ConsoleReporter {
         job.seconds.push_back(r.GetAdjustedRealTime() / benchmark::GetTimeUnitMultiplier(r.time_unit));
         const auto c = r.counters.find("canary_s");
         job.canary_s.push_back(c == r.counters.end() ? 0.0 : c->second.value);
-        if (journal_) journal_->repetition(it->first, job.seconds.back(), job.canary_s.back());
+        const auto o = r.counters.find("others");
+        job.others.push_back(o == r.counters.end() ? 0.0 : o->second.value);
+        if (journal_) journal_->repetition(it->first, job.seconds.back(), job.canary_s.back(), job.others.back());
       }
       if (r.run_type == Run::RT_Aggregate || r.error_occurred || r.repetitions <= 1) shown.push_back(r);
       if (r.run_type == Run::RT_Iteration) progress(r.run_name.function_name);
@@ -320,7 +364,8 @@ void judge(Job& j, const Canary& canary) {
 std::vector<Repetition> repetitions_of(const Job& j) {
   std::vector<Repetition> r;
   for (std::size_t i = 0; i < j.seconds.size(); ++i)
-    r.push_back({j.seconds[i], i < j.canary_ratio.size() ? j.canary_ratio[i] : 1.0});
+    r.push_back({j.seconds[i], i < j.canary_ratio.size() ? j.canary_ratio[i] : 1.0,
+                 i < j.others.size() ? j.others[i] : 0.0});
   return r;
 }
 
@@ -342,6 +387,8 @@ void measure_jobs(std::span<Job* const> jobs, const MeasureOptions& opt) {
       j->seconds = opt.journal->repetitions(j->name);
       j->canary_s = opt.journal->canaries(j->name);
       j->canary_s.resize(j->seconds.size(), 0.0);
+      j->others = opt.journal->others(j->name);
+      j->others.resize(j->seconds.size(), 0.0);
     }
     const int more = opt.repetitions - static_cast<int>(j->seconds.size());
     if (more > 0 || opt.repetitions_from_gbench) wanted.emplace(j, std::max(1, more));

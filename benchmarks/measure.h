@@ -30,6 +30,7 @@ struct Job {
   // thread count (protocol.h, Repetition::canary_ratio); 1 where unknown.
   std::vector<double> canary_ratio{};
   std::vector<double> canary_s{};        // the slower canary around each repetition, s; 0 unknown
+  std::vector<double> others{};          // share of the machine others took during each (Repetition)
 };
 
 // The job's repetitions as the protocol judges them, and its estimate under `rules`.

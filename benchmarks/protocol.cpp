@@ -34,8 +34,15 @@ double cv_of(const std::vector<double>& v) {
 
 }  // namespace
 
+std::string_view rejection(const Repetition& r, const ProtocolRules& rules) {
+  if (!rules.reject) return "";
+  if (r.canary_ratio > 1 + rules.canary_tolerance) return "canary";
+  if (r.others > rules.others_tolerance) return "others";
+  return "";
+}
+
 bool slowed(const Repetition& r, const ProtocolRules& rules) {
-  return rules.reject && r.canary_ratio > 1 + rules.canary_tolerance;
+  return rules.reject && (r.canary_ratio > 1 + rules.canary_tolerance || r.others > rules.others_tolerance);
 }
 
 Estimate estimate(std::span<const Repetition> reps, const ProtocolRules& rules) {

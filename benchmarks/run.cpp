@@ -276,6 +276,24 @@ void print_machine_state(const std::vector<CsvRow>& rows, const RunOptions& opt)
              median(slowdowns), slowdowns.back());
 }
 
+// Every repetition of every timed row, in the order taken: its time, the canary's ratio to its
+// best, the share of the machine others took, and whether it counted (and if not, why).
+void write_repetitions_csv(const std::string& path, const std::vector<std::unique_ptr<Case>>& cases,
+                           const RunOptions& opt) {
+  std::string text = "op,impl,dtype,threads,batch,shape,index,seconds,canary_ratio,others,kept,rejected_by\n";
+  for (const auto& c : cases) {
+    const Job& j = c->job;
+    const std::vector<Repetition> reps = repetitions_of(j);
+    for (std::size_t i = 0; i < reps.size(); ++i) {
+      const std::string_view why = rejection(reps[i], rules_of(opt));
+      text += fmt::format("{},{},{},{},{},{},{},{},{:.4f},{:.4f},{},{}\n", name(j.kernel->op), name(j.kernel->impl),
+                          name(j.kernel->dtype), j.threads, c->batch, csv_field(to_string(c->shape)), i,
+                          reps[i].seconds, reps[i].canary_ratio, reps[i].others, why.empty() ? "yes" : "no", why);
+    }
+  }
+  write_text_atomically(path, text);
+}
+
 void warn_unfitted(const std::vector<CsvRow>& rows) {
   std::map<std::string, int> unfitted;
   for (const CsvRow& r : rows)
@@ -289,6 +307,7 @@ void warn_unfitted(const std::vector<CsvRow>& rows) {
 int run_command(const RunOptions& opt) {
   require_openmp_openblas();
   check_writable(opt.csv);
+  if (!opt.repetitions_csv.empty()) check_writable(opt.repetitions_csv);
   const bool supervisor = !opt.args.empty() && !is_supervised_worker();
   std::optional<Profile> profile;
   // A bad profile or shape file stops the run before any timing (in the supervisor, which
@@ -361,6 +380,7 @@ int run_command(const RunOptions& opt) {
     rows.push_back(std::move(r));
   }
   write_csv(opt.csv, rows);
+  if (!opt.repetitions_csv.empty()) write_repetitions_csv(opt.repetitions_csv, cases, opt);
   if (journal) journal->remove();  // the CSV holds everything it recorded
   if (interrupted()) {
     const auto complete = std::count_if(rows.begin(), rows.end(), [](const CsvRow& r) { return r.status == "ok"; });

@@ -27,6 +27,7 @@ struct RunOptions {
   // max_repetitions (0: three times --repetitions); no_reject counts every repetition.
   int max_repetitions = 0;
   bool no_reject = false;
+  std::string repetitions_csv;  // --repetitions-csv: every repetition, kept or not, and why
   bool gbench_sets_repetitions = false;
   bool gbench_sets_min_time = false;
   std::string filter;             // --benchmark_filter, also applied before checking

@@ -1,0 +1,851 @@
+#include "benchmarks/doctor.h"
+
+#include <fmt/format.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <numeric>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <string_view>
+#include <thread>
+
+#include "benchmarks/canary.h"
+#include "benchmarks/interrupt.h"
+#include "kernels/buffer.h"
+#include "kernels/cpu.h"
+#include "kernels/text_file.h"
+
+namespace roofbench {
+
+// ============================================================================================
+// The summariser: pure functions of the rounds.
+// ============================================================================================
+
+double percentile(std::span<const double> values, double p) {
+  std::vector<double> v;
+  for (double x : values)
+    if (std::isfinite(x)) v.push_back(x);
+  if (v.empty()) return kNoValue;
+  std::sort(v.begin(), v.end());
+  const double pos = std::clamp(p, 0.0, 1.0) * static_cast<double>(v.size() - 1);
+  const auto lo = static_cast<std::size_t>(std::floor(pos));
+  const std::size_t hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (pos - static_cast<double>(lo)) * (v[hi] - v[lo]);
+}
+
+namespace {
+
+double median_where(std::span<const double> values, std::span<const Round> rounds, auto&& keep) {
+  std::vector<double> v;
+  for (std::size_t i = 0; i < values.size() && i < rounds.size(); ++i)
+    if (std::isfinite(values[i]) && keep(rounds[i])) v.push_back(values[i]);
+  return percentile(v, 0.5);
+}
+
+}  // namespace
+
+ProbeStats summarise(std::span<const double> values, std::span<const Round> rounds, Kind kind, double tolerance,
+                     double churn_end_s) {
+  ProbeStats s;
+  const std::size_t n = std::min(values.size(), rounds.size());
+  values = values.first(n);
+  rounds = rounds.first(n);
+  std::vector<double> finite;
+  for (double x : values)
+    if (std::isfinite(x)) finite.push_back(x);
+  s.rounds = static_cast<int>(finite.size());
+  if (finite.empty()) return s;
+  s.median = percentile(finite, 0.5);
+  s.p10 = percentile(finite, 0.1);
+  s.p90 = percentile(finite, 0.9);
+  s.min = *std::min_element(finite.begin(), finite.end());
+  s.max = *std::max_element(finite.begin(), finite.end());
+  s.mean = std::accumulate(finite.begin(), finite.end(), 0.0) / static_cast<double>(finite.size());
+  const bool relative = kind == Kind::higher_is_better || kind == Kind::lower_is_better || kind == Kind::info;
+  if (relative && s.median != 0) s.spread = (s.p90 - s.p10) / std::abs(s.median);
+
+  switch (kind) {
+    case Kind::higher_is_better: s.best = s.max; break;
+    case Kind::lower_is_better: s.best = s.min; break;
+    case Kind::zero_is_best: s.best = 0; break;
+    case Kind::steady: s.best = s.median; break;
+    case Kind::info: break;
+  }
+  auto slow = [&](double x) {
+    if (!std::isfinite(x)) return false;
+    switch (kind) {
+      case Kind::higher_is_better: return x < s.best * (1 - tolerance);
+      case Kind::lower_is_better: return x > s.best * (1 + tolerance);
+      case Kind::zero_is_best: return x > tolerance;
+      case Kind::steady: return std::abs(x - s.median) > tolerance;
+      case Kind::info: return false;
+    }
+    return false;
+  };
+
+  // Slow rounds, and the longest run of them. A run ends at a round that is not slow, at one
+  // without a value, and at the churn (its seconds were not probed, so no phase is claimed
+  // across them).
+  std::vector<double> slow_values, steady_values;
+  std::size_t phase_first = 0;
+  bool in_phase = false;
+  for (std::size_t i = 0; i < n; ++i) {
+    const bool is_slow = slow(values[i]);
+    if (is_slow) {
+      ++s.slow_rounds;
+      slow_values.push_back(values[i]);
+      if (!in_phase || rounds[i].after_churn != rounds[phase_first].after_churn) phase_first = i;
+      in_phase = true;
+      s.longest_phase_s = std::max(s.longest_phase_s, rounds[i].end_s - rounds[phase_first].start_s);
+    } else {
+      in_phase = false;
+      if (std::isfinite(values[i])) steady_values.push_back(values[i]);
+    }
+  }
+  s.slow_median = percentile(slow_values, 0.5);
+
+  // How well the rounds outside slow phases agree: the half-width of their p10-p90 band.
+  s.steady_rounds = static_cast<int>(steady_values.size());
+  const double m = percentile(steady_values, 0.5);
+  if (s.steady_rounds > 0 && m != 0)
+    s.repeat_pct = 100 * std::max(percentile(steady_values, 0.9) - m, m - percentile(steady_values, 0.1)) / std::abs(m);
+
+  // Before and after the churn, when there was one (some round is after it).
+  if (std::any_of(rounds.begin(), rounds.end(), [](const Round& r) { return r.after_churn; })) {
+    s.median_before = median_where(values, rounds, [](const Round& r) { return !r.after_churn; });
+    s.median_after = median_where(values, rounds, [](const Round& r) { return r.after_churn; });
+    const double until = std::isfinite(churn_end_s) ? churn_end_s + kSoonAfterChurnS : -1;
+    s.median_soon_after =
+        median_where(values, rounds, [&](const Round& r) { return r.after_churn && r.start_s < until; });
+  }
+  return s;
+}
+
+DoctorSummary summarise_rounds(const Rounds& r) {
+  DoctorSummary out;
+  out.rounds = static_cast<int>(r.rounds.size());
+  if (!r.rounds.empty()) out.seconds = r.rounds.back().end_s - r.rounds.front().start_s;
+  out.churn_gib = r.churn_gib;
+  out.churn_touch_gbps = r.churn_touch_gbps;
+  auto add = [&](Role role, int cpu, std::string name, std::string unit, Kind kind, double tol, auto&& get) {
+    std::vector<double> v;
+    v.reserve(r.rounds.size());
+    for (const Round& round : r.rounds) v.push_back(get(round));
+    out.probes.push_back(
+        {role, cpu, std::move(name), std::move(unit), kind, tol, summarise(v, r.rounds, kind, tol, r.churn_end_s)});
+  };
+  auto per_cpu = [&](std::size_t i, double CpuRound::*field) {
+    return [i, field](const Round& round) { return i < round.cpu.size() ? round.cpu[i].*field : kNoValue; };
+  };
+  for (std::size_t i = 0; i < r.cpu_ids.size(); ++i) {
+    const int c = r.cpu_ids[i];
+    add(Role::steal, c, fmt::format("steal cpu{}", c), "%", Kind::zero_is_best, kStealOffPct,
+        per_cpu(i, &CpuRound::steal_pct));
+    add(Role::busy, c, fmt::format("busy cpu{}", c), "%", Kind::info, 0, per_cpu(i, &CpuRound::busy_pct));
+  }
+  // Busy time that was not ours: the vCPUs' mean busy share minus this process's own. On a
+  // shared machine this is the first thing to know (a build, another benchmark).
+  add(Role::others, -1, "others busy", "%", Kind::zero_is_best, kOthersBusyOffPct, [](const Round& round) {
+    double sum = 0;
+    int n = 0;
+    for (const CpuRound& c : round.cpu)
+      if (std::isfinite(c.busy_pct)) sum += c.busy_pct, ++n;
+    if (n == 0 || !std::isfinite(round.own_busy_pct)) return kNoValue;
+    return std::max(0.0, sum / n - round.own_busy_pct);
+  });
+  for (std::size_t i = 0; i < r.cpu_ids.size(); ++i) {
+    const int c = r.cpu_ids[i];
+    // The spinner's rate in thousands of chunks per second: a 20 us chunk makes ~50 of them.
+    add(Role::spinner, c, fmt::format("spinner cpu{}", c), "kchunk/s", Kind::higher_is_better, kSlowTolerance,
+        [f = per_cpu(i, &CpuRound::chunks_per_s)](const Round& round) { return f(round) / 1e3; });
+    add(Role::stall, c, fmt::format("stall cpu{}", c), "ms", Kind::zero_is_best, kStallOffMs,
+        per_cpu(i, &CpuRound::stall_ms));
+  }
+  add(Role::canary, -1, "canary", "ms", Kind::lower_is_better, kSlowTolerance,
+      [](const Round& round) { return round.canary_ms; });
+  add(Role::stream, -1, "stream read", "GB/s", Kind::higher_is_better, kSlowTolerance,
+      [](const Round& round) { return round.stream_gbps; });
+  add(Role::tlb, -1, "TLB walk", "ns/hop", Kind::lower_is_better, kSlowTolerance,
+      [](const Round& round) { return round.tlb_ns_per_hop; });
+  add(Role::drift, -1, "clock drift", "ppm", Kind::steady, kDriftOffPpm,
+      [](const Round& round) { return round.drift_ppm; });
+  add(Role::clock_read, -1, "clock read", "ns", Kind::lower_is_better, kSlowTolerance,
+      [](const Round& round) { return round.clock_read_ns; });
+  return out;
+}
+
+namespace {
+
+// "±0.8%", "±12%": one decimal while it says something.
+std::string pct(double x) { return x < 10 ? fmt::format("{:.1f}%", x) : fmt::format("{:.0f}%", x); }
+
+std::string ratio(double x) { return fmt::format("{:.1f}\u00d7", x); }
+
+const ProbeSummary* find(const DoctorSummary& s, Role role) {
+  for (const ProbeSummary& p : s.probes)
+    if (p.role == role) return &p;
+  return nullptr;
+}
+
+// How much slower the probe ran after the churn than before, as a factor >= 0 (1 = the same):
+// the worse of the first seconds after it and the whole remainder.
+double churn_slowdown(const ProbeSummary& p) {
+  const ProbeStats& st = p.stats;
+  double worst = kNoValue;
+  for (double after : {st.median_soon_after, st.median_after}) {
+    if (!std::isfinite(after) || !std::isfinite(st.median_before) || after <= 0 || st.median_before <= 0) continue;
+    const double f = p.kind == Kind::higher_is_better ? st.median_before / after : after / st.median_before;
+    if (!std::isfinite(worst) || f > worst) worst = f;
+  }
+  return worst;
+}
+
+}  // namespace
+
+std::string verdict(const DoctorSummary& s) {
+  std::string out;
+  // Line 1: the figure. The canary is the signal the measurement protocol rejects slow
+  // repetitions by; its agreement outside slow phases is what a measurement can hope for.
+  const ProbeSummary* canary = find(s, Role::canary);
+  if (canary == nullptr || canary->stats.rounds == 0) {
+    out += "Measurements on this machine: the canary recorded nothing, so how well they repeat is unknown.\n";
+  } else if (canary->stats.steady_rounds < 3 || !std::isfinite(canary->stats.repeat_pct)) {
+    // Too few quiet rounds to leave the slow ones out: the band over every round, said so.
+    const ProbeStats& c = canary->stats;
+    const double all = 100 * std::max(c.p90 - c.median, c.median - c.p10) / c.median;
+    out += fmt::format(
+        "Measurements on this machine repeat to about \u00b1{} (the canary's p10-p90 over all {} rounds: "
+        "only {} were outside slow phases, too few to leave the others out).\n",
+        pct(all), c.rounds, c.steady_rounds);
+  } else {
+    out += fmt::format(
+        "Measurements on this machine repeat to about \u00b1{} (the canary's p10-p90 over the {} of {} "
+        "rounds outside slow phases).\n",
+        pct(canary->stats.repeat_pct), canary->stats.steady_rounds, canary->stats.rounds);
+  }
+
+  // Line 2: the reasons found in the data, most direct first.
+  std::vector<std::string> why;
+  auto join = [](const std::vector<std::string>& parts, std::string_view sep) {
+    std::string out;
+    for (const std::string& t : parts) out += (out.empty() ? "" : std::string(sep)) + t;
+    return out;
+  };
+  if (canary != nullptr && canary->stats.slow_rounds > 0) {
+    const ProbeStats& c = canary->stats;
+    why.push_back(fmt::format(
+        "slow phases seen by the canary lasting up to {:.1f} s ({} of {} rounds more than {:.0f}% "
+        "slow, {} its best)",
+        c.longest_phase_s, c.slow_rounds, c.rounds, 100 * canary->tolerance, ratio(c.slow_median / c.best)));
+  }
+  if (const ProbeSummary* o = find(s, Role::others);
+      o != nullptr && o->stats.slow_rounds * 10 >= o->stats.rounds && o->stats.slow_rounds > 0)
+    why.push_back(
+        fmt::format("other processes kept the vCPUs busy ({} on average, up to {}, in {} of {} rounds over "
+                    "{:g}%)",
+                    pct(o->stats.mean), pct(o->stats.max), o->stats.slow_rounds, o->stats.rounds, o->tolerance));
+  std::vector<std::string> steal;
+  for (const ProbeSummary& p : s.probes)
+    if (p.role == Role::steal && p.stats.rounds > 0 && (p.stats.mean >= kStealNotablePct || p.stats.max >= 10))
+      steal.push_back(
+          fmt::format("vCPU {} lost {} of its time (up to {} in a round)", p.cpu, pct(p.stats.mean), pct(p.stats.max)));
+  if (!steal.empty()) why.push_back("steal: " + join(steal, ", "));
+  std::vector<std::string> churn;
+  for (const ProbeSummary& p : s.probes)
+    if (p.role == Role::tlb || p.role == Role::stream || p.role == Role::canary)
+      if (const double f = churn_slowdown(p); std::isfinite(f) && f >= 1 + kSlowTolerance)
+        churn.push_back(fmt::format("{} {}", p.name, ratio(f)));
+  if (!churn.empty()) why.push_back(fmt::format("slower after the {:g} GiB churn: {}", s.churn_gib, join(churn, ", ")));
+  // The spinners, all vCPUs in one reason: stalls of milliseconds (the vCPU was taken away, by
+  // the host or by another process) and rounds of a slower compute rate (shared or throttled).
+  double worst_stall = 0;
+  int worst_stall_cpu = -1, stall_rounds = 0, slow_rate_rounds = 0, rounds = 0;
+  for (const ProbeSummary& p : s.probes) {
+    rounds = std::max(rounds, p.stats.rounds);
+    if (p.role == Role::stall && p.stats.rounds > 0) {
+      if (p.stats.max > worst_stall) worst_stall = p.stats.max, worst_stall_cpu = p.cpu;
+      stall_rounds = std::max(stall_rounds, p.stats.slow_rounds);
+    }
+    if (p.role == Role::spinner) slow_rate_rounds = std::max(slow_rate_rounds, p.stats.slow_rounds);
+  }
+  std::vector<std::string> spin;
+  if (worst_stall >= 10 * kStallOffMs || (stall_rounds > 0 && stall_rounds * 10 >= rounds))
+    spin.push_back(fmt::format("stalls of up to {:.1f} ms on vCPU {} (over {:g} ms in {} of {} rounds)", worst_stall,
+                               worst_stall_cpu, kStallOffMs, stall_rounds, rounds));
+  if (slow_rate_rounds > 0 && slow_rate_rounds * 10 >= rounds)
+    spin.push_back(fmt::format("a compute rate more than {:.0f}% below best in {} of {} rounds", 100 * kSlowTolerance,
+                               slow_rate_rounds, rounds));
+  if (!spin.empty()) why.push_back("the spinners saw " + join(spin, " and "));
+  if (const ProbeSummary* d = find(s, Role::drift); d != nullptr && d->stats.slow_rounds > 0)
+    why.push_back(
+        fmt::format("unstable clock: CLOCK_MONOTONIC's rate moved by more than {:g} ppm in {} of {} rounds "
+                    "(from {:.0f} to {:.0f} ppm)",
+                    d->tolerance, d->stats.slow_rounds, d->stats.rounds, d->stats.min, d->stats.max));
+  if (const ProbeSummary* c = find(s, Role::clock_read); c != nullptr && c->stats.median >= kClockReadSlowNs)
+    why.push_back(
+        fmt::format("slow clock: one read costs {:.0f} ns (a clocksource that traps to the host)", c->stats.median));
+  if (why.empty()) {
+    out += "Why: nothing in the data stands out: no steal, no other load, no slow phase seen by the canary, ";
+    out += s.churn_gib > 0 ? "memory as fast after the churn as before, " : "no churn probed, ";
+    out += "no stalls, a steady clock.\n";
+  } else {
+    out += "Why: " + join(why, "; ") + ".\n";
+  }
+
+  // Line 3: the churn's own figure, when there was one.
+  if (s.churn_gib > 0 && std::isfinite(s.churn_touch_gbps))
+    out += fmt::format(
+        "The {:g} GiB churn touched its fresh pages at {:.2f} GB/s{}.\n", s.churn_gib, s.churn_touch_gbps,
+        s.churn_touch_gbps < 2 ? " (slow, as docs/noise.md measured for memory the host had taken back)" : "");
+  return out;
+}
+
+namespace {
+
+std::string num(double x) {
+  if (!std::isfinite(x)) return "-";
+  const double a = std::abs(x);
+  if (a == 0) return "0";
+  if (a >= 100) return fmt::format("{:.0f}", x);
+  if (a >= 10) return fmt::format("{:.1f}", x);
+  if (a >= 1) return fmt::format("{:.2f}", x);
+  return fmt::format("{:.3f}", x);
+}
+
+}  // namespace
+
+std::string format_summary(const DoctorSummary& s) {
+  std::string out;
+  const bool churned = std::any_of(s.probes.begin(), s.probes.end(),
+                                   [](const ProbeSummary& p) { return std::isfinite(p.stats.median_after); });
+  out += fmt::format(
+      "{} rounds over {:.1f} s. slow: rounds more than 10% off the probe's best (steal: over {:g}%, "
+      "others busy: over {:g}%, stall: over {:g} ms, drift: over {:g} ppm from its median); phase_s: the "
+      "longest run of them; spread: (p90-p10)/median.\n",
+      s.rounds, s.seconds, kStealOffPct, kOthersBusyOffPct, kStallOffMs, kDriftOffPpm);
+  out += fmt::format("{:<14} {:>8} {:>8} {:>8} {:>8} {:>7} {:>5} {:>7}", "probe", "unit", "median", "min", "max",
+                     "spread", "slow", "phase_s");
+  if (churned) out += fmt::format(" {:>8} {:>8} {:>8}", "before", "after", "first5s");
+  out += "\n";
+  for (const ProbeSummary& p : s.probes) {
+    const ProbeStats& st = p.stats;
+    out += fmt::format("{:<14} {:>8} {:>8} {:>8} {:>8} {:>7} {:>5} {:>7}", p.name, p.unit, num(st.median), num(st.min),
+                       num(st.max), std::isfinite(st.spread) ? fmt::format("{:.1f}%", 100 * st.spread) : "-",
+                       p.kind == Kind::info ? std::string("-") : std::to_string(st.slow_rounds),
+                       p.kind == Kind::info ? std::string("-") : fmt::format("{:.1f}", st.longest_phase_s));
+    if (churned)
+      out += fmt::format(" {:>8} {:>8} {:>8}", num(st.median_before), num(st.median_after), num(st.median_soon_after));
+    out += "\n";
+  }
+  if (s.churn_gib > 0)
+    out +=
+        std::isfinite(s.churn_touch_gbps)
+            ? fmt::format("churn: {:g} GiB allocated, touched at {:.2f} GB/s, freed\n", s.churn_gib, s.churn_touch_gbps)
+            : fmt::format("churn: {:g} GiB not done (the probe ended first)\n", s.churn_gib);
+  out += "\n" + verdict(s);
+  return out;
+}
+
+std::string format_rounds_csv(const Rounds& r) {
+  auto cell = [](double x) { return csv_number(std::isfinite(x) ? std::optional<double>(x) : std::nullopt); };
+  std::string out = "round,start_s,end_s,after_churn";
+  for (int c : r.cpu_ids)
+    out += fmt::format(",steal_pct_cpu{0},busy_pct_cpu{0},chunks_per_s_cpu{0},stall_ms_cpu{0}", c);
+  out += ",own_busy_pct,canary_ms,stream_gbps,tlb_ns_per_hop,clock_drift_ppm,clock_read_ns,churn_touch_gbps\n";
+  bool churn_written = false;
+  for (std::size_t i = 0; i < r.rounds.size(); ++i) {
+    const Round& round = r.rounds[i];
+    out += fmt::format("{},{},{},{}", i, cell(round.start_s), cell(round.end_s), round.after_churn ? 1 : 0);
+    for (std::size_t k = 0; k < r.cpu_ids.size(); ++k) {
+      const CpuRound c = k < round.cpu.size() ? round.cpu[k] : CpuRound{};
+      out += fmt::format(",{},{},{},{}", cell(c.steal_pct), cell(c.busy_pct), cell(c.chunks_per_s), cell(c.stall_ms));
+    }
+    // The churn's rate on the first round after it, where a plot of the series wants the mark.
+    const bool mark = round.after_churn && !churn_written;
+    churn_written |= mark;
+    out += fmt::format(",{},{},{},{},{},{},{}\n", cell(round.own_busy_pct), cell(round.canary_ms),
+                       cell(round.stream_gbps), cell(round.tlb_ns_per_hop), cell(round.drift_ppm),
+                       cell(round.clock_read_ns), mark ? cell(r.churn_touch_gbps) : "");
+  }
+  return out;
+}
+
+void check_doctor_options(const DoctorOptions& o, std::int64_t physical, std::int64_t available) {
+  // Written as !(x > 0) so a NaN is refused too.
+  if (!(o.seconds > 0) || !(o.seconds <= 3600))
+    throw std::invalid_argument(fmt::format("--seconds {:g}: must be more than 0 and at most 3600", o.seconds));
+  if (!(o.churn_gib >= 0))
+    throw std::invalid_argument(fmt::format("--churn-gib {:g}: must be 0 (no churn) or more", o.churn_gib));
+  const double bytes = o.churn_gib * double(1ull << 30);
+  if (bytes > 0.5 * static_cast<double>(physical))
+    throw std::invalid_argument(fmt::format("--churn-gib {:g}: more than half the physical memory ({:.1f} GiB)",
+                                            o.churn_gib, static_cast<double>(physical) / double(1ull << 30)));
+  // Touching more than is available would swap or meet the OOM killer, not measure the churn.
+  if (bytes > static_cast<double>(available))
+    throw std::invalid_argument(fmt::format("--churn-gib {:g}: more than the memory available now ({:.1f} GiB)",
+                                            o.churn_gib, static_cast<double>(available) / double(1ull << 30)));
+  if (o.threads < 0 || o.threads > 1024)
+    throw std::invalid_argument(fmt::format("--threads {}: must be between 1 and 1024", o.threads));
+}
+
+// ============================================================================================
+// The engine: the probes and the loop of rounds.
+// ============================================================================================
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// CPU time of every thread of this process, and the wall time it was read at.
+struct Usage {
+  double cpu_s = 0, wall_s = 0;
+};
+Usage usage_now() {
+  timespec t;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return {static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec),
+          std::chrono::duration<double>(Clock::now().time_since_epoch()).count()};
+}
+
+// An anonymous mapping, unmapped on destruction. mmap rather than AlignedBuffer because the
+// memory probes need page-granular control: huge pages are only used for whole, aligned 2 MiB
+// ranges, so the usable span starts on a 2 MiB boundary inside a slightly larger mapping.
+class Mapping {
+ public:
+  static constexpr std::size_t kHuge = 2u << 20;
+  explicit Mapping(std::size_t bytes, std::size_t align = 4096) : size_(bytes) {
+    mapped_ = bytes + align;
+    void* p = ::mmap(nullptr, mapped_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+      throw std::runtime_error(fmt::format("mmap of {} MiB: {}", mapped_ >> 20, std::strerror(errno)));
+    base_ = static_cast<std::byte*>(p);
+    const auto addr = reinterpret_cast<std::uintptr_t>(base_);
+    data_ = base_ + ((addr + align - 1) / align * align - addr);
+  }
+  ~Mapping() {
+    if (base_ != nullptr) ::munmap(base_, mapped_);
+  }
+  Mapping(const Mapping&) = delete;
+  Mapping& operator=(const Mapping&) = delete;
+  // "" or why the advice was refused (e.g. a kernel without transparent huge pages).
+  std::string advise(int advice) {
+    return ::madvise(data_, size_, advice) == 0 ? std::string{} : std::string(std::strerror(errno));
+  }
+  std::span<std::byte> bytes() { return {data_, size_}; }
+
+ private:
+  std::byte* base_ = nullptr;
+  std::byte* data_ = nullptr;
+  std::size_t mapped_ = 0, size_ = 0;
+};
+
+// ---- 1. /proc/stat ------------------------------------------------------------------------
+// user nice system idle iowait irq softirq steal, in ticks; guest time is already in user.
+using Ticks = std::array<std::uint64_t, 8>;
+
+std::optional<std::map<int, Ticks>> read_proc_stat(std::string& why) {
+  std::ifstream in("/proc/stat");
+  if (!in) {
+    why = std::strerror(errno);
+    return std::nullopt;
+  }
+  std::map<int, Ticks> out;
+  for (std::string line; std::getline(in, line);) {
+    if (line.size() < 4 || !line.starts_with("cpu") || !std::isdigit(static_cast<unsigned char>(line[3]))) continue;
+    std::istringstream fields(line.substr(3));
+    int cpu = -1;
+    Ticks t{};
+    fields >> cpu;
+    for (auto& f : t) fields >> f;  // older kernels stop early: the rest stay 0
+    if (cpu >= 0) out[cpu] = t;
+  }
+  if (out.empty()) {
+    why = "no cpuN lines";
+    return std::nullopt;
+  }
+  return out;
+}
+
+void fill_ticks(const std::map<int, Ticks>& a, const std::map<int, Ticks>& b, std::span<const int> cpus,
+                std::vector<CpuRound>& out) {
+  for (std::size_t i = 0; i < cpus.size(); ++i) {
+    const auto ia = a.find(cpus[i]), ib = b.find(cpus[i]);
+    if (ia == a.end() || ib == b.end()) continue;
+    Ticks d{};
+    std::uint64_t total = 0;
+    for (std::size_t k = 0; k < d.size(); ++k) {
+      d[k] = ib->second[k] >= ia->second[k] ? ib->second[k] - ia->second[k] : 0;
+      total += d[k];
+    }
+    if (total == 0) continue;  // a round shorter than a tick
+    const double t = static_cast<double>(total);
+    out[i].steal_pct = 100.0 * static_cast<double>(d[7]) / t;
+    out[i].busy_pct = 100.0 * static_cast<double>(d[0] + d[1] + d[2] + d[5] + d[6]) / t;
+  }
+}
+
+// ---- 2. the spinner -----------------------------------------------------------------------
+// A dependent chain of scalar multiply-adds: every step waits for the last, and the empty asm
+// makes v opaque to the compiler (it must be in an xmm register, as if changed), so the loop is
+// neither folded nor vectorised. Its time depends on the core's clock and on nothing else.
+double chunk(long iterations) {
+  double v = 1.0;
+  for (long i = 0; i < iterations; ++i) {
+    v = v * 0.999999 + 1e-6;
+    asm volatile("" : "+x"(v));
+  }
+  return v;
+}
+
+// Iterations for a ~20 us chunk on this machine, from the fastest of a few timed tries (the
+// fastest is the one nothing interrupted).
+long calibrate_chunk() {
+  constexpr long kTry = 20000;
+  double best = 1e9;
+  for (int i = 0; i < 20; ++i) {
+    const auto t = Clock::now();
+    chunk(kTry);
+    best = std::min(best, seconds_since(t));
+  }
+  return std::max(1000L, static_cast<long>(20e-6 / best * kTry));
+}
+
+struct SpinResult {
+  double chunks_per_s = kNoValue, stall_ms = kNoValue;
+  bool pinned = false;
+};
+
+// One thread per CPU, pinned, all started together, each timing chunks for `seconds`.
+std::vector<SpinResult> spin(std::span<const int> cpus, long iterations, double seconds) {
+  std::vector<SpinResult> out(cpus.size());
+  std::atomic<int> ready{0};
+  std::atomic<bool> go{false};
+  std::atomic<double> sink{0};
+  {
+    std::vector<std::jthread> threads;
+    for (std::size_t i = 0; i < cpus.size(); ++i)
+      threads.emplace_back([&, i] {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(cpus[i], &set);
+        out[i].pinned = ::pthread_setaffinity_np(::pthread_self(), sizeof set, &set) == 0;
+        ready.fetch_add(1);
+        while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
+        const auto start = Clock::now();
+        auto last = start;
+        double longest = 0, v = 0;
+        long chunks = 0;
+        while (last - start < std::chrono::duration<double>(seconds)) {
+          v += chunk(iterations);
+          const auto now = Clock::now();
+          longest = std::max(longest, std::chrono::duration<double>(now - last).count());
+          last = now;
+          ++chunks;
+        }
+        out[i].chunks_per_s = static_cast<double>(chunks) / std::chrono::duration<double>(last - start).count();
+        out[i].stall_ms = 1e3 * longest;
+        sink.store(v, std::memory_order_relaxed);  // the chains' results are used
+      });
+    while (ready.load() < static_cast<int>(cpus.size())) std::this_thread::yield();
+    go.store(true, std::memory_order_release);
+  }  // jthreads join here
+  return out;
+}
+
+// ---- 3. the clock -------------------------------------------------------------------------
+double to_s(const timespec& t) { return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec); }
+
+struct ClockPair {
+  double mono = 0, raw = 0;
+};
+
+// MONOTONIC between two RAW reads; a pair whose reads were far apart (the vCPU was taken away
+// between them) is read again, or a single 10 ms steal would show as 20000 ppm over 0.5 s.
+ClockPair read_clocks() {
+  ClockPair best;
+  double best_gap = 1e9;
+  for (int i = 0; i < 5 && best_gap > 2e-6; ++i) {
+    timespec r0, m, r1;
+    clock_gettime(CLOCK_MONOTONIC_RAW, &r0);
+    clock_gettime(CLOCK_MONOTONIC, &m);
+    clock_gettime(CLOCK_MONOTONIC_RAW, &r1);
+    const double gap = to_s(r1) - to_s(r0);
+    if (gap < best_gap) {
+      best_gap = gap;
+      best = {to_s(m), 0.5 * (to_s(r0) + to_s(r1))};
+    }
+  }
+  return best;
+}
+
+// The cost of one steady_clock::now(), the call every timing in roofbench makes: the least of a
+// few batches of 1000.
+double clock_read_ns() {
+  double best = 1e9;
+  for (int b = 0; b < 5; ++b) {
+    const auto t = Clock::now();
+    Clock::time_point last{};
+    for (int i = 0; i < 1000; ++i) last = Clock::now();
+    best = std::min(best, std::chrono::duration<double>(last - t).count() / 1000);
+  }
+  return 1e9 * best;
+}
+
+// ---- 5. memory ----------------------------------------------------------------------------
+inline constexpr std::size_t kProbeBytes = 64u << 20;
+inline constexpr std::size_t kPage = 4096;
+inline constexpr int kHops = 20000;
+
+// One pass of reads over the whole buffer, four independent sums (so the adds do not limit it).
+std::uint64_t read_pass(std::span<const std::uint64_t> v) {
+  std::uint64_t a = 0, b = 0, c = 0, d = 0;
+  for (std::size_t i = 0; i + 4 <= v.size(); i += 4) {
+    a += v[i];
+    b += v[i + 1];
+    c += v[i + 2];
+    d += v[i + 3];
+  }
+  return a + b + c + d;
+}
+
+// The best of three passes, in GB/s: one interrupt should not make a round slow; a slow phase
+// slows all three.
+double stream_gbps(std::span<const std::uint64_t> v) {
+  double best = 1e9;
+  std::uint64_t sum = 0;
+  for (int i = 0; i < 3; ++i) {
+    const auto t = Clock::now();
+    sum += read_pass(v);
+    asm volatile("" : : "r"(sum) : "memory");
+    best = std::min(best, seconds_since(t));
+  }
+  return static_cast<double>(v.size_bytes()) / best / 1e9;
+}
+
+// A random cycle through every 4 KiB page of the buffer, one hop per page, each landing on a
+// random cache line of its page (so the lines spread over the cache's sets): the data fits in
+// the caches, the translations do not fit in the TLB, and every hop walks the page tables,
+// which in a guest means the guest's and the host's (a 2-D walk).
+class PageChase {
+ public:
+  explicit PageChase(std::span<std::byte> buffer) : base_(buffer.data()), pages_(buffer.size() / kPage) {
+    const std::size_t pages = pages_;
+    std::vector<std::size_t> order(pages);
+    std::iota(order.begin(), order.end(), 0);
+    std::mt19937_64 rng(12345);
+    // Sattolo's shuffle: one cycle through all pages, so the walk never settles in a short loop.
+    for (std::size_t i = pages - 1; i > 0; --i)
+      std::swap(order[i], order[std::uniform_int_distribution<std::size_t>(0, i - 1)(rng)]);
+    std::vector<std::size_t> offset(pages);
+    for (std::size_t p = 0; p < pages; ++p)
+      offset[p] = p * kPage + 64 * std::uniform_int_distribution<std::size_t>(0, 63)(rng);
+    // order is a cyclic permutation: page p's next is order[p].
+    for (std::size_t p = 0; p < pages; ++p) std::memcpy(base_ + offset[p], &offset[order[p]], sizeof(std::size_t));
+    at_ = offset[0];
+  }
+  // ns per hop over kHops dependent hops, continuing where the last walk stopped. One untimed
+  // lap over every page first brings the hops' lines (1 MiB) back into the caches the stream
+  // read flushed, so the timed hops cost translations, not DRAM reads.
+  double walk() {
+    std::size_t at = at_;
+    for (std::size_t i = 0; i < pages_; ++i) {
+      std::memcpy(&at, base_ + at, sizeof at);
+      asm volatile("" : "+r"(at));
+    }
+    const auto t = Clock::now();
+    for (int i = 0; i < kHops; ++i) {
+      std::memcpy(&at, base_ + at, sizeof at);
+      asm volatile("" : "+r"(at));
+    }
+    const double s = seconds_since(t);
+    at_ = at;
+    return 1e9 * s / kHops;
+  }
+
+ private:
+  std::byte* base_;
+  std::size_t pages_;
+  std::size_t at_ = 0;
+};
+
+// ---- the churn ----------------------------------------------------------------------------
+// Allocate, touch one byte per page (the kernel then backs each), free: GB/s of the touch.
+double churn(double gib) {
+  const auto bytes = static_cast<std::size_t>(gib * double(1ull << 30)) / kPage * kPage;
+  Mapping m(bytes);
+  std::span<std::byte> b = m.bytes();
+  const auto t = Clock::now();
+  for (std::size_t i = 0; i < b.size(); i += kPage) b[i] = std::byte{1};
+  asm volatile("" : : "r"(b.data()) : "memory");  // the writes happen before the time is read
+  const double s = seconds_since(t);
+  return static_cast<double>(bytes) / s / 1e9;
+}  // munmap here: the memory goes back to the guest kernel, which may report it to the host
+
+// The CPUs the probe runs on: the ones the command was started with. main.cpp re-executes
+// roofbench with OpenMP binding, which pins this thread to one core and keeps the original set
+// in ROOFBENCH_AFFINITY; without it (the user bound threads), every logical CPU.
+std::vector<int> probe_cpus() {
+  std::vector<int> out;
+  if (const char* list = std::getenv("ROOFBENCH_AFFINITY")) {
+    std::stringstream in(list);
+    for (std::string c; std::getline(in, c, ',');)
+      if (!c.empty()) out.push_back(std::atoi(c.c_str()));
+  }
+  if (out.empty())
+    for (int c = 0; c < cpu().logical_cpus; ++c) out.push_back(c);
+  return out;
+}
+
+std::string first_line_of(const char* path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line.empty() ? "unknown" : line;
+}
+
+// Sleeps until t, in short steps, so a Ctrl-C is seen within 50 ms.
+void sleep_until(Clock::time_point t) {
+  while (!interrupted() && Clock::now() < t)
+    std::this_thread::sleep_for(std::min<Clock::duration>(t - Clock::now(), std::chrono::milliseconds(50)));
+}
+
+}  // namespace
+
+int doctor_command(const DoctorOptions& options) {
+  DoctorOptions o = options;
+  if (o.threads == 0) o.threads = cpu().logical_cpus;
+  check_doctor_options(o, physical_memory_bytes(), available_memory_bytes());
+  if (!o.csv.empty()) check_writable(o.csv);
+  catch_interrupts();
+
+  constexpr double kRoundS = 0.5, kSpinS = 0.1;
+  Rounds r;
+  r.cpu_ids = probe_cpus();
+  r.churn_gib = o.churn_gib;
+
+  fmt::print(
+      "roofbench doctor: {:g} s in rounds of {:g} s on {} ({} logical CPUs, probing {}), canary on {} "
+      "thread{}, {}\n",
+      o.seconds, kRoundS, cpu().model, cpu().logical_cpus, r.cpu_ids.size(), o.threads, o.threads == 1 ? "" : "s",
+      o.churn_gib > 0 ? fmt::format("churn of {:g} GiB half-way", o.churn_gib) : std::string("no churn"));
+  fmt::print("clocksource {}, transparent huge pages {}\n",
+             first_line_of("/sys/devices/system/clocksource/clocksource0/current_clocksource"),
+             first_line_of("/sys/kernel/mm/transparent_hugepage/enabled"));
+  std::fflush(stdout);
+
+  // The memory probes' buffers: allocated and touched once, before any round, and kept until
+  // the end, so no round meets a fresh page; only the churn hands memory back.
+  Mapping stream_buf(kProbeBytes, Mapping::kHuge), chase_buf(kProbeBytes, Mapping::kHuge);
+  if (std::string why = stream_buf.advise(MADV_HUGEPAGE); !why.empty())
+    fmt::print(stderr, "roofbench doctor: madvise(MADV_HUGEPAGE) refused ({}): the stream reads 4 KiB pages\n", why);
+  if (std::string why = chase_buf.advise(MADV_NOHUGEPAGE); !why.empty())
+    fmt::print(stderr, "roofbench doctor: madvise(MADV_NOHUGEPAGE) refused ({}): the TLB walk may meet huge pages\n",
+               why);
+  std::span<std::uint64_t> stream_words = as<std::uint64_t>(stream_buf.bytes());
+  std::iota(stream_words.begin(), stream_words.end(), std::uint64_t{0});
+  std::ranges::fill(chase_buf.bytes(), std::byte{0});
+  PageChase chase(chase_buf.bytes());
+  Canary canary;
+  canary.time(o.threads);  // its blocks are touched here, not in the first round
+  const long iterations = calibrate_chunk();
+
+  std::string why;
+  std::optional<std::map<int, Ticks>> stat = read_proc_stat(why);
+  Usage used = usage_now();  // read with /proc/stat, so both cover the same interval
+  if (!stat) fmt::print(stderr, "roofbench doctor: /proc/stat unreadable ({}): no steal or busy figures\n", why);
+  bool pin_reported = false;
+
+  const auto t0 = Clock::now();
+  const auto deadline = t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds));
+  const auto churn_at = t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds / 2));
+  bool churn_pending = o.churn_gib > 0, after_churn = false;
+  double next_progress = 10;
+  // A round starts while at least half a round is left (and the first one always).
+  while (!interrupted() &&
+         (r.rounds.empty() || deadline - Clock::now() >= std::chrono::duration<double>(kRoundS / 2))) {
+    const auto start = Clock::now();
+    Round round;
+    round.start_s = std::chrono::duration<double>(start - t0).count();
+    round.after_churn = after_churn;
+    round.cpu.resize(r.cpu_ids.size());
+    const ClockPair c0 = read_clocks();
+
+    const std::vector<SpinResult> spun = spin(r.cpu_ids, iterations, kSpinS);
+    for (std::size_t i = 0; i < spun.size(); ++i) {
+      round.cpu[i].chunks_per_s = spun[i].chunks_per_s;
+      round.cpu[i].stall_ms = spun[i].stall_ms;
+      if (!spun[i].pinned && !pin_reported) {
+        fmt::print(stderr, "roofbench doctor: cannot pin a spinner to CPU {}: spinners run unpinned\n", r.cpu_ids[i]);
+        pin_reported = true;
+      }
+    }
+    round.canary_ms = 1e3 * canary.time(o.threads);
+    round.stream_gbps = stream_gbps(stream_words);
+    round.tlb_ns_per_hop = chase.walk();
+    round.clock_read_ns = clock_read_ns();
+
+    sleep_until(std::min(start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(kRoundS)),
+                         deadline));
+    const ClockPair c1 = read_clocks();
+    round.drift_ppm = 1e6 * ((c1.mono - c0.mono) / (c1.raw - c0.raw) - 1);
+    if (stat) {
+      std::optional<std::map<int, Ticks>> next = read_proc_stat(why);
+      const Usage now = usage_now();
+      if (next) fill_ticks(*stat, *next, r.cpu_ids, round.cpu);
+      round.own_busy_pct = 100 * (now.cpu_s - used.cpu_s) / ((now.wall_s - used.wall_s) * double(r.cpu_ids.size()));
+      stat = std::move(next);
+      used = now;
+      if (!stat) fmt::print(stderr, "roofbench doctor: /proc/stat unreadable ({}): no more steal figures\n", why);
+    }
+    round.end_s = seconds_since(t0);
+    const double end_s = round.end_s;
+    r.rounds.push_back(std::move(round));
+
+    if (end_s >= next_progress) {
+      fmt::print(stderr, "roofbench doctor: {:.0f} of {:g} s, {} rounds\n", end_s, o.seconds, r.rounds.size());
+      next_progress += 10;
+    }
+    if (churn_pending && Clock::now() >= churn_at && !interrupted()) {
+      churn_pending = false;
+      r.churn_touch_gbps = churn(o.churn_gib);
+      r.churn_end_s = seconds_since(t0);
+      after_churn = true;
+      fmt::print(stderr, "roofbench doctor: churn at {:.1f} s: {:g} GiB touched at {:.2f} GB/s and freed\n",
+                 r.churn_end_s, o.churn_gib, r.churn_touch_gbps);
+      // /proc/stat's next delta would count the churn's seconds in the next round.
+      if (stat) {
+        stat = read_proc_stat(why);
+        used = usage_now();
+      }
+    }
+  }
+
+  const DoctorSummary summary = summarise_rounds(r);
+  fmt::print("\n{}", format_summary(summary));
+  std::fflush(stdout);
+  if (!o.csv.empty()) write_text_atomically(o.csv, format_rounds_csv(r));
+  if (interrupted()) {
+    fmt::print(stderr, "roofbench doctor: interrupted by {} after {} rounds: summarised what was probed\n",
+               signal_name(interrupt_signal()), r.rounds.size());
+    return 128 + interrupt_signal();
+  }
+  return 0;
+}
+
+}  // namespace roofbench
