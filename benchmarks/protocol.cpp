@@ -45,13 +45,19 @@ bool slowed(const Repetition& r, const ProtocolRules& rules) {
   return rules.reject && (r.canary_ratio > 1 + rules.canary_tolerance || r.others > rules.others_tolerance);
 }
 
+std::vector<double> kept_seconds(std::span<const Repetition> reps, const ProtocolRules& rules) {
+  std::vector<double> kept;
+  for (const Repetition& r : reps)
+    if (!slowed(r, rules)) kept.push_back(rules.normalise && r.canary_ratio > 0 ? r.seconds / r.canary_ratio : r.seconds);
+  return kept;
+}
+
 Estimate estimate(std::span<const Repetition> reps, const ProtocolRules& rules) {
   Estimate e;
-  std::vector<double> kept, all;
+  std::vector<double> kept = kept_seconds(reps, rules), all;
   for (const Repetition& r : reps) {
     all.push_back(r.seconds);
     if (slowed(r, rules)) ++e.rejected;
-    else kept.push_back(r.seconds);
   }
   e.kept = static_cast<int>(kept.size());
   e.lived_seconds = median_of(all);

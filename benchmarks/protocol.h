@@ -12,7 +12,8 @@
 //     least canary seen at its thread count was taken in a slow phase, and one during which
 //     other processes or the host took more than `others_tolerance` of the machine's CPU time
 //     was disturbed; neither counts;
-//   - estimator: the median of the repetitions kept (the contract's measured_s), with a 95%
+//   - estimator: the median of the repetitions kept (the contract's measured_s), each divided
+//     by its canary ratio (the machine's speed then, against its own best), with a 95%
 //     bootstrap interval;
 //   - stopping: a row is done once it has `min_kept` kept repetitions and its interval is
 //     within ±`target_halfwidth` of the estimate; else it gets more, up to a cap, interleaved
@@ -22,6 +23,7 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <vector>
 
 namespace roofbench {
 
@@ -48,11 +50,17 @@ struct ProtocolRules {
   int min_kept = 5;                // ... and at least this many kept repetitions
   int bootstrap_samples = 1000;
   bool reject = true;              // false: every repetition counts (the protocol before this)
+  // Each kept repetition's time divided by its canary ratio: the time it would have taken at the
+  // machine's own speed, as far as the canary tracks the kernel. Inside the tolerance the
+  // machine still drifts by a few % between minutes (two runs of the held-out bf16 and i8 rows,
+  // five minutes apart: every group 3-5% faster in the second), and the canary moves with it.
+  bool normalise = true;
 };
 
 struct Estimate {
-  // Median of the kept repetitions. When none was kept (the machine ran slow throughout), the
-  // median of those with the row's least canary (within the tolerance), and never converged.
+  // Median of the kept repetitions, each scaled by its canary (ProtocolRules::normalise). When
+  // none was kept (the machine ran slow throughout), the median of those with the row's least
+  // canary (within the tolerance), unscaled, and never converged.
   double seconds = 0;
   double lo = 0, hi = 0;      // its 95% bootstrap interval
   int kept = 0, rejected = 0;
@@ -65,6 +73,10 @@ struct Estimate {
 };
 
 bool slowed(const Repetition& r, const ProtocolRules& rules);
+// The kept repetitions' times, in the order taken, each scaled by its canary when the rules
+// normalise: what the estimate is the median of.
+std::vector<double> kept_seconds(std::span<const Repetition> reps, const ProtocolRules& rules);
+
 // Why a repetition does not count: "canary", "others", or "" when it counts.
 std::string_view rejection(const Repetition& r, const ProtocolRules& rules);
 

@@ -280,15 +280,17 @@ void print_machine_state(const std::vector<CsvRow>& rows, const RunOptions& opt)
 // best, the share of the machine others took, and whether it counted (and if not, why).
 void write_repetitions_csv(const std::string& path, const std::vector<std::unique_ptr<Case>>& cases,
                            const RunOptions& opt) {
-  std::string text = "op,impl,dtype,threads,batch,shape,index,seconds,canary_ratio,others,kept,rejected_by\n";
+  std::string text = "op,impl,dtype,threads,batch,shape,index,seconds,canary_s,canary_ratio,others,kept,rejected_by\n";
   for (const auto& c : cases) {
     const Job& j = c->job;
     const std::vector<Repetition> reps = repetitions_of(j);
     for (std::size_t i = 0; i < reps.size(); ++i) {
       const std::string_view why = rejection(reps[i], rules_of(opt));
-      text += fmt::format("{},{},{},{},{},{},{},{},{:.4f},{:.4f},{},{}\n", name(j.kernel->op), name(j.kernel->impl),
-                          name(j.kernel->dtype), j.threads, c->batch, csv_field(to_string(c->shape)), i,
-                          reps[i].seconds, reps[i].canary_ratio, reps[i].others, why.empty() ? "yes" : "no", why);
+      text += fmt::format("{},{},{},{},{},{},{},{},{},{:.4f},{:.4f},{},{}\n", name(j.kernel->op),
+                          name(j.kernel->impl), name(j.kernel->dtype), j.threads, c->batch,
+                          csv_field(to_string(c->shape)), i, reps[i].seconds,
+                          i < j.canary_s.size() ? j.canary_s[i] : 0.0, reps[i].canary_ratio, reps[i].others,
+                          why.empty() ? "yes" : "no", why);
     }
   }
   write_text_atomically(path, text);
@@ -356,9 +358,7 @@ int run_command(const RunOptions& opt) {
     } else if (j.skipped) {
       r.status = "skipped: " + *j.skipped;
     } else {
-      std::vector<double> kept;
-      for (const Repetition& rep : repetitions_of(j))
-        if (!slowed(rep, rules_of(opt))) kept.push_back(rep.seconds);
+      const std::vector<double> kept = kept_seconds(repetitions_of(j), rules_of(opt));
       if (e.seconds > 0) {
         r.measured_s = e.seconds;
         r.measured_lo_s = e.lo;

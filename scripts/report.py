@@ -300,6 +300,38 @@ def kernels_section(prof):
             "(integer GOP/s for i8/i4).\n\n" + table(h, rows, right=set(range(4, len(h)))) + note)
 
 
+def measurement_section(rows, prof):
+    """How the run measured: repetitions kept and rejected, rows that never converged, each row's
+    interval, and how much slower the machine ran the rows than its own speed (README,
+    "Measurements that repeat")."""
+    if "repetitions_rejected" not in rows.columns:
+        return "_This run predates the measurement protocol: no record of rejected repetitions or intervals._"
+    import pandas as pd
+
+    kept = pd.to_numeric(rows["repetitions"], errors="coerce").fillna(0)
+    rejected = pd.to_numeric(rows["repetitions_rejected"], errors="coerce").fillna(0)
+    converged = rows["converged"] == "yes"
+    half = ((rows["measured_hi_s"] - rows["measured_lo_s"]) / 2 / rows["measured_s"]).dropna()
+    slow = rows["slowdown"].dropna()
+    canary = ", ".join(f"{c['seconds'] * 1e3:.3f} ms at {c['threads']} threads" for c in prof.get("canary", []))
+    h = ["figure", "value"]
+    body = [
+        ["rows", len(rows)],
+        ["repetitions kept / rejected", f"{int(kept.sum())} / {int(rejected.sum())} "
+                                        f"({num(100 * rejected.sum() / max(1.0, kept.sum() + rejected.sum()), '.1f')}%)"],
+        ["rows with a rejected repetition", int((rejected > 0).sum())],
+        ["rows within ±2% (95% interval)", f"{int(converged.sum())} of {len(rows)}"],
+        ["median / worst interval half-width", f"{num(100 * half.median(), '.1f')}% / {num(100 * half.max(), '.1f')}%"
+         if not half.empty else "–"],
+        ["slowdown lived (median / worst)", f"{num(slow.median(), '.2f')}x / {num(slow.max(), '.2f')}x"
+         if not slow.empty else "–"],
+        ["the profile's canary (the machine's own speed)", canary or "–"],
+    ]
+    return ("A repetition taken while the canary ran over 25% slower than its best, or while others took over "
+            "10% of the machine's CPU time, does not count; `measured_s` is the median of the rest.\n\n"
+            + table(h, body))
+
+
 def plots_section(plots_dir, out):
     pngs = sorted(pathlib.Path(plots_dir).glob("*.png"),
                   key=lambda p: (next((i for i, n in enumerate(PLOT_ORDER) if p.stem.startswith(n)), 99), p.name))
@@ -315,9 +347,11 @@ def plots_section(plots_dir, out):
 
 def run():
     args = parse_args()
-    prof = rp.load_profile(args.profile, need=("machine", "peaks", "bandwidth"), optional=("kernels", "latency"))
+    prof = rp.load_profile(args.profile, need=("machine", "peaks", "bandwidth"),
+                           optional=("kernels", "latency", "canary"))
     df = rp.load_csv(args.run, REQUIRED, NUMERIC,
-                     optional_numeric=["classic_s", "measured_first_s", "measured_second_s"])
+                     optional_numeric=["classic_s", "measured_first_s", "measured_second_s", "measured_lo_s",
+                                       "measured_hi_s", "slowdown", "lived_s"])
     rows = rp.measured_rows(df, args.run)
     rp.positive(rows, "predicted_s", args.run)
     has_classic = "classic_s" in rows.columns and rows["classic_s"].notna().any()
@@ -350,6 +384,7 @@ def run():
         "`stream`: non-temporal stores, DRAM only).",
         bandwidth_section(prof),
         "## Memory latency per level", latency_section(prof),
+        "## Measurement", measurement_section(rows, prof),
         "## Prediction scores",
         f"{counts} Error = predicted / measured − 1; MAPE is the mean |error|.",
         scores,

@@ -168,6 +168,7 @@ PROFILE_SCHEMA = {
     "curves": {"kernel": _STR, "threads": _INT, "points": list},
     "latency": {"level": _STR, "bytes": _INT, "threads": _INT, "ns_per_load": _NUM},
     "latency_curve": {"bytes": _INT, "ns_per_load": _NUM},
+    "canary": {"threads": _INT, "seconds": _NUM},
     "kernels": {"op": _STR, "class": _STR, "impl": _STR, "dtype": _STR, "threads": _INT,
                 "compute_ops_per_s": _NUM, "bytes_per_s": _OBJ, "overhead_s": _NUM,
                 "blend": _NUM, "train_mape": _NUM},
@@ -268,6 +269,9 @@ def _check_entry(path, section, where, e):
             raise InputError(path, f"{where}.level is \"{e['level']}\", expected one of {', '.join(LEVELS)}")
         if e["ns_per_load"] <= 0 or e["bytes"] < 1 or e["threads"] < 1:
             raise InputError(path, f"{where}: ns_per_load, bytes and threads must be positive")
+    elif section == "canary":
+        if e["seconds"] <= 0 or e["threads"] < 1:
+            raise InputError(path, f"{where}: seconds and threads must be positive")
     elif section == "latency_curve":
         if e["ns_per_load"] <= 0 or e["bytes"] < 1:
             raise InputError(path, f"{where}: ns_per_load and bytes must be positive")

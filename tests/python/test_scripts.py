@@ -465,3 +465,49 @@ def test_broken_profile(script, case, tmp_path):
 def test_profile_missing_file(tmp_path):
     r = run("plot_bandwidth.py", tmp_path / "nope.json", "--out", tmp_path / "bw.png")
     assert_refused(r, "plot_bandwidth.py", tmp_path / "nope.json", "no such file")
+
+
+def test_report_measurement_section(tmp_path):
+    """The report says how the run measured: kept and rejected repetitions, rows that never came
+    within ±2%, interval widths, the slowdown lived, and the profile's canary; a CSV from before
+    the protocol says so instead."""
+    import pandas as pd
+
+    out = tmp_path / "report.md"
+    r = run("report.py", "--profile", PROFILE, "--run", RUN, "--plots", tmp_path, "--out", out)
+    assert r.returncode == 0, r.stderr
+    assert "predates the measurement protocol" in out.read_text()
+
+    df = pd.read_csv(RUN, dtype=str, keep_default_na=False)
+    n = len(df)
+    df["repetitions"] = "9"
+    df["repetitions_rejected"] = ["3"] + ["0"] * (n - 1)
+    df["converged"] = ["no"] + ["yes"] * (n - 1)
+    m = pd.to_numeric(df["measured_s"], errors="coerce")
+    df["measured_lo_s"] = (m * 0.99).map(lambda v: "" if pd.isna(v) else str(v))
+    df["measured_hi_s"] = (m * 1.01).map(lambda v: "" if pd.isna(v) else str(v))
+    df["lived_s"] = (m * 1.5).map(lambda v: "" if pd.isna(v) else str(v))
+    df["slowdown"] = ["2.5"] + ["1.5"] * (n - 1)
+    new = tmp_path / "run.csv"
+    df.to_csv(new, index=False)
+    k = int(m.notna().sum())  # the measured rows the report counts (a failed row has no time)
+    assert m.notna().iloc[0]
+    prof = json.loads(PROFILE.read_text())
+    prof["canary"] = [{"threads": 2, "seconds": 1.25e-4}]
+    p = tmp_path / "profile.json"
+    p.write_text(json.dumps(prof))
+    r = run("report.py", "--profile", p, "--run", new, "--plots", tmp_path, "--out", out)
+    assert r.returncode == 0, r.stderr
+    text = out.read_text()
+    assert "## Measurement" in text
+    assert f"| repetitions kept / rejected | {9 * k} / 3 " in text
+    assert "| rows with a rejected repetition | 1 |" in text
+    assert f"| rows within ±2% (95% interval) | {k - 1} of {k} |" in text
+    assert "| median / worst interval half-width | 1.0% / 1.0% |" in text
+    assert "| slowdown lived (median / worst) | 1.50x / 2.50x |" in text
+    assert "0.125 ms at 2 threads" in text
+    # a broken canary entry is refused like any other broken section
+    prof["canary"][0]["seconds"] = 0
+    p.write_text(json.dumps(prof))
+    r = run("report.py", "--profile", p, "--run", new, "--plots", tmp_path, "--out", tmp_path / "bad.md")
+    assert_refused(r, "report.py", p, "canary[0]")
