@@ -43,10 +43,10 @@ struct CsvRow {
   // (the middle one of an odd count left out): `evaluate` scores one against the other as the
   // run's own noise floor. Empty with fewer than 2 repetitions.
   std::optional<double> measured_first_s, measured_second_s;
-  // The measurement protocol (benchmarks/protocol.h): measured_s is the median of the kept
-  // repetitions; its 95% bootstrap interval; repetitions rejected because the canary around
-  // them ran slow; whether the interval came within ±2% before the cap; what the run lived
-  // through (median of every repetition) and its ratio to measured_s.
+  // The measurement protocol (benchmarks/protocol.h): measured_s is the least kept repetition;
+  // the least and third-least kept (the floor's spread); repetitions rejected (the canary
+  // around them ran slow, or others took the CPU); whether the floor was met three times within
+  // ±2% before the cap; what the run lived through (median of every repetition) and its ratio.
   std::optional<double> measured_lo_s, measured_hi_s;
   int repetitions_rejected = 0;
   bool converged = false;

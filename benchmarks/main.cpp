@@ -264,11 +264,11 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--profile", run.profile, "Hardware profile from `roofbench calibrate`: fills predicted_s");
   predict_cmd->add_option("--profile", run.profile, "Hardware profile from `roofbench calibrate`")->required();
   run_cmd->add_option("--repetitions", run.repetitions,
-                      "Timed repetitions per row in the first round (median of those kept reported)")
+                      "Timed repetitions per row in the first round (the least of those kept reported)")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
   run_cmd->add_option("--max-repetitions", run.max_repetitions,
-                      "Cap on repetitions per row: rows whose median is not yet within ±2% (95% interval) get more "
+                      "Cap on repetitions per row: rows whose floor was not yet met three times within ±2% get more "
                       "rounds up to it (default: 3x --repetitions; equal to --repetitions: no more rounds)")
       ->check(CLI::Range(1, 10000));
   run_cmd->add_option("--repetitions-csv", run.repetitions_csv,

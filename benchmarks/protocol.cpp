@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
-#include <vector>
 
 namespace roofbench {
 namespace {
@@ -13,15 +12,6 @@ double median_of(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   const std::size_t n = v.size();
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-// splitmix64: a tiny generator with a fixed sequence per seed, so the same repetitions always
-// give the same interval (a test can pin it; two runs differ only by their timings).
-std::uint64_t next(std::uint64_t& s) {
-  std::uint64_t z = (s += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
 }
 
 double cv_of(const std::vector<double>& v) {
@@ -41,25 +31,21 @@ std::string_view rejection(const Repetition& r, const ProtocolRules& rules) {
   return "";
 }
 
-bool slowed(const Repetition& r, const ProtocolRules& rules) {
-  return rules.reject && (r.canary_ratio > 1 + rules.canary_tolerance || r.others > rules.others_tolerance);
-}
+bool slowed(const Repetition& r, const ProtocolRules& rules) { return !rejection(r, rules).empty(); }
 
 std::vector<double> kept_seconds(std::span<const Repetition> reps, const ProtocolRules& rules) {
   std::vector<double> kept;
   for (const Repetition& r : reps)
-    if (!slowed(r, rules)) kept.push_back(rules.normalise && r.canary_ratio > 0 ? r.seconds / r.canary_ratio : r.seconds);
+    if (!slowed(r, rules)) kept.push_back(r.seconds);
   return kept;
 }
 
 Estimate estimate(std::span<const Repetition> reps, const ProtocolRules& rules) {
   Estimate e;
   std::vector<double> kept = kept_seconds(reps, rules), all;
-  for (const Repetition& r : reps) {
-    all.push_back(r.seconds);
-    if (slowed(r, rules)) ++e.rejected;
-  }
+  for (const Repetition& r : reps) all.push_back(r.seconds);
   e.kept = static_cast<int>(kept.size());
+  e.rejected = static_cast<int>(all.size() - kept.size());
   e.lived_seconds = median_of(all);
   if (all.empty()) return e;
   if (kept.empty()) {
@@ -70,25 +56,15 @@ Estimate estimate(std::span<const Repetition> reps, const ProtocolRules& rules) 
     for (const Repetition& r : reps)
       if (r.canary_ratio <= least * (1 + rules.canary_tolerance)) kept.push_back(r.seconds);
   }
-  e.seconds = median_of(kept);
   e.cv = cv_of(kept);
+  std::sort(kept.begin(), kept.end());
+  e.seconds = kept.front();
+  e.lo = kept.front();
+  e.hi = kept[std::min<std::size_t>(2, kept.size() - 1)];
   e.slowdown = e.seconds > 0 ? e.lived_seconds / e.seconds : 1;
-  // Percentile bootstrap of the median: resample the kept repetitions with replacement.
-  std::vector<double> medians(static_cast<std::size_t>(std::max(1, rules.bootstrap_samples)));
-  std::uint64_t seed = 0x5eed0000ULL + kept.size();
-  std::vector<double> draw(kept.size());
-  for (double& m : medians) {
-    for (double& d : draw) d = kept[next(seed) % kept.size()];
-    m = median_of(draw);
-  }
-  std::sort(medians.begin(), medians.end());
-  const auto at = [&](double q) {
-    return medians[std::min(medians.size() - 1, static_cast<std::size_t>(q * static_cast<double>(medians.size())))];
-  };
-  e.lo = at(0.025);
-  e.hi = at(0.975);
-  e.converged = e.kept >= rules.min_kept && e.kept == static_cast<int>(kept.size()) && e.seconds > 0 &&
-                std::max(e.seconds - e.lo, e.hi - e.seconds) <= rules.target_halfwidth * e.seconds;
+  const double mid = 0.5 * (e.lo + e.hi);
+  e.converged = e.kept >= rules.min_kept && e.kept >= 3 && e.seconds > 0 &&
+                e.hi - mid <= rules.target_halfwidth * mid;
   return e;
 }
 

@@ -301,8 +301,8 @@ def kernels_section(prof):
 
 
 def measurement_section(rows, prof):
-    """How the run measured: repetitions kept and rejected, rows that never converged, each row's
-    interval, and how much slower the machine ran the rows than its own speed (README,
+    """How the run measured: repetitions kept and rejected, rows that never converged, the spread
+    of each row's floor, and how much slower the machine ran the rows than its own speed (README,
     "Measurements that repeat")."""
     if "repetitions_rejected" not in rows.columns:
         return "_This run predates the measurement protocol: no record of rejected repetitions or intervals._"
@@ -320,15 +320,16 @@ def measurement_section(rows, prof):
         ["repetitions kept / rejected", f"{int(kept.sum())} / {int(rejected.sum())} "
                                         f"({num(100 * rejected.sum() / max(1.0, kept.sum() + rejected.sum()), '.1f')}%)"],
         ["rows with a rejected repetition", int((rejected > 0).sum())],
-        ["rows within ±2% (95% interval)", f"{int(converged.sum())} of {len(rows)}"],
-        ["median / worst interval half-width", f"{num(100 * half.median(), '.1f')}% / {num(100 * half.max(), '.1f')}%"
+        ["rows whose floor was met three times within ±2%", f"{int(converged.sum())} of {len(rows)}"],
+        ["median / worst spread of the floor (third-least over least, half)", f"{num(100 * half.median(), '.1f')}% / {num(100 * half.max(), '.1f')}%"
          if not half.empty else "–"],
         ["slowdown lived (median / worst)", f"{num(slow.median(), '.2f')}x / {num(slow.max(), '.2f')}x"
          if not slow.empty else "–"],
         ["the profile's canary (the machine's own speed)", canary or "–"],
     ]
     return ("A repetition taken while the canary ran over 25% slower than its best, or while others took over "
-            "10% of the machine's CPU time, does not count; `measured_s` is the median of the rest.\n\n"
+            "10% of the machine's CPU time, does not count; `measured_s` is the least of the rest, and a row is done "
+            "when that floor was met three times within ±2%.\n\n"
             + table(h, body))
 
 

@@ -18,73 +18,71 @@ double jitter(int i, double amplitude) { return amplitude * std::fmod(0.618034 *
 
 std::vector<Repetition> clean(int n, double amplitude = 0.01) {
   std::vector<Repetition> r;
-  for (int i = 0; i < n; ++i) r.push_back({kTrue * (1 + jitter(i, amplitude)), 1 + jitter(i + 7, 0.005)});
+  for (int i = 0; i < n; ++i) r.push_back({kTrue * (1 + jitter(i, amplitude)), 1 + jitter(i + 7, 0.05)});
   return r;
 }
 
-TEST(Protocol, CleanSeriesConvergesOnItsMedianWithNothingRejected) {
+void append(std::vector<Repetition>& to, const std::vector<Repetition>& more) { to.insert(to.end(), more.begin(), more.end()); }
+
+TEST(Protocol, CleanSeriesConvergesOnItsFloorWithNothingRejected) {
   const Estimate e = estimate(clean(7), {});
   EXPECT_EQ(e.rejected, 0);
   EXPECT_EQ(e.kept, 7);
   EXPECT_TRUE(e.converged);
-  EXPECT_NEAR(e.seconds, kTrue, 0.01 * kTrue);
-  EXPECT_LE(e.lo, e.seconds);
+  EXPECT_NEAR(e.seconds, kTrue, 0.002 * kTrue);
+  EXPECT_EQ(e.lo, e.seconds);
   EXPECT_GE(e.hi, e.seconds);
-  EXPECT_NEAR(e.slowdown, 1.0, 0.01);  // the canary's jitter (0.5%) only
+  EXPECT_LT(e.hi, 1.01 * kTrue);
+  EXPECT_GE(e.slowdown, 1.0);
   EXPECT_EQ(repetitions_to_add(e, 7, 5, 15, {}), 0);
 }
 
-// A slow phase (docs/noise.md): for 12 of 20 repetitions the machine ran the kernel 2.7x slow
-// with a small spread, and the canary 1.6x slow. The estimate is the kernel's own time, and the
-// phase shows as the slowdown the run lived through.
-TEST(Protocol, SlowPhaseIsRejectedByTheCanary) {
-  std::vector<Repetition> r = clean(20);
-  for (int i = 4; i < 16; ++i) r[static_cast<std::size_t>(i)] = {2.7 * kTrue * (1 + jitter(i, 0.01)), 1.6};
-  const Estimate e = estimate(r, {});
-  EXPECT_EQ(e.rejected, 12);
-  EXPECT_NEAR(e.seconds, kTrue, 0.02 * kTrue);
-  EXPECT_GT(e.slowdown, 1.5);
-  EXPECT_TRUE(e.converged);
-}
-
-// A steal burst: 3 of the first round's 5 repetitions lost time to the host (steal, counted
-// with the other processes' share) while the canaries before and after looked normal. The row
-// is not done after one round; its retakes settle it.
-TEST(Protocol, StealBurstIsRejectedAndRetaken) {
-  std::vector<Repetition> r = clean(5);
-  r[1] = {2.1 * kTrue, 1.02, 0.45};
-  r[2] = {1.8 * kTrue, 1.05, 0.30};
-  r[3] = {1.3 * kTrue, 1.01, 0.12};
+// A slow phase (docs/noise.md): the row's whole first round fell in one — the kernel 2.7x
+// slow with a small spread, the canary 1.6x. Its floor there looks converged; the canary says
+// it is not the machine's own speed, so the row is timed again, and the retakes find the floor.
+TEST(Protocol, SlowPhaseIsRejectedByTheCanaryAndRetaken) {
+  std::vector<Repetition> r;
+  for (int i = 0; i < 5; ++i) r.push_back({2.7 * kTrue * (1 + jitter(i, 0.01)), 1.6});
   Estimate e = estimate(r, {});
-  EXPECT_EQ(e.rejected, 3);
+  EXPECT_EQ(e.rejected, 5);
+  EXPECT_EQ(e.kept, 0);
   EXPECT_FALSE(e.converged);
+  EXPECT_NEAR(e.seconds, 2.7 * kTrue, 0.01 * kTrue);  // the least slowed stand in meanwhile
   const int more = repetitions_to_add(e, 5, 5, 15, {});
-  EXPECT_GE(more, 3);  // enough to reach min_kept clean repetitions
-  for (const Repetition& x : clean(more)) r.push_back(x);
+  EXPECT_EQ(more, 5);
+  append(r, clean(more));
   e = estimate(r, {});
   EXPECT_TRUE(e.converged);
-  EXPECT_NEAR(e.seconds, kTrue, 0.01 * kTrue);
+  EXPECT_NEAR(e.seconds, kTrue, 0.002 * kTrue);
+  EXPECT_GT(e.slowdown, 1.5);  // what the run lived through: the phase
 }
 
-// A drifting clock (or a machine slowing steadily): every repetition 2% longer than the one
-// before, and the canary timed on the same clock drifting with it. Scaled by the canary, every
-// repetition inside the tolerance is the kernel's own time again; past it (ratios 1.26 and 1.28)
-// they are rejected.
-TEST(Protocol, DriftingClockIsScaledOutByTheCanary) {
+// A steal burst, or a neighbour on a vCPU: the first round's repetitions all lost a third of
+// their time while others took 40% of the machine; the canaries around them looked normal.
+TEST(Protocol, StealBurstIsRejectedByTheOthersShareAndRetaken) {
   std::vector<Repetition> r;
-  for (int i = 0; i < 15; ++i) r.push_back({kTrue * (1 + 0.02 * i), 1 + 0.02 * i});
-  const Estimate e = estimate(r, {});
-  EXPECT_EQ(e.rejected, 2);
-  EXPECT_NEAR(e.seconds, kTrue, 1e-9 * kTrue);
+  for (int i = 0; i < 5; ++i) r.push_back({1.5 * kTrue * (1 + jitter(i, 0.01)), 1.02, 0.4});
+  Estimate e = estimate(r, {});
+  EXPECT_EQ(e.rejected, 5);
+  EXPECT_FALSE(e.converged);
+  append(r, clean(repetitions_to_add(e, 5, 5, 15, {})));
+  e = estimate(r, {});
   EXPECT_TRUE(e.converged);
-  EXPECT_NEAR(e.lived_seconds, 1.14 * kTrue, 1e-9);  // what the run lived through: the median of all 15
+  EXPECT_NEAR(e.seconds, kTrue, 0.002 * kTrue);
 }
 
-TEST(Protocol, RejectionSaysWhy) {
-  EXPECT_EQ(rejection({kTrue, 1.6, 0.0}, {}), "canary");
-  EXPECT_EQ(rejection({kTrue, 1.0, 0.5}, {}), "others");
-  EXPECT_EQ(rejection({kTrue, 1.1, 0.05}, {}), "");
-  EXPECT_EQ(rejection({kTrue, 1.6, 0.5}, {.reject = false}), "");
+// A drifting clock (or a machine slowing steadily): every repetition 3% longer than the one
+// before, the canary drifting with it. The floor is never met again, so the row is not called
+// done however many repetitions it gets; the cap ends it, and the row says it never converged.
+TEST(Protocol, DriftingClockIsNeverCalledConverged) {
+  std::vector<Repetition> r;
+  for (int i = 0; i < 15; ++i) r.push_back({kTrue * (1 + 0.03 * i), 1 + 0.03 * i});
+  const Estimate e = estimate(r, {});
+  EXPECT_EQ(e.rejected, 6);  // canary ratios 1.27 to 1.42
+  EXPECT_FALSE(e.converged);
+  EXPECT_GT(repetitions_to_add(e, 15, 5, 30, {}), 0);
+  EXPECT_EQ(repetitions_to_add(e, 30, 5, 30, {}), 0);  // the cap ends it
+  EXPECT_NEAR(e.seconds, kTrue, 1e-12);
 }
 
 TEST(Protocol, NoisySeriesNeedsMoreRepetitionsUpToTheCap) {
@@ -96,27 +94,20 @@ TEST(Protocol, NoisySeriesNeedsMoreRepetitionsUpToTheCap) {
   EXPECT_EQ(repetitions_to_add(e, 13, 5, 15, {}), 2);
 }
 
-// Inside the tolerance the machine still drifts: a second run five minutes later found every
-// row of a group 3-5% faster, and the canary with it. Scaled by its canary, each repetition is
-// the time at the machine's own speed, and the two runs agree.
-TEST(Protocol, MachineDriftWithinTheToleranceIsScaledOut) {
-  std::vector<Repetition> first = clean(9), second = clean(9);
-  for (Repetition& r : second) {
-    r.seconds *= 1.04;
-    r.canary_ratio *= 1.04;
-  }
-  const Estimate a = estimate(first, {}), b = estimate(second, {});
-  EXPECT_EQ(b.rejected, 0);
-  EXPECT_NEAR(b.seconds / a.seconds, 1.0, 0.005);
-  EXPECT_NEAR(b.lived_seconds / a.lived_seconds, 1.04, 0.005);  // what the run lived through
+TEST(Protocol, RejectionSaysWhy) {
+  EXPECT_EQ(rejection({kTrue, 1.6, 0.0}, {}), "canary");
+  EXPECT_EQ(rejection({kTrue, 1.0, 0.5}, {}), "others");
+  EXPECT_EQ(rejection({kTrue, 1.1, 0.05}, {}), "");
+  EXPECT_EQ(rejection({kTrue, 1.6, 0.5}, {.reject = false}), "");
 }
 
 TEST(Protocol, WithoutRejectionEveryRepetitionCounts) {
-  std::vector<Repetition> r = clean(20);
-  for (int i = 4; i < 16; ++i) r[static_cast<std::size_t>(i)] = {2.7 * kTrue, 1.6};
-  const Estimate e = estimate(r, {.reject = false, .normalise = false});
+  std::vector<Repetition> r;
+  for (int i = 0; i < 5; ++i) r.push_back({2.7 * kTrue * (1 + jitter(i, 0.01)), 1.6});
+  const Estimate e = estimate(r, {.reject = false});
   EXPECT_EQ(e.rejected, 0);
-  EXPECT_GT(e.seconds, 2 * kTrue);  // the protocol before this one: the phase is the answer
+  EXPECT_TRUE(e.converged);  // the protocol before this one: the phase is the answer
+  EXPECT_GT(e.seconds, 2 * kTrue);
 }
 
 // A row that never met the machine at its own speed still gets a time, from its least slowed
@@ -128,15 +119,6 @@ TEST(Protocol, AllSlowedFallsBackToTheLeastSlowedAndNeverConverges) {
   EXPECT_EQ(e.kept, 0);
   EXPECT_NEAR(e.seconds, 1.3 * kTrue, 1e-12);
   EXPECT_FALSE(e.converged);
-}
-
-TEST(Protocol, EstimateIsDeterministic) {
-  std::vector<Repetition> r;
-  for (int i = 0; i < 9; ++i) r.push_back({kTrue * (1 + jitter(i, 0.08)), 1.0});
-  const Estimate a = estimate(r, {}), b = estimate(r, {});
-  EXPECT_EQ(a.lo, b.lo);
-  EXPECT_EQ(a.hi, b.hi);
-  EXPECT_LT(a.lo, a.hi);
 }
 
 TEST(Protocol, EmptySeriesGivesNoTime) {

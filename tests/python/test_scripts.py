@@ -502,8 +502,8 @@ def test_report_measurement_section(tmp_path):
     assert "## Measurement" in text
     assert f"| repetitions kept / rejected | {9 * k} / 3 " in text
     assert "| rows with a rejected repetition | 1 |" in text
-    assert f"| rows within ±2% (95% interval) | {k - 1} of {k} |" in text
-    assert "| median / worst interval half-width | 1.0% / 1.0% |" in text
+    assert f"| rows whose floor was met three times within ±2% | {k - 1} of {k} |" in text
+    assert "| median / worst spread of the floor (third-least over least, half) | 1.0% / 1.0% |" in text
     assert "| slowdown lived (median / worst) | 1.50x / 2.50x |" in text
     assert "0.125 ms at 2 threads" in text
     # a broken canary entry is refused like any other broken section
