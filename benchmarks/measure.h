@@ -1,7 +1,8 @@
 // Timing kernels with Google Benchmark: shared by `run` (the sweep), `calibrate` (the training
 // sweep the predictor is fitted on) and `model --measure`, so every measured time in roofbench
 // comes from the same method: real time, repetitions of at least min_time each, interleaved in
-// random order across jobs, median reported with the coefficient of variation.
+// random order across jobs, a canary and the machine's CPU accounting around each, judged by
+// the protocol (protocol.h: the least kept repetition reported, with its spread).
 #pragma once
 
 #include <optional>

@@ -29,7 +29,7 @@ namespace {
 
 // Timing of one layer (shared by every layer with the same batched dimensions).
 struct Measured {
-  double seconds = 0;  // median of one execution
+  double seconds = 0;  // one execution: the least kept repetition (measure.h)
   double cv = 0;
   std::string variant;
   std::optional<std::string> failure;
@@ -137,8 +137,9 @@ std::vector<Measured> measure_layers(const ModelMetrics& m, const std::vector<st
     else if (j->skipped) r.failure = "skipped: " + *j->skipped;
     else if (j->seconds.empty()) r.failure = "no timing recorded";
     else {
-      r.seconds = median(j->seconds);
-      r.cv = coefficient_of_variation(j->seconds);
+      const Estimate e = estimate_of(*j);
+      r.seconds = e.seconds;
+      r.cv = e.cv;
     }
     out.push_back(std::move(r));
   }
@@ -368,7 +369,7 @@ int model_command(const ModelOptions& opt) {
     if (failed)
       fmt::print("  measured latency    {:>12}  ({} layers failed the check against naive: see stderr)\n", "n/a", failed);
     else {
-      fmt::print("  measured latency    {:>12.3f}  ms (median per layer x repeat; measured/predicted {:.2f})\n",
+      fmt::print("  measured latency    {:>12.3f}  ms (least kept repetition per layer x repeat; measured/predicted {:.2f})\n",
                  total * 1e3, total / t.latency_s);
       fmt::print("  measured throughput {:>12.1f}  samples/s at batch {}\n", static_cast<double>(opt.batch) / total,
                  opt.batch);
