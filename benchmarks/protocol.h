@@ -14,10 +14,10 @@
 //     was disturbed; neither counts;
 //   - estimator: the least of the kept repetitions — noise only ever adds time, so the floor
 //     the kernel reaches is its time at the machine's own speed. Applied to the same
-//     repetitions of ten pairs of runs on the Zen 4 guest (held-out and unseen rows, f32 and
+//     repetitions of eleven pairs of runs on the Zen 4 guest (held-out and unseen rows, f32 and
 //     bf16+i8, 1 and 2 threads, two beside the noisy neighbour; docs/noise.md) it agreed within
-//     5% on 68-95% of rows (mean 79%); the median of the kept on 21-87% (mean 63%), the lower
-//     quartile on 25-92% (68%), the median scaled by each repetition's canary on 53-91% (77%);
+//     5% on 68-95% of rows (mean 80%); the median of the kept on 21-87% (mean 64%), the lower
+//     quartile on 25-92% (69%), the median scaled by each repetition's canary on 53-91% (77%);
 //   - stopping: a row is done once it has `min_kept` kept repetitions and its floor was met
 //     three times: the third-least kept repetition within ±`target_halfwidth` of the midpoint
 //     between it and the least. Else it gets more, up to a cap, in a round interleaved with

@@ -511,3 +511,61 @@ def test_report_measurement_section(tmp_path):
     p.write_text(json.dumps(prof))
     r = run("report.py", "--profile", p, "--run", new, "--plots", tmp_path, "--out", tmp_path / "bad.md")
     assert_refused(r, "report.py", p, "canary[0]")
+
+
+def _run_csv(path, times, slowdown=None):
+    head = "op,impl,dtype,threads,batch,shape,measured_s,status" + (",slowdown" if slowdown else "")
+    lines = [head] + [f"gemm,opt,f32,2,1,gemm m={i + 1} n=8 k=8,{t},ok" + (f",{slowdown}" if slowdown else "")
+                      for i, t in enumerate(times)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_compare_runs_scores_agreement_and_names_the_worst(tmp_path):
+    """compare_runs.py: the share of rows within ±5% / ±10%, the median difference, the slowdown
+    each run lived through, and the rows that differ most."""
+    first = _run_csv(tmp_path / "a.csv", [1.0, 1.0, 1.0, 1.0], slowdown=1.0)
+    # +3% (within 5), +8% (within 10 only), -20%, +0%
+    second = _run_csv(tmp_path / "b.csv", [1.03, 1.08, 0.8, 1.0], slowdown=1.5)
+    r = run("compare_runs.py", first, second, "--worst", "1")
+    assert r.returncode == 0, r.stderr
+    all_line = next(l for l in r.stdout.splitlines() if l.startswith("all"))
+    assert all_line.split()[1:] == ["4", "50.0%", "75.0%", "5.50%", "20.0%"], all_line
+    assert "first 1.00x, second 1.50x" in r.stdout
+    assert "0.800  gemm opt f32 2 gemm m=3 n=8 k=8" in r.stdout
+
+
+def test_compare_runs_estimators_on_the_same_repetitions(tmp_path):
+    """--repetitions: each estimator applied to both runs' repetitions; the rejected ones count
+    only for the median of every repetition."""
+    def reps(path, rows):
+        lines = ["op,impl,dtype,threads,batch,shape,index,seconds,canary_s,canary_ratio,others,kept,rejected_by"]
+        for i, (s, kept) in enumerate(rows):
+            lines.append(f"mv,opt,f32,1,1,mv m=8 k=8,{i},{s},0.0004,1.0,0.0,{kept},{'' if kept == 'yes' else 'canary'}")
+        path.write_text("\n".join(lines) + "\n")
+        return path
+    a = reps(tmp_path / "a.csv", [(1.0, "yes"), (1.1, "yes"), (1.2, "yes")])
+    b = reps(tmp_path / "b.csv", [(1.0, "yes"), (1.3, "yes"), (1.4, "yes"), (3.0, "no"), (3.0, "no")])
+    r = run("compare_runs.py", "--repetitions", a, b)
+    assert r.returncode == 0, r.stderr
+    table = {l[:27].strip(): l[27:].split() for l in r.stdout.splitlines()[1:]}
+    assert table["least kept (measured_s)"][:2] == ["1", "100.0%"]      # 1.0 vs 1.0
+    assert table["median of the kept"][3] == "18.18%"                    # 1.3 vs 1.1
+    assert table["median of every repetition"][3] == "27.27%"            # 1.4 vs 1.1
+
+
+def test_compare_runs_refuses_bad_input(tmp_path):
+    good = _run_csv(tmp_path / "a.csv", [1.0])
+    r = run("compare_runs.py", good, tmp_path / "missing.csv")
+    assert_refused(r, "compare_runs.py", tmp_path / "missing.csv")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("op,impl\nmv,opt\n")
+    r = run("compare_runs.py", good, bad)
+    assert_refused(r, "compare_runs.py", bad, "missing columns")
+    nan = _run_csv(tmp_path / "nan.csv", ["fast"])
+    r = run("compare_runs.py", good, nan)
+    assert_refused(r, "compare_runs.py", nan, "measured_s", "not a number")
+    other = tmp_path / "other.csv"
+    other.write_text("op,impl,dtype,threads,batch,shape,measured_s,status\nmv,opt,f32,1,1,mv m=9 k=9,1.0,ok\n")
+    r = run("compare_runs.py", good, other)
+    assert_refused(r, "compare_runs.py", other, "no row in common")
