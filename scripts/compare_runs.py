@@ -12,9 +12,12 @@ which is how docs/noise.md chose measured_s.
 
     scripts/compare_runs.py quiet.csv noisy.csv [--worst 10]
     scripts/compare_runs.py --repetitions quiet.reps.csv noisy.reps.csv
+
+Either file may be gzip-compressed (name ending in .gz), as the reference runs in results/ are.
 """
 import argparse
 import csv
+import gzip
 import os
 import statistics
 import sys
@@ -28,14 +31,14 @@ KEY = ("op", "impl", "dtype", "threads", "batch", "shape")
 
 def read(path, needed):
     try:
-        with open(path, newline="") as f:
+        with (gzip.open(path, "rt", newline="") if str(path).endswith(".gz") else open(path, newline="")) as f:
             reader = csv.DictReader(f)
             missing = [c for c in needed if c not in (reader.fieldnames or [])]
             if missing:
                 raise rp.InputError(path, f"not a roofbench CSV of this kind (missing columns: {', '.join(missing)})")
             return list(reader)
-    except OSError as e:
-        raise rp.InputError(path, e.strerror or str(e)) from None
+    except (OSError, EOFError, UnicodeDecodeError) as e:
+        raise rp.InputError(path, getattr(e, "strerror", None) or str(e)) from None
 
 
 def number(path, line, row, col):
