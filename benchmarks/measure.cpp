@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <map>
 #include <numeric>
+#include <set>
 #include <sstream>
 #include <thread>
 #include <tuple>
@@ -393,8 +394,11 @@ void measure_jobs(std::span<Job* const> jobs, const MeasureOptions& opt) {
     const int more = opt.repetitions - static_cast<int>(j->seconds.size());
     if (more > 0 || opt.repetitions_from_gbench) wanted.emplace(j, std::max(1, more));
   }
-  // The canary's best before anything is timed, so the first repetitions are judged too.
-  for (const auto& [j, n] : wanted) canary.time(j->threads, 5);
+  // The canary's best at each thread count before anything is timed, so the first repetitions
+  // are judged too.
+  std::set<int> thread_counts;
+  for (const auto& [j, n] : wanted) thread_counts.insert(j->threads);
+  for (int t : thread_counts) canary.time(t, 5);
   const int cap = std::max(opt.repetitions, opt.max_repetitions);
   while (!wanted.empty() && !interrupted()) {
     run_round(wanted, buffers, canary, opt);
