@@ -18,7 +18,6 @@
 #include <numeric>
 #include <optional>
 #include <random>
-#include <thread>
 #include <tuple>
 
 #include "kernels/amx_tiles.h"
@@ -74,17 +73,9 @@ Settings settings(bool quick, Canary* canary) {
   return quick ? Settings{0.004, 5, 2.0, canary} : Settings{0.02, 11, std::sqrt(2.0), canary};
 }
 
-// Waits (50 ms steps, at most kGateSeconds) while the canary at `threads` runs more than the
-// protocol's tolerance over its best.
+// Waits while the canary says the machine runs slow (measure.h gate), where there is a canary.
 void settle(const Settings& s, int threads) {
-  if (!s.canary) return;
-  const double tolerance = 1 + ProtocolRules{}.canary_tolerance;
-  double t = s.canary->time(threads);
-  const auto deadline = Clock::now() + std::chrono::duration<double>(kGateSeconds);
-  while (t > tolerance * s.canary->best(threads) && Clock::now() < deadline && !interrupted()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    t = s.canary->time(threads);
-  }
+  if (s.canary) gate(*s.canary, threads, ProtocolRules{});
 }
 
 struct Stats {
@@ -501,12 +492,16 @@ void fit_kernels(Profile& profile, const CalibrateOptions& opt, Journal* journal
     fmt::print(stderr, "calibrate: timing {} noisy training points again\n", again.size());
     measure_jobs(again_pointers, mo);
     throw_if_interrupted(what_is_kept(journal));
-    for (std::size_t i = 0; i < again.size(); ++i)
-      if (!again[i]->seconds.empty() && estimate_of(*again[i]).kept >= estimate_of(*noisy[i]).kept &&
-          estimate_of(*again[i]).seconds < estimate_of(*noisy[i]).seconds) {
+    for (std::size_t i = 0; i < again.size(); ++i) {
+      const Estimate retimed = estimate_of(*again[i]), first = estimate_of(*noisy[i]);
+      if (!again[i]->seconds.empty() && retimed.kept >= first.kept && retimed.seconds < first.seconds) {
+        // The retimed repetitions replace the first ones with everything they were judged by.
         noisy[i]->seconds = again[i]->seconds;
+        noisy[i]->canary_s = again[i]->canary_s;
         noisy[i]->canary_ratio = again[i]->canary_ratio;
+        noisy[i]->others = again[i]->others;
       }
+    }
   }
 
   if (!opt.quick) {  // --quick keeps its minute: the sweep alone

@@ -111,21 +111,6 @@ CpuTimes cpu_times() {
   return t;
 }
 
-// The canary before a repetition. While it says the machine runs slow (past the rules'
-// tolerance over its best), wait and ask again, for up to kGateSeconds: a slow phase lasts
-// seconds, and a repetition taken inside it would only be rejected.
-double gate(Canary& canary, int threads, const ProtocolRules& rules) {
-  double t = canary.time(threads);
-  if (!rules.reject) return t;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(kGateSeconds);
-  while (t > (1 + rules.canary_tolerance) * canary.best(threads) && std::chrono::steady_clock::now() < deadline &&
-         !interrupted()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    t = canary.time(threads);
-  }
-  return t;
-}
-
 void time_job(benchmark::State& state, const Job& j, Buffers& buffers, Canary& canary, const MeasureOptions& opt) {
   if (opt.journal) opt.journal->begin(j.name, "time", hang_limit_s(j, opt.min_time));
   struct End {
@@ -362,6 +347,18 @@ void judge(Job& j, const Canary& canary) {
 
 }  // namespace
 
+double gate(Canary& canary, int threads, const ProtocolRules& rules) {
+  double t = canary.time(threads);
+  if (!rules.reject) return t;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(kGateSeconds);
+  while (t > (1 + rules.canary_tolerance) * canary.best(threads) && std::chrono::steady_clock::now() < deadline &&
+         !interrupted()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    t = canary.time(threads);
+  }
+  return t;
+}
+
 std::vector<Repetition> repetitions_of(const Job& j) {
   std::vector<Repetition> r;
   for (std::size_t i = 0; i < j.seconds.size(); ++i)
@@ -417,21 +414,6 @@ void measure_jobs(std::span<Job* const> jobs, const MeasureOptions& opt) {
     wanted = std::move(again);
   }
   for (Job* j : jobs) judge(*j, canary);
-}
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-double coefficient_of_variation(const std::vector<double>& v) {
-  if (v.size() < 2) return 0;
-  const double mean = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
-  double ss = 0;
-  for (double x : v) ss += (x - mean) * (x - mean);
-  return std::sqrt(ss / static_cast<double>(v.size() - 1)) / mean;
 }
 
 }  // namespace roofbench

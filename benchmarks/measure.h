@@ -87,7 +87,11 @@ void measure_jobs(std::span<Job* const> jobs, const MeasureOptions& opt);
 
 inline constexpr double kGateSeconds = 5.0;
 
-double median(std::vector<double> v);
-double coefficient_of_variation(const std::vector<double>& v);  // sample stddev / mean; 0 below 2 values
+// Times the canary at `threads`; while it runs past the rules' tolerance over its best, waits
+// (50 ms steps, at most kGateSeconds, not past an interrupt) and times it again: a slow phase
+// lasts seconds, and a measurement taken inside it would only be rejected. Returns the last
+// canary time. Before each repetition here, and before each calibration figure.
+double gate(Canary& canary, int threads, const ProtocolRules& rules);
+
 
 }  // namespace roofbench

@@ -5,24 +5,21 @@
 #include <numeric>
 
 namespace roofbench {
-namespace {
 
-double median_of(std::vector<double> v) {
+double median(std::vector<double> v) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
   const std::size_t n = v.size();
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-double cv_of(const std::vector<double>& v) {
+double coefficient_of_variation(const std::vector<double>& v) {
   if (v.size() < 2) return 0;
   const double mean = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
   double ss = 0;
   for (double x : v) ss += (x - mean) * (x - mean);
   return mean > 0 ? std::sqrt(ss / static_cast<double>(v.size() - 1)) / mean : 0;
 }
-
-}  // namespace
 
 std::string_view rejection(const Repetition& r, const ProtocolRules& rules) {
   if (!rules.reject) return "";
@@ -46,7 +43,7 @@ Estimate estimate(std::span<const Repetition> reps, const ProtocolRules& rules) 
   for (const Repetition& r : reps) all.push_back(r.seconds);
   e.kept = static_cast<int>(kept.size());
   e.rejected = static_cast<int>(all.size() - kept.size());
-  e.lived_seconds = median_of(all);
+  e.lived_seconds = median(all);
   if (all.empty()) return e;
   if (kept.empty()) {
     // The machine never ran at its own speed for this row: the repetitions it ran fastest
@@ -56,7 +53,7 @@ Estimate estimate(std::span<const Repetition> reps, const ProtocolRules& rules) 
     for (const Repetition& r : reps)
       if (r.canary_ratio <= least * (1 + rules.canary_tolerance)) kept.push_back(r.seconds);
   }
-  e.cv = cv_of(kept);
+  e.cv = coefficient_of_variation(kept);
   std::sort(kept.begin(), kept.end());
   e.seconds = kept.front();
   e.lo = kept.front();

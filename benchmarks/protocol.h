@@ -70,6 +70,9 @@ struct Estimate {
   double cv = 0;              // of the kept repetitions
 };
 
+double median(std::vector<double> v);                          // 0 for none
+double coefficient_of_variation(const std::vector<double>& v);  // sample stddev / mean; 0 below 2 values
+
 bool slowed(const Repetition& r, const ProtocolRules& rules);
 // Why a repetition does not count: "canary", "others", or "" when it counts.
 std::string_view rejection(const Repetition& r, const ProtocolRules& rules);
