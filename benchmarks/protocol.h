@@ -21,7 +21,11 @@
 //   - stopping: a row is done once it has `min_kept` kept repetitions and its floor was met
 //     three times: the third-least kept repetition within ±`target_halfwidth` of the midpoint
 //     between it and the least. Else it gets more, up to a cap, in a round interleaved with
-//     every other unfinished row, so a retake lands in another moment.
+//     every other unfinished row, so a retake lands in another moment. Ten, not five: the
+//     least of a row's first k repetitions, in the same pairs of runs, agreed within 5% on
+//     46-92% of rows at k = 5, 85-95% at k = 8, 89-95% at k = 10 and 91-95% at k = 15 (with the
+//     profile's canary); five repetitions whose floor looked met ended rows in one moment's
+//     speed (a landed pair with min_kept 5: 77%).
 #pragma once
 
 #include <span>
@@ -50,7 +54,7 @@ struct ProtocolRules {
   // 10% of a 0.05 s repetition on 2 vCPUs); a neighbour's burst showed as 22-58%.
   double others_tolerance = 0.10;
   double target_halfwidth = 0.02;  // the floor met three times within ±2%
-  int min_kept = 5;                // ... with at least this many kept repetitions
+  int min_kept = 10;               // ... with at least this many kept repetitions (two rounds of 5)
   bool reject = true;              // false: every repetition counts (the protocol before this)
 };
 

@@ -166,6 +166,8 @@ TEST_F(Cli, BadNumbers) {
   expect_one_line_error(run_roofbench("run --shapes smoke --threads 0 --csv x.csv"), "--threads");
   expect_one_line_error(run_roofbench("run --shapes smoke --batch -2 --csv x.csv"), "--batch");
   expect_one_line_error(run_roofbench("run --shapes smoke --batch two --csv x.csv"), "--batch");
+  expect_one_line_error(run_roofbench("run --shapes smoke --max-repetitions 0 --csv x.csv"), "--max-repetitions");
+  expect_one_line_error(run_roofbench("run --shapes smoke --repetitions 0 --csv x.csv"), "--repetitions");
 }
 
 TEST_F(Cli, MissingRequiredOptionsAndSubcommand) {
@@ -252,6 +254,14 @@ TEST_F(Cli, UnwritableCsvIsAnError) {
       "run --shapes smoke --ops mv --impls opt --dtypes f32 --threads 1 --repetitions 1 --min-time 0.001 "
       "--csv /nonexistent-dir/out.csv");
   expect_one_line_error(r, "/nonexistent-dir/out.csv");
+  // The repetitions' CSV is checked before anything is timed too, and the run's own CSV is not
+  // started.
+  const fs::path csv = dir_ / "run.csv";
+  expect_one_line_error(run_roofbench("run --shapes smoke --ops mv --impls opt --dtypes f32 --threads 1 --repetitions 1 "
+                                      "--min-time 0.001 --csv " + csv.string() +
+                                      " --repetitions-csv /nonexistent-dir/reps.csv"),
+                        "/nonexistent-dir/reps.csv");
+  EXPECT_FALSE(fs::exists(csv));
 }
 
 TEST_F(Cli, RunWritesContractColumnsAndOneRowPerCombination) {

@@ -25,16 +25,32 @@ std::vector<Repetition> clean(int n, double amplitude = 0.01) {
 void append(std::vector<Repetition>& to, const std::vector<Repetition>& more) { to.insert(to.end(), more.begin(), more.end()); }
 
 TEST(Protocol, CleanSeriesConvergesOnItsFloorWithNothingRejected) {
-  const Estimate e = estimate(clean(7), {});
+  const Estimate e = estimate(clean(10), {});
   EXPECT_EQ(e.rejected, 0);
-  EXPECT_EQ(e.kept, 7);
+  EXPECT_EQ(e.kept, 10);
   EXPECT_TRUE(e.converged);
   EXPECT_NEAR(e.seconds, kTrue, 0.002 * kTrue);
   EXPECT_EQ(e.lo, e.seconds);
   EXPECT_GE(e.hi, e.seconds);
   EXPECT_LT(e.hi, 1.01 * kTrue);
   EXPECT_GE(e.slowdown, 1.0);
-  EXPECT_EQ(repetitions_to_add(e, 7, 5, 15, {}), 0);
+  EXPECT_EQ(repetitions_to_add(e, 10, 5, 15, {}), 0);
+}
+
+// One round whose floor looks met is not enough: the whole machine ran 8% slow for the first
+// round's moment (within the canary's tolerance, so nothing was rejected), and five repetitions
+// agreed with each other there. The row gets a second round, which finds the floor.
+TEST(Protocol, OneRoundThatAgreesWithItselfIsNotEnough) {
+  std::vector<Repetition> r;
+  for (int i = 0; i < 5; ++i) r.push_back({1.08 * kTrue * (1 + jitter(i, 0.01)), 1.08});
+  Estimate e = estimate(r, {});
+  EXPECT_EQ(e.rejected, 0);
+  EXPECT_FALSE(e.converged);
+  EXPECT_EQ(repetitions_to_add(e, 5, 5, 15, {}), 5);
+  append(r, clean(5));
+  e = estimate(r, {});
+  EXPECT_TRUE(e.converged);
+  EXPECT_NEAR(e.seconds, kTrue, 0.002 * kTrue);
 }
 
 // A slow phase (docs/noise.md): the row's whole first round fell in one — the kernel 2.7x
@@ -49,12 +65,13 @@ TEST(Protocol, SlowPhaseIsRejectedByTheCanaryAndRetaken) {
   EXPECT_FALSE(e.converged);
   EXPECT_NEAR(e.seconds, 2.7 * kTrue, 0.01 * kTrue);  // the least slowed stand in meanwhile
   const int more = repetitions_to_add(e, 5, 5, 15, {});
-  EXPECT_EQ(more, 5);
+  EXPECT_EQ(more, 10);  // enough for min_kept
   append(r, clean(more));
   e = estimate(r, {});
   EXPECT_TRUE(e.converged);
   EXPECT_NEAR(e.seconds, kTrue, 0.002 * kTrue);
-  EXPECT_GT(e.slowdown, 1.5);  // what the run lived through: the phase
+  EXPECT_EQ(e.rejected, 5);
+  EXPECT_GT(e.slowdown, 1.0);  // what the run lived through: the phase, a third of its repetitions
 }
 
 // A steal burst, or a neighbour on a vCPU: the first round's repetitions all lost a third of
@@ -103,7 +120,7 @@ TEST(Protocol, RejectionSaysWhy) {
 
 TEST(Protocol, WithoutRejectionEveryRepetitionCounts) {
   std::vector<Repetition> r;
-  for (int i = 0; i < 5; ++i) r.push_back({2.7 * kTrue * (1 + jitter(i, 0.01)), 1.6});
+  for (int i = 0; i < 10; ++i) r.push_back({2.7 * kTrue * (1 + jitter(i, 0.01)), 1.6});
   const Estimate e = estimate(r, {.reject = false});
   EXPECT_EQ(e.rejected, 0);
   EXPECT_TRUE(e.converged);  // the protocol before this one: the phase is the answer
