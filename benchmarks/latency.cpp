@@ -69,7 +69,10 @@ double chase_ns_per_load(std::int64_t bytes, const ChaseSettings& s) {
   std::int64_t count = 1024;
   while (timed(count) < s.min_seconds && count < (std::int64_t{1} << 40)) count *= 2;
   double best = 1e300;
-  for (int r = 0; r < s.repetitions; ++r) best = std::min(best, timed(count) / static_cast<double>(count));
+  for (int r = 0; r < s.repetitions; ++r) {
+    if (s.before_repetition) s.before_repetition();
+    best = std::min(best, timed(count) / static_cast<double>(count));
+  }
   // p is observable: a chase whose end nobody reads could be removed as dead code.
   if (p == nullptr) throw std::logic_error("pointer chase reached a null slot");
   return best * 1e9;

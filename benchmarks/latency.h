@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 namespace roofbench {
@@ -21,6 +22,9 @@ std::vector<std::uint32_t> cyclic_permutation(std::uint32_t n, std::uint64_t see
 struct ChaseSettings {
   double min_seconds = 0.02;  // one timed repetition lasts at least this long: the timer is noise
   int repetitions = 5;        // the lowest time per load of these is reported
+  // Called before each timed repetition, outside the timing: the calibration waits there while
+  // the measurement canary says the machine runs slow (measure.h gate), as for every other figure.
+  std::function<void()> before_repetition = {};
 };
 
 // Nanoseconds per load of a one-thread chase over `bytes` (rounded down to whole slots, at least
