@@ -23,6 +23,7 @@
 #include "kernels/amx_tiles.h"
 #include "benchmarks/calib.h"
 #include "benchmarks/canary.h"
+#include "benchmarks/doctor.h"
 #include "benchmarks/interrupt.h"
 #include "benchmarks/journal.h"
 #include "benchmarks/latency.h"
@@ -240,10 +241,11 @@ BandwidthCurve sweep(const BandwidthLoops& loops, Traffic kind, int threads, std
 // Then a doubling sweep (sqrt(2) steps in the full run) from 4 KiB to the DRAM size for the plot.
 // Best of the repetitions, like the peaks and bandwidths: 11 of 10 ms each (--quick: 5 of 5 ms
 // and doubling steps, about 2.5 s in all).
-void measure_latency(Profile& profile, bool quick) {
+void measure_latency(Profile& profile, bool quick, const Settings& s) {
   // Many short repetitions rather than a few long ones: on a shared machine the best of them is
   // likelier to fall in a stretch where no neighbour evicts the set.
-  const ChaseSettings cs = quick ? ChaseSettings{0.005, 5} : ChaseSettings{0.01, 11};
+  ChaseSettings cs = quick ? ChaseSettings{0.005, 5} : ChaseSettings{0.01, 11};
+  cs.before_repetition = [&s] { settle(s, 1); };
   const auto t0 = Clock::now();
   const CpuInfo& c = cpu();
   // A huge last-level cache (hundreds of MiB on big Xeons) must not ask for more than a
@@ -647,6 +649,15 @@ void measure_machine(Profile& profile, const CalibrateOptions& opt, const Settin
   profile.machine = machine_json();
   profile.machine["calibration"] = opt.quick ? "quick" : "full";
 
+  // What the machine was like when calibrated (roofbench doctor's probes, no churn): a profile
+  // made in slow phases or beside a busy neighbour says so, and the report prints it.
+  const int most = opt.threads.empty() ? 0 : *std::max_element(opt.threads.begin(), opt.threads.end());
+  const DoctorSummary doctor = summarise_rounds(probe({.seconds = opt.quick ? 3.0 : 10.0, .churn_gib = 0, .threads = most}));
+  profile.machine["doctor"] = summary_json(doctor);
+  throw_if_interrupted(kNothingWritten);
+  for (const auto& line : profile.machine["doctor"]["verdict"])
+    fmt::print(stderr, "calibrate: doctor: {}\n", line.get<std::string>());
+
   // The clock first, on a quiet machine: ops_per_cycle of every peak divides by it.
   const double hz = measure_clock_hz(s);
   profile.machine["measured_hz"] = hz;
@@ -688,7 +699,7 @@ void measure_machine(Profile& profile, const CalibrateOptions& opt, const Settin
       profile.curves.push_back(std::move(curve));
     }
   }
-  measure_latency(profile, opt.quick);
+  measure_latency(profile, opt.quick, s);
   profile.spec = spec_json(profile.peaks);
   profile.machine["calibration_seconds"] = std::chrono::duration<double>(Clock::now() - t_start).count();
 }

@@ -360,6 +360,26 @@ std::string format_summary(const DoctorSummary& s) {
   return out;
 }
 
+nlohmann::json summary_json(const DoctorSummary& s) {
+  const auto value = [](double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr); };
+  nlohmann::json probes = nlohmann::json::array();
+  for (const ProbeSummary& p : s.probes) {
+    const ProbeStats& st = p.stats;
+    probes.push_back({{"name", p.name}, {"unit", p.unit}, {"median", value(st.median)}, {"p10", value(st.p10)},
+                      {"p90", value(st.p90)}, {"best", value(st.best)}, {"rounds", st.rounds},
+                      {"slow_rounds", st.slow_rounds}, {"longest_slow_phase_s", value(st.longest_phase_s)},
+                      {"repeat_pct", value(st.repeat_pct)}});
+  }
+  nlohmann::json lines = nlohmann::json::array();
+  const std::string v = verdict(s);
+  for (std::size_t at = 0; at < v.size();) {
+    const std::size_t end = std::min(v.find('\n', at), v.size());
+    if (end > at) lines.push_back(v.substr(at, end - at));
+    at = end + 1;
+  }
+  return {{"seconds", value(s.seconds)}, {"rounds", s.rounds}, {"verdict", lines}, {"probes", probes}};
+}
+
 std::string format_rounds_csv(const Rounds& r) {
   auto cell = [](double x) { return csv_number(std::isfinite(x) ? std::optional<double>(x) : std::nullopt); };
   std::string out = "round,start_s,end_s,after_churn";
@@ -727,27 +747,16 @@ void sleep_until(Clock::time_point t) {
 
 }  // namespace
 
-int doctor_command(const DoctorOptions& options) {
+// Rounds of half a second: long enough for /proc/stat's 10 ms ticks to say something, short
+// enough to see the slow phases (seconds) start and end.
+constexpr double kRoundS = 0.5, kSpinS = 0.1;
+
+Rounds probe(const DoctorOptions& options) {
   DoctorOptions o = options;
   if (o.threads == 0) o.threads = cpu().logical_cpus;
-  check_doctor_options(o, physical_memory_bytes(), available_memory_bytes());
-  if (!o.csv.empty()) check_writable(o.csv);
-  catch_interrupts();
-
-  constexpr double kRoundS = 0.5, kSpinS = 0.1;
   Rounds r;
   r.cpu_ids = probe_cpus();
   r.churn_gib = o.churn_gib;
-
-  fmt::print(
-      "roofbench doctor: {:g} s in rounds of {:g} s on {} ({} logical CPUs, probing {}), canary on {} "
-      "thread{}, {}\n",
-      o.seconds, kRoundS, cpu().model, cpu().logical_cpus, r.cpu_ids.size(), o.threads, o.threads == 1 ? "" : "s",
-      o.churn_gib > 0 ? fmt::format("churn of {:g} GiB half-way", o.churn_gib) : std::string("no churn"));
-  fmt::print("clocksource {}, transparent huge pages {}\n",
-             first_line_of("/sys/devices/system/clocksource/clocksource0/current_clocksource"),
-             first_line_of("/sys/kernel/mm/transparent_hugepage/enabled"));
-  std::fflush(stdout);
 
   // The memory probes' buffers: allocated and touched once, before any round, and kept until
   // the end, so no round meets a fresh page; only the churn hands memory back.
@@ -836,6 +845,29 @@ int doctor_command(const DoctorOptions& options) {
     }
   }
 
+  return r;
+}
+
+int doctor_command(const DoctorOptions& options) {
+  DoctorOptions o = options;
+  if (o.threads == 0) o.threads = cpu().logical_cpus;
+  check_doctor_options(o, physical_memory_bytes(), available_memory_bytes());
+  if (!o.csv.empty()) check_writable(o.csv);
+  catch_interrupts();
+
+  const std::vector<int> cpu_ids = probe_cpus();
+
+  fmt::print(
+      "roofbench doctor: {:g} s in rounds of {:g} s on {} ({} logical CPUs, probing {}), canary on {} "
+      "thread{}, {}\n",
+      o.seconds, kRoundS, cpu().model, cpu().logical_cpus, cpu_ids.size(), o.threads, o.threads == 1 ? "" : "s",
+      o.churn_gib > 0 ? fmt::format("churn of {:g} GiB half-way", o.churn_gib) : std::string("no churn"));
+  fmt::print("clocksource {}, transparent huge pages {}\n",
+             first_line_of("/sys/devices/system/clocksource/clocksource0/current_clocksource"),
+             first_line_of("/sys/kernel/mm/transparent_hugepage/enabled"));
+  std::fflush(stdout);
+
+  const Rounds r = probe(o);
   const DoctorSummary summary = summarise_rounds(r);
   fmt::print("\n{}", format_summary(summary));
   std::fflush(stdout);

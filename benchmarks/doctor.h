@@ -21,6 +21,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace roofbench {
 
 struct DoctorOptions {
@@ -70,6 +72,12 @@ struct Rounds {
   double churn_end_s = kNoValue;  // when the churn's free finished
   double churn_touch_gbps = kNoValue;
 };
+
+// The engine: rounds for o.seconds (the churn half-way when o.churn_gib > 0), progress and
+// warnings on stderr, nothing on stdout. Stops early, keeping the rounds so far, when interrupted.
+// calibrate runs it for a few seconds so the profile says what the machine was like.
+Rounds probe(const DoctorOptions& o);
+
 
 // ---- the summariser: pure functions --------------------------------------------------------
 
@@ -151,6 +159,11 @@ std::string verdict(const DoctorSummary& s);
 
 // The summary table and the verdict, as printed on stdout.
 std::string format_summary(const DoctorSummary& s);
+
+// The summary for a profile (machine.doctor, docs/design.md): seconds, rounds, the verdict's
+// lines, and per probe its name, unit, median, p10, p90, best, slow rounds, longest slow phase
+// and repeat_pct (null where a probe has no value).
+nlohmann::json summary_json(const DoctorSummary& s);
 
 // The per-round CSV: a header and one row per round.
 std::string format_rounds_csv(const Rounds& r);

@@ -330,7 +330,27 @@ def measurement_section(rows, prof):
     return ("A repetition taken while the canary ran over 25% slower than its best, or while others took over "
             "10% of the machine's CPU time, does not count; `measured_s` is the least of the rest, and a row is done "
             "when that floor was met three times within ±2%.\n\n"
-            + table(h, body))
+            + table(h, body) + doctor_section(prof))
+
+
+def doctor_section(prof):
+    """What `roofbench doctor`'s probes saw during the calibration (profile machine.doctor)."""
+    d = (prof.get("machine") or {}).get("doctor")
+    if not isinstance(d, dict):
+        return "\n\n_The profile has no record of the machine's state during calibration (made before `doctor`)._"
+    verdict = " ".join(str(v) for v in d.get("verdict", []))
+    rows = []
+    for p in d.get("probes", []):
+        if not isinstance(p, dict):
+            continue
+        f = lambda k: num(p.get(k), ".3g") if isinstance(p.get(k), (int, float)) else "–"
+        rows.append([p.get("name", "?"), p.get("unit", ""), f("median"), f"{f('p10')} – {f('p90')}",
+                     f"{p.get('slow_rounds', 0)} of {p.get('rounds', 0)}", f("longest_slow_phase_s")])
+    seconds = d.get("seconds")
+    head = (f"\n\nDuring the calibration, `roofbench doctor`'s probes ran for "
+            f"{num(seconds, '.0f') if isinstance(seconds, (int, float)) else '?'} s: {verdict}\n\n")
+    return head + table(["probe", "unit", "median", "p10 – p90", "slow rounds", "longest slow phase (s)"], rows,
+                        right={2, 4, 5})
 
 
 def plots_section(plots_dir, out):

@@ -506,6 +506,13 @@ TEST_F(Cli, QuickCalibrationWritesAProfileThatReadsBack) {
   for (const auto& b : p.bandwidth) dram = dram || (b.level == "DRAM" && b.kernel == "read");
   EXPECT_TRUE(dram) << "the sweep must reach 4x the last-level cache";
   EXPECT_FALSE(roofbench::testing::temporary_left_beside(out));
+  // What the machine was like while calibrating: doctor's probes, summarised with a verdict.
+  ASSERT_TRUE(p.machine.contains("doctor")) << p.machine.dump();
+  const auto& doctor = p.machine["doctor"];
+  EXPECT_GE(doctor["rounds"].get<int>(), 4);  // 3 s in rounds of 0.5 s
+  ASSERT_FALSE(doctor["verdict"].empty());
+  EXPECT_NE(doctor["verdict"][0].get<std::string>().find("repeat to about"), std::string::npos);
+  EXPECT_NE(r.err.find("calibrate: doctor: "), std::string::npos) << r.err;
 
   // Latency: at least L1 and DRAM, one thread, L1 faster than DRAM; and the sweep for the plot.
   std::map<std::string, double> latency;

@@ -162,6 +162,33 @@ TEST(DoctorSummary, AJumpyClockAndLongStallsAreNamed) {
   EXPECT_TRUE(has(v, "stalls of up to 25.0 ms on vCPU 0")) << v;
 }
 
+TEST(DoctorSummary, TheProfilesSummaryCarriesTheVerdictAndEachProbe) {
+  Rounds r = quiet();
+  for (int i = 20; i < 28; ++i) r.rounds[static_cast<std::size_t>(i)].canary_ms *= 1.6;
+  r.rounds[3].stream_gbps = kNoValue;  // a probe that failed in a round
+  const DoctorSummary s = summarise_rounds(r);
+  const nlohmann::json j = summary_json(s);
+  EXPECT_EQ(j["rounds"].get<int>(), 60);
+  EXPECT_DOUBLE_EQ(j["seconds"].get<double>(), 30.0);
+  ASSERT_FALSE(j["verdict"].empty());
+  std::string lines;
+  for (const auto& line : j["verdict"]) lines += line.get<std::string>() + "\n";
+  EXPECT_EQ(lines, verdict(s));  // the verdict's lines, nothing lost or added
+  const auto canary = std::find_if(j["probes"].begin(), j["probes"].end(),
+                                   [](const nlohmann::json& p) { return p["name"] == "canary"; });
+  ASSERT_NE(canary, j["probes"].end());
+  EXPECT_EQ((*canary)["unit"], "ms");
+  EXPECT_EQ((*canary)["slow_rounds"].get<int>(), 8);
+  EXPECT_DOUBLE_EQ((*canary)["longest_slow_phase_s"].get<double>(), 4.0);
+  EXPECT_NEAR((*canary)["best"].get<double>(), 0.096, 0.001);
+  // Steal has no spread and no best ratio: null, not NaN (which JSON cannot hold).
+  const auto steal = std::find_if(j["probes"].begin(), j["probes"].end(),
+                                  [](const nlohmann::json& p) { return p["name"] == "steal cpu0"; });
+  ASSERT_NE(steal, j["probes"].end());
+  EXPECT_TRUE((*steal)["repeat_pct"].is_null() || (*steal)["repeat_pct"].is_number());
+  EXPECT_NO_THROW((void)nlohmann::json::parse(j.dump()));
+}
+
 TEST(DoctorSummary, CsvHasAHeaderAndOneRowPerRound) {
   const std::string csv = format_rounds_csv(quiet(3));
   std::istringstream in(csv);

@@ -513,6 +513,27 @@ def test_report_measurement_section(tmp_path):
     assert_refused(r, "report.py", p, "canary[0]")
 
 
+def test_report_says_what_doctor_saw_during_the_calibration(tmp_path):
+    """The Measurement section ends with the calibration's doctor verdict and a row per probe;
+    a profile from before doctor says it has no such record."""
+    sys.path.insert(0, str(SCRIPTS))
+    import report
+    prof = json.loads(PROFILE.read_text())
+    prof.setdefault("machine", {})["doctor"] = {
+        "seconds": 10.2, "rounds": 20,
+        "verdict": ["Measurements on this machine repeat to about ±3.1% (test).", "Why: slow phases (test)."],
+        "probes": [{"name": "canary", "unit": "ms", "median": 0.45, "p10": 0.43, "p90": 0.61, "best": 0.42,
+                    "rounds": 20, "slow_rounds": 6, "longest_slow_phase_s": 2.5, "repeat_pct": 3.1},
+                   {"name": "steal cpu0", "unit": "%", "median": 0, "p10": 0, "p90": None, "best": 0,
+                    "rounds": 20, "slow_rounds": 0, "longest_slow_phase_s": 0, "repeat_pct": None}]}
+    text = report.doctor_section(prof)
+    assert "probes ran for 10 s: Measurements on this machine repeat to about ±3.1% (test). Why: slow phases (test)." in text
+    assert "| canary | ms | 0.45 | 0.43 – 0.61 | 6 of 20 | 2.5 |" in text
+    assert "| steal cpu0 | % | 0 | 0 – – | 0 of 20 | 0 |" in text
+    del prof["machine"]["doctor"]
+    assert "no record of the machine's state during calibration" in report.doctor_section(prof)
+
+
 def _run_csv(path, times, slowdown=None):
     head = "op,impl,dtype,threads,batch,shape,measured_s,status" + (",slowdown" if slowdown else "")
     lines = [head] + [f"gemm,opt,f32,2,1,gemm m={i + 1} n=8 k=8,{t},ok" + (f",{slowdown}" if slowdown else "")
@@ -552,6 +573,39 @@ def test_compare_runs_estimators_on_the_same_repetitions(tmp_path):
     assert table["least kept (measured_s)"][:2] == ["1", "100.0%"]      # 1.0 vs 1.0
     assert table["median of the kept"][3] == "18.18%"                    # 1.3 vs 1.1
     assert table["median of every repetition"][3] == "27.27%"            # 1.4 vs 1.1
+
+
+def test_compare_profiles_pairs_every_figure_and_the_predictions(tmp_path):
+    """compare_profiles.py: peaks within ±2%, bandwidths within ±5%, the figures outside their
+    tolerance listed worst first, and the two profiles' predictions for the same rows."""
+    prof = json.loads(PROFILE.read_text())
+    prof["peaks"] = [{"dtype": "f32", "isa": "fma", "threads": 1, "ops_per_s": 1e11, "roof": True},
+                     {"dtype": "f32", "isa": "fma", "threads": 2, "ops_per_s": 2e11, "roof": True}]
+    prof["bandwidth"] = [{"kernel": "read", "level": "L1", "threads": 1, "bytes_per_s": 1e11, "capacity_bytes": 32768},
+                         {"kernel": "read", "level": "DRAM", "threads": 1, "bytes_per_s": 2e10,
+                          "capacity_bytes": 1 << 30}]
+    a = tmp_path / "a.json"
+    a.write_text(json.dumps(prof))
+    prof["peaks"][1]["ops_per_s"] = 2.03e11          # +1.5%: within 2%
+    prof["bandwidth"][1]["bytes_per_s"] = 2.4e10     # +20%: outside 5%
+    b = tmp_path / "b.json"
+    b.write_text(json.dumps(prof))
+    pa, pb = tmp_path / "pa.csv", tmp_path / "pb.csv"
+    head = "op,impl,dtype,threads,batch,shape,predicted_s\n"
+    pa.write_text(head + "mv,opt,f32,1,1,mv m=8 k=8,1.0\nmv,opt,f32,1,1,mv m=9 k=9,2.0\n")
+    pb.write_text(head + "mv,opt,f32,1,1,mv m=8 k=8,1.02\nmv,opt,f32,1,1,mv m=9 k=9,2.2\n")
+    r = run("compare_profiles.py", a, b, "--predictions", pa, pb)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    assert "peaks: 2 of 2 within ±2%" in out, out
+    assert "bandwidth: 1 of 2 within ±5%" in out and "worst +20.0% (read DRAM 1)" in out, out
+    assert "+20.0%  read DRAM 1" in out
+    assert "fma 2" not in out.split("peaks:")[0]  # within tolerance: not listed
+    assert "predictions: 2 rows, median difference 6.00%, 50% within ±3%, worst +10.0%" in out, out
+    bad = tmp_path / "bad.json"
+    prof["peaks"][0]["ops_per_s"] = -1
+    bad.write_text(json.dumps(prof))
+    assert_refused(run("compare_profiles.py", a, bad), "compare_profiles.py", bad)
 
 
 def test_compare_runs_refuses_bad_input(tmp_path):
