@@ -51,6 +51,11 @@ def main(prog, fn):
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
+    except BrokenPipeError:
+        # The reader went away (`| head`): what it wanted was printed; no error, and no second
+        # complaint from Python flushing stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)
     except Exception as e:  # noqa: BLE001 - one line instead of a traceback
         if os.environ.get("ROOFBENCH_DEBUG"):
             raise
