@@ -328,7 +328,16 @@ void run_round(const std::map<Job*, int>& wanted, Buffers& buffers, Canary& cana
     // The least repetition beside Google Benchmark's mean, median and stddev in its table.
     bm->ComputeStatistics("min", [](const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); });
     if (!opt.repetitions_from_gbench) bm->Repetitions(n);
-    if (!opt.min_time_from_gbench) bm->MinTime(opt.min_time);
+    if (!opt.min_time_from_gbench) {
+      // After the first round the iterations that fill min_time are known from the row's least
+      // repetition, so Google Benchmark is told them instead of finding them again (it runs 1,
+      // 10, 100... iterations first, which took about as long as the repetition itself).
+      const double least = j->seconds.empty() ? 0 : *std::min_element(j->seconds.begin(), j->seconds.end());
+      if (least > 0)
+        bm->Iterations(static_cast<benchmark::IterationCount>(std::clamp(std::ceil(opt.min_time / least), 1.0, 1e9)));
+      else
+        bm->MinTime(opt.min_time);
+    }
     by_name.emplace(j->name, j);
     total += static_cast<std::size_t>(std::max(1, n));
   }
