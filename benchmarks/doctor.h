@@ -78,7 +78,6 @@ struct Rounds {
 // calibrate runs it for a few seconds so the profile says what the machine was like.
 Rounds probe(const DoctorOptions& o);
 
-
 // ---- the summariser: pure functions --------------------------------------------------------
 
 // How a round counts as "slow" (off its best) for a probe.

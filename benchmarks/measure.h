@@ -93,5 +93,4 @@ inline constexpr double kGateSeconds = 5.0;
 // canary time. Before each repetition here, and before each calibration figure.
 double gate(Canary& canary, int threads, const ProtocolRules& rules);
 
-
 }  // namespace roofbench

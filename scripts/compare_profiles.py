@@ -17,16 +17,16 @@ runs: the median and worst difference of predicted_s and the share within ±3%.
 Exit status 0 whatever the agreement: this reports, it does not judge.
 """
 import argparse
-import csv
 import os
 import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import compare_runs  # noqa: E402  (its CSV reader: columns checked, .gz read)
 import roofbench_plots as rp  # noqa: E402
 
 PROG = "compare_profiles.py"
-KEY = ("op", "impl", "dtype", "threads", "batch", "shape")
+KEY = compare_runs.KEY
 
 # (section, key fields, value field, tolerance, lower is better)
 SECTIONS = [
@@ -51,23 +51,15 @@ def entries(prof, path, section, key, value):
 
 def predictions(path):
     table = {}
-    try:
-        with open(path, newline="") as f:
-            reader = csv.DictReader(f)
-            missing = [c for c in KEY + ("predicted_s",) if c not in (reader.fieldnames or [])]
-            if missing:
-                raise rp.InputError(path, f"not a roofbench predict CSV (missing columns: {', '.join(missing)})")
-            for line, row in enumerate(reader, start=2):
-                if not row["predicted_s"]:
-                    continue
-                try:
-                    v = float(row["predicted_s"])
-                except ValueError:
-                    raise rp.InputError(path, f"line {line}: predicted_s '{row['predicted_s']}' is not a number") from None
-                if v > 0:
-                    table[tuple(row[k] for k in KEY)] = v
-    except (OSError, UnicodeDecodeError) as e:
-        raise rp.InputError(path, getattr(e, "strerror", None) or str(e)) from None
+    for line, row in enumerate(compare_runs.read(path, KEY + ("predicted_s",)), start=2):
+        if not row["predicted_s"]:
+            continue
+        try:
+            v = float(row["predicted_s"])
+        except ValueError:
+            raise rp.InputError(path, f"line {line}: predicted_s '{row['predicted_s']}' is not a number") from None
+        if v > 0:
+            table[tuple(row[k] for k in KEY)] = v
     return table
 
 
@@ -85,6 +77,8 @@ def run():
     args = p.parse_args()
     a = rp.load_profile(args.first, need=("peaks", "bandwidth"))
     b = rp.load_profile(args.second, need=("peaks", "bandwidth"))
+    # Read before anything is printed, so a bad file is one line and no half report.
+    pa, pb = (predictions(args.predictions[0]), predictions(args.predictions[1])) if args.predictions else ({}, {})
 
     summary = []
     for section, key, value, tol in SECTIONS:
@@ -107,7 +101,6 @@ def run():
                 print(f"  {pct(diffs[k]):>8}  {' '.join(str(x) for x in k)}: {ea[k]:.4g} -> {eb[k]:.4g}")
 
     if args.predictions:
-        pa, pb = predictions(args.predictions[0]), predictions(args.predictions[1])
         common = [k for k in pa if k in pb]
         if not common:
             raise rp.InputError(args.predictions[1], f"no row in common with {args.predictions[0]}")

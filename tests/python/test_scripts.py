@@ -606,6 +606,10 @@ def test_compare_profiles_pairs_every_figure_and_the_predictions(tmp_path):
     prof["peaks"][0]["ops_per_s"] = -1
     bad.write_text(json.dumps(prof))
     assert_refused(run("compare_profiles.py", a, bad), "compare_profiles.py", bad)
+    missing = tmp_path / "missing.csv"
+    r = run("compare_profiles.py", a, b, "--predictions", missing, pb)
+    assert_refused(r, "compare_profiles.py", missing)
+    assert r.stdout == ""  # nothing half-printed before the error
 
 
 def test_compare_runs_refuses_bad_input(tmp_path):
