@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "predictor/profile.h"
+
 namespace roofbench {
 
 struct CalibrateOptions {
@@ -31,5 +33,25 @@ inline double expected_parallel_peak(double one_thread_ops_per_s, int threads, i
   const int cores = std::max(1, logical_cpus / std::max(1, threads_per_core));
   return one_thread_ops_per_s * std::clamp(threads, 1, cores);
 }
+
+// calibrate measures the machine twice, before the kernels' training sweep and after it (with
+// --no-fit, one pass after the other), and keeps each figure's better value: the higher peak or
+// bandwidth, the lower latency. On the 2-vCPU reference guest a unit or a level measured in one
+// stretch of a few seconds could sit 8-20% below itself for all its repetitions (a steal pattern
+// or a neighbour's traffic that lasts longer than the stretch), so two full calibrations
+// disagreed on 8 of 30 peaks; a second look minutes later escapes such a phase. keep_faster
+// merges `again` into `into` entry by entry (peaks by dtype, unit and threads; curve points
+// by kernel, threads and working set; latencies by level and working set) and returns one
+// what moved between the passes, for the profile (machine.second_pass) and the user: each peak
+// more than 2% apart, each latency level more than 5%, and per bandwidth or latency curve the
+// size that moved most when any moved more than 5% (the tolerances two calibrations are judged
+// by). Bandwidth levels and spec figures derive from the merged curves and peaks: the caller
+// recomputes them.
+struct PassDifference {
+  std::string figure;  // e.g. "peak i8 avx2 (vpmaddubsw + vpmaddwd), 2 threads"
+  std::string unit;    // ops/s, bytes/s, ns/load
+  double first = 0, second = 0;
+};
+std::vector<PassDifference> keep_faster(Profile& into, const Profile& again);
 
 }  // namespace roofbench

@@ -513,6 +513,11 @@ TEST_F(Cli, QuickCalibrationWritesAProfileThatReadsBack) {
   ASSERT_FALSE(doctor["verdict"].empty());
   EXPECT_NE(doctor["verdict"][0].get<std::string>().find("repeat to about"), std::string::npos);
   EXPECT_NE(r.err.find("calibrate: doctor: "), std::string::npos) << r.err;
+  // The machine measured twice (calibrate.h keep_faster), with what moved between the passes.
+  EXPECT_EQ(p.machine.value("passes", 0), 2);
+  ASSERT_TRUE(p.machine.contains("second_pass") && p.machine["second_pass"].is_array()) << p.machine.dump();
+  for (const auto& d : p.machine["second_pass"]) EXPECT_GT(d["first"].get<double>(), 0) << d.dump();
+  EXPECT_NE(r.err.find("calibrate: second pass: "), std::string::npos) << r.err;
 
   // Latency: at least L1 and DRAM, one thread, L1 faster than DRAM; and the sweep for the plot.
   std::map<std::string, double> latency;

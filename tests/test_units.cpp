@@ -389,3 +389,56 @@ TEST(PeakScaling, ExpectsOneCoresPeakPerDistinctCore) {
 }
 
 }  // namespace
+
+namespace {
+
+using roofbench::Profile;
+
+// Two passes over the same machine, the second faster on some figures and slower on others.
+Profile first_pass() {
+  Profile p;
+  p.peaks = {{.dtype = "i8", .threads = 2, .ops_per_s = 3.66e11, .isa = "avx512f (vpmaddwd + vpaddd zmm, int16)"},
+             {.dtype = "f32", .threads = 2, .ops_per_s = 2.30e11, .isa = "avx512f (vfmadd231ps zmm)"}};
+  p.curves = {{"copy", 2, {{32768, 4.6e11, 0.01}, {65536, 4.5e11, 0.01}}}};
+  p.latency = {{"L3", 4 << 20, 1, 16.0}};
+  p.latency_curve = {{4096, 1.1}, {4 << 20, 16.0}};
+  return p;
+}
+
+// Each figure keeps its better value (higher rate, lower latency) whichever pass measured it, a
+// slower second look changes nothing, and what moved beyond its tolerance is listed once.
+TEST(SecondPass, EachFigureKeepsItsBetterValue) {
+  Profile into = first_pass();
+  Profile again = first_pass();
+  again.peaks[0].ops_per_s = 3.11e11;  // -15%: slower, listed, not kept
+  again.peaks[1].ops_per_s = 2.33e11;  // +1.3%: faster, kept, within 2% so not listed
+  again.curves[0].points[1].bytes_per_s = 5.0e11;  // +11%: kept and listed
+  again.latency[0].ns_per_load = 133.0;  // slower: listed, not kept
+  again.latency_curve[1].ns_per_load = 15.0;  // faster by 6%: kept and listed
+  const auto moved = roofbench::keep_faster(into, again);
+  EXPECT_DOUBLE_EQ(into.peaks[0].ops_per_s, 3.66e11);
+  EXPECT_DOUBLE_EQ(into.peaks[1].ops_per_s, 2.33e11);
+  EXPECT_DOUBLE_EQ(into.curves[0].points[0].bytes_per_s, 4.6e11);
+  EXPECT_DOUBLE_EQ(into.curves[0].points[1].bytes_per_s, 5.0e11);
+  EXPECT_DOUBLE_EQ(into.latency[0].ns_per_load, 16.0);
+  EXPECT_DOUBLE_EQ(into.latency_curve[1].ns_per_load, 15.0);
+  ASSERT_EQ(moved.size(), 4u);
+  EXPECT_NE(moved[0].figure.find("vpmaddwd"), std::string::npos);
+  EXPECT_DOUBLE_EQ(moved[0].second, 3.11e11);
+  EXPECT_NE(moved[1].figure.find("64 KiB"), std::string::npos);
+  EXPECT_EQ(moved[2].unit, "ns/load");
+  EXPECT_DOUBLE_EQ(moved[3].first, 16.0);
+
+  // A second look that is slower everywhere leaves the first untouched.
+  Profile slow = first_pass();
+  for (auto& p : slow.peaks) p.ops_per_s *= 0.5;
+  for (auto& p : slow.curves[0].points) p.bytes_per_s *= 0.5;
+  slow.latency[0].ns_per_load *= 2;
+  Profile kept = first_pass();
+  roofbench::keep_faster(kept, slow);
+  EXPECT_EQ(kept.peaks, first_pass().peaks);
+  EXPECT_EQ(kept.curves, first_pass().curves);
+  EXPECT_EQ(kept.latency, first_pass().latency);
+}
+
+}  // namespace
