@@ -502,6 +502,7 @@ void fit_kernels(Profile& profile, const CalibrateOptions& opt, Journal* journal
         noisy[i]->canary_s = again[i]->canary_s;
         noisy[i]->canary_ratio = again[i]->canary_ratio;
         noisy[i]->others = again[i]->others;
+        noisy[i]->waited = again[i]->waited;
       }
     }
   }

@@ -146,6 +146,7 @@ void Journal::apply(const nlohmann::json& line) {
     reps_[text("rep")].push_back(line["s"].get<double>());
     canaries_[text("rep")].push_back(line.contains("c") && line["c"].is_number() ? line["c"].get<double>() : 0.0);
     others_[text("rep")].push_back(line.contains("o") && line["o"].is_number() ? line["o"].get<double>() : 0.0);
+    waited_[text("rep")].push_back(line.contains("w") && line["w"].is_number() ? line["w"].get<double>() : 0.0);
   } else if (line.contains("record") && line.contains("value")) {
     records_[text("record")] = line["value"];
   }
@@ -163,8 +164,8 @@ void Journal::end(std::string_view job) { append({{"end", job}}); }
 void Journal::checked(std::string_view job) { append({{"checked", job}}); }
 void Journal::skipped(std::string_view job, std::string_view reason) { append({{"skipped", job}, {"reason", reason}}); }
 void Journal::failed(std::string_view job, std::string_view reason) { append({{"failed", job}, {"reason", reason}}); }
-void Journal::repetition(std::string_view job, double seconds, double canary_s, double others) {
-  append({{"rep", job}, {"s", seconds}, {"c", canary_s}, {"o", others}});
+void Journal::repetition(std::string_view job, double seconds, double canary_s, double others, double waited) {
+  append({{"rep", job}, {"s", seconds}, {"c", canary_s}, {"o", others}, {"w", waited}});
 }
 void Journal::record(std::string_view key, const nlohmann::json& value) { append({{"record", key}, {"value", value}}); }
 
@@ -186,6 +187,11 @@ std::vector<double> Journal::canaries(const std::string& job) const {
 std::vector<double> Journal::others(const std::string& job) const {
   const auto it = others_.find(job);
   return it == others_.end() ? std::vector<double>{} : it->second;
+}
+
+std::vector<double> Journal::waited(const std::string& job) const {
+  const auto it = waited_.find(job);
+  return it == waited_.end() ? std::vector<double>{} : it->second;
 }
 
 std::optional<nlohmann::json> Journal::recorded(const std::string& key) const {

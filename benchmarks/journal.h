@@ -10,9 +10,12 @@
 //   {"end":NAME}                                     ... and returned
 //   {"checked":NAME} / {"skipped":NAME,"reason":R} / {"failed":NAME,"reason":R}
 //                                                    the outcome of a job's check against naive
-//   {"rep":NAME,"s":SECONDS,"c":CANARY,"o":OTHERS}   one timed repetition, as soon as it is taken, with
-//                                                    the canary around it and the share of the
-//                                                    machine others took (measure.h; 0 unknown)
+//   {"rep":NAME,"s":SECONDS,"c":CANARY,"o":OTHERS,"w":WAITED}
+//                                                    one timed repetition, as soon as it is taken, with
+//                                                    the canary around it, the share of the
+//                                                    machine others took and the largest share a
+//                                                    thread waited for its vCPU (protocol.h
+//                                                    Repetition; 0 unknown)
 //   {"record":KEY,"value":JSON}                      a finished stage (calibrate's machine part)
 //
 // When the worker dies of a signal, or stays inside one `begin` longer than its limit (then the
@@ -46,7 +49,7 @@ class Journal {
   void checked(std::string_view job);
   void skipped(std::string_view job, std::string_view reason);
   void failed(std::string_view job, std::string_view reason);
-  void repetition(std::string_view job, double seconds, double canary_s = 0, double others = 0);
+  void repetition(std::string_view job, double seconds, double canary_s = 0, double others = 0, double waited = 0);
   void record(std::string_view key, const nlohmann::json& value);
 
   // What earlier workers recorded.
@@ -58,6 +61,7 @@ class Journal {
   std::vector<double> repetitions(const std::string& job) const;
   std::vector<double> canaries(const std::string& job) const;  // beside repetitions(); 0 unknown
   std::vector<double> others(const std::string& job) const;    // beside repetitions(); 0 unknown
+  std::vector<double> waited(const std::string& job) const;    // beside repetitions(); 0 unknown
   std::optional<nlohmann::json> recorded(const std::string& key) const;
   std::size_t repetitions_total() const;
 
@@ -81,6 +85,7 @@ class Journal {
   std::map<std::string, std::vector<double>> reps_;
   std::map<std::string, std::vector<double>> canaries_;
   std::map<std::string, std::vector<double>> others_;
+  std::map<std::string, std::vector<double>> waited_;
   std::map<std::string, nlohmann::json> records_;
   std::optional<Open> open_;
 };

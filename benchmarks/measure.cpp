@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <chrono>
 #include <exception>
+#include <filesystem>
+#include <fstream>
 #include <cmath>
 #include <cstdlib>
 #include <map>
@@ -111,6 +113,32 @@ CpuTimes cpu_times() {
   return t;
 }
 
+// The run-queue delay of each of this process's threads, in seconds, by thread id: the time it was
+// runnable but another task had its vCPU (/proc/self/task/TID/schedstat, second field, which the
+// kernel keeps with or without scheduler statistics). Nanosecond counts: a neighbour's burst of a
+// millisecond shows, where /proc/stat's ticks are 10 ms.
+std::map<long, double> run_queue_waits() {
+  std::map<long, double> waits;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task", ec)) {
+    std::ifstream in(entry.path() / "schedstat");
+    double on_cpu_ns = 0, waiting_ns = 0;
+    if (in >> on_cpu_ns >> waiting_ns) waits[std::atol(entry.path().filename().c_str())] = 1e-9 * waiting_ns;
+  }
+  return waits;
+}
+
+// The largest share of `wall` one thread spent waiting between two snapshots; a thread born
+// in between counts from zero.
+double largest_wait_share(const std::map<long, double>& before, const std::map<long, double>& after, double wall) {
+  double most = 0;
+  for (const auto& [tid, waited] : after) {
+    const auto it = before.find(tid);
+    most = std::max(most, waited - (it == before.end() ? 0.0 : it->second));
+  }
+  return wall > 0 ? most / wall : 0;
+}
+
 void time_job(benchmark::State& state, const Job& j, Buffers& buffers, Canary& canary, const MeasureOptions& opt) {
   if (opt.journal) opt.journal->begin(j.name, "time", hang_limit_s(j, opt.min_time));
   struct End {
@@ -143,6 +171,7 @@ void time_job(benchmark::State& state, const Job& j, Buffers& buffers, Canary& c
   std::size_t next = 0;
   const double before = gate(canary, j.threads, opt.rules);
   const CpuTimes cpu0 = cpu_times();
+  const std::map<long, double> waits0 = run_queue_waits();
   const auto start = std::chrono::steady_clock::now();
   for (auto _ : state) {
     if (interrupted()) {  // one load of a flag per call: nothing beside a kernel call
@@ -155,6 +184,7 @@ void time_job(benchmark::State& state, const Job& j, Buffers& buffers, Canary& c
   }
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const CpuTimes cpu1 = cpu_times();
+  state.counters["waited"] = largest_wait_share(waits0, run_queue_waits(), wall);
   // The slower of the two canaries: a slow phase that began during the repetition shows after.
   state.counters["canary_s"] = std::max(before, canary.time(j.threads));
   // The share of the machine's CPU time others took during the loop (other processes, and the
@@ -211,7 +241,10 @@ class Collector : public benchmark::ConsoleReporter {
         job.canary_s.push_back(c == r.counters.end() ? 0.0 : c->second.value);
         const auto o = r.counters.find("others");
         job.others.push_back(o == r.counters.end() ? 0.0 : o->second.value);
-        if (journal_) journal_->repetition(it->first, job.seconds.back(), job.canary_s.back(), job.others.back());
+        const auto w = r.counters.find("waited");
+        job.waited.push_back(w == r.counters.end() ? 0.0 : w->second.value);
+        if (journal_)
+          journal_->repetition(it->first, job.seconds.back(), job.canary_s.back(), job.others.back(), job.waited.back());
       }
       if (r.run_type == Run::RT_Aggregate || r.error_occurred || r.repetitions <= 1) shown.push_back(r);
       if (r.run_type == Run::RT_Iteration) progress(r.run_name.function_name);
@@ -372,7 +405,7 @@ std::vector<Repetition> repetitions_of(const Job& j) {
   std::vector<Repetition> r;
   for (std::size_t i = 0; i < j.seconds.size(); ++i)
     r.push_back({j.seconds[i], i < j.canary_ratio.size() ? j.canary_ratio[i] : 1.0,
-                 i < j.others.size() ? j.others[i] : 0.0});
+                 i < j.others.size() ? j.others[i] : 0.0, i < j.waited.size() ? j.waited[i] : 0.0});
   return r;
 }
 
@@ -396,6 +429,8 @@ void measure_jobs(std::span<Job* const> jobs, const MeasureOptions& opt) {
       j->canary_s.resize(j->seconds.size(), 0.0);
       j->others = opt.journal->others(j->name);
       j->others.resize(j->seconds.size(), 0.0);
+      j->waited = opt.journal->waited(j->name);
+      j->waited.resize(j->seconds.size(), 0.0);
     }
     const int more = opt.repetitions - static_cast<int>(j->seconds.size());
     if (more > 0 || opt.repetitions_from_gbench) wanted.emplace(j, std::max(1, more));

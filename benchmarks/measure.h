@@ -32,6 +32,7 @@ struct Job {
   std::vector<double> canary_ratio{};
   std::vector<double> canary_s{};        // the slower canary around each repetition, s; 0 unknown
   std::vector<double> others{};          // share of the machine others took during each (Repetition)
+  std::vector<double> waited{};          // largest share a thread waited for its vCPU during each (Repetition)
 };
 
 // The job's repetitions as the protocol judges them, and its estimate under `rules`.

@@ -25,6 +25,7 @@ std::string_view rejection(const Repetition& r, const ProtocolRules& rules) {
   if (!rules.reject) return "";
   if (r.canary_ratio > 1 + rules.canary_tolerance) return "canary";
   if (r.others > rules.others_tolerance) return "others";
+  if (r.waited > rules.waited_tolerance) return "waited";
   return "";
 }
 

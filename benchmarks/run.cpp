@@ -277,20 +277,22 @@ void print_machine_state(const std::vector<CsvRow>& rows, const RunOptions& opt)
 }
 
 // Every repetition of every timed row, in the order taken: its time, the canary's ratio to its
-// best, the share of the machine others took, and whether it counted (and if not, why).
+// best, the share of the machine others took, whether it counted (and if not, why), and the
+// largest share of it one of the kernel's threads waited for its vCPU (appended last: readers of
+// the first columns keep working).
 void write_repetitions_csv(const std::string& path, const std::vector<std::unique_ptr<Case>>& cases,
                            const RunOptions& opt) {
-  std::string text = "op,impl,dtype,threads,batch,shape,index,seconds,canary_s,canary_ratio,others,kept,rejected_by\n";
+  std::string text = "op,impl,dtype,threads,batch,shape,index,seconds,canary_s,canary_ratio,others,kept,rejected_by,waited\n";
   for (const auto& c : cases) {
     const Job& j = c->job;
     const std::vector<Repetition> reps = repetitions_of(j);
     for (std::size_t i = 0; i < reps.size(); ++i) {
       const std::string_view why = rejection(reps[i], rules_of(opt));
-      text += fmt::format("{},{},{},{},{},{},{},{},{},{:.4f},{:.4f},{},{}\n", name(j.kernel->op),
+      text += fmt::format("{},{},{},{},{},{},{},{},{},{:.4f},{:.4f},{},{},{:.4f}\n", name(j.kernel->op),
                           name(j.kernel->impl), name(j.kernel->dtype), j.threads, c->batch,
                           csv_field(to_string(c->shape)), i, reps[i].seconds,
                           i < j.canary_s.size() ? j.canary_s[i] : 0.0, reps[i].canary_ratio, reps[i].others,
-                          why.empty() ? "yes" : "no", why);
+                          why.empty() ? "yes" : "no", why, reps[i].waited);
     }
   }
   write_text_atomically(path, text);

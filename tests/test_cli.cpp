@@ -28,6 +28,7 @@
 #include "kernels/registry.h"
 #include "predictor/profile.h"
 #include "predictor/roofline.h"
+#include "tests/run_binary.h"
 
 extern "C" int openblas_get_parallel(void);
 extern "C" int openblas_get_num_threads(void);
@@ -36,49 +37,18 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string fmt_name(const std::string& stem) { return stem + "_" + std::to_string(::getpid()) + ".txt"; }
+using roofbench::testing::Output;
+using roofbench::testing::run_roofbench_output;
 
 struct Result {
   int status = -1;
   std::string err;
 };
 
-// Runs roofbench with args; stderr is captured, stdout (Google Benchmark's table) discarded.
-// env: VAR=value assignments for the child, e.g. "ROOFBENCH_DISABLE_ISA=f16c".
+// Runs roofbench with args and keeps its stderr (tests/run_binary.h).
 Result run_roofbench(const std::string& args, const std::string& env = "") {
-  const fs::path err = fs::temp_directory_path() / fmt_name("roofbench_err");
-  const std::string cmd = env + " " + std::string(ROOFBENCH_BINARY) + " " + args + " >/dev/null 2>" + err.string();
-  Result r;
-  const int raw = std::system(cmd.c_str());
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
-  std::ifstream in(err);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  r.err = ss.str();
-  fs::remove(err);
-  return r;
-}
-
-// Runs roofbench with args and keeps both streams: for the help texts, which go to stdout.
-struct Output {
-  int status = -1;
-  std::string out, err;
-};
-Output run_roofbench_output(const std::string& args) {
-  const fs::path out = fs::temp_directory_path() / fmt_name("roofbench_out");
-  const fs::path err = fs::temp_directory_path() / fmt_name("roofbench_err");
-  const std::string cmd = std::string(ROOFBENCH_BINARY) + " " + args + " >" + out.string() + " 2>" + err.string();
-  const int raw = std::system(cmd.c_str());
-  Output r;
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
-  for (auto [path, text] : {std::pair{&out, &r.out}, std::pair{&err, &r.err}}) {
-    std::ifstream in(*path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    *text = ss.str();
-    fs::remove(*path);
-  }
-  return r;
+  Output o = run_roofbench_output(args, env);
+  return {o.status, std::move(o.err)};
 }
 
 constexpr const char* kSubcommandNames[] = {"run", "predict", "evaluate", "model", "calibrate"};

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "benchmarks/doctor.h"
+#include "tests/run_binary.h"
 
 namespace {
 
@@ -227,29 +228,9 @@ TEST(DoctorOptions, RangesAndTheChurnLimit) {
 
 // ---- the command ----------------------------------------------------------------------------
 
-struct Output {
-  int status = -1;
-  std::string out, err;
-};
+using roofbench::testing::Output;
 
-Output doctor(const std::string& args) {
-  const fs::path dir = fs::temp_directory_path();
-  const std::string tag = std::to_string(::getpid());
-  const fs::path out = dir / ("roofbench_doctor_out_" + tag), err = dir / ("roofbench_doctor_err_" + tag);
-  const std::string cmd =
-      std::string(ROOFBENCH_BINARY) + " doctor " + args + " >" + out.string() + " 2>" + err.string();
-  const int raw = std::system(cmd.c_str());
-  Output r;
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
-  for (auto [path, text] : {std::pair{&out, &r.out}, std::pair{&err, &r.err}}) {
-    std::ifstream in(*path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    *text = ss.str();
-    fs::remove(*path);
-  }
-  return r;
-}
+Output doctor(const std::string& args) { return roofbench::testing::run_roofbench_output("doctor " + args); }
 
 TEST(DoctorCli, TwoSecondsWriteTheSummaryAndTheSeries) {
   const fs::path csv = fs::temp_directory_path() / ("roofbench_doctor_" + std::to_string(::getpid()) + ".csv");

@@ -111,9 +111,26 @@ TEST(Protocol, NoisySeriesNeedsMoreRepetitionsUpToTheCap) {
   EXPECT_EQ(repetitions_to_add(e, 13, 5, 15, {}), 2);
 }
 
+// A neighbour on one vCPU in short bursts: /proc/stat's ticks missed it (others 0-7%), the
+// canaries around the repetitions were quiet, but one of the kernel's threads waited for its
+// vCPU 10-15% of each of the first round's repetitions, and they ran that much longer.
+TEST(Protocol, ThreadThatWaitedForItsVcpuIsRejectedAndRetaken) {
+  std::vector<Repetition> r;
+  for (int i = 0; i < 5; ++i) r.push_back({1.15 * kTrue * (1 + jitter(i, 0.01)), 1.02, 0.07 * (i % 2), 0.10 + 0.01 * i});
+  Estimate e = estimate(r, {});
+  EXPECT_EQ(e.rejected, 5);
+  EXPECT_FALSE(e.converged);
+  append(r, clean(repetitions_to_add(e, 5, 5, 15, {})));
+  e = estimate(r, {});
+  EXPECT_TRUE(e.converged);
+  EXPECT_NEAR(e.seconds, kTrue, 0.002 * kTrue);
+}
+
 TEST(Protocol, RejectionSaysWhy) {
   EXPECT_EQ(rejection({kTrue, 1.6, 0.0}, {}), "canary");
   EXPECT_EQ(rejection({kTrue, 1.0, 0.5}, {}), "others");
+  EXPECT_EQ(rejection({kTrue, 1.0, 0.0, 0.05}, {}), "waited");
+  EXPECT_EQ(rejection({kTrue, 1.0, 0.0, 0.01}, {}), "");
   EXPECT_EQ(rejection({kTrue, 1.1, 0.05}, {}), "");
   EXPECT_EQ(rejection({kTrue, 1.6, 0.5}, {.reject = false}), "");
 }
