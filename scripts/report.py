@@ -328,7 +328,7 @@ def measurement_section(rows, prof):
         ["the profile's canary (the machine's own speed)", canary or "–"],
     ]
     return ("A repetition taken while the canary ran over 25% slower than its best, or while others took over "
-            "10% of the machine's CPU time, or while one of its threads waited for its vCPU over 2% of it, does not "
+            "10% of the machine's CPU time, or while one of its threads waited for its vCPU over 5% of it, does not "
             "count; `measured_s` is the least of the rest, and a row is done "
             "when that floor was met three times within ±2%.\n\n"
             + table(h, body) + doctor_section(prof))

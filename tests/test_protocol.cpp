@@ -129,8 +129,8 @@ TEST(Protocol, ThreadThatWaitedForItsVcpuIsRejectedAndRetaken) {
 TEST(Protocol, RejectionSaysWhy) {
   EXPECT_EQ(rejection({kTrue, 1.6, 0.0}, {}), "canary");
   EXPECT_EQ(rejection({kTrue, 1.0, 0.5}, {}), "others");
-  EXPECT_EQ(rejection({kTrue, 1.0, 0.0, 0.05}, {}), "waited");
-  EXPECT_EQ(rejection({kTrue, 1.0, 0.0, 0.01}, {}), "");
+  EXPECT_EQ(rejection({kTrue, 1.0, 0.0, 0.08}, {}), "waited");
+  EXPECT_EQ(rejection({kTrue, 1.0, 0.0, 0.03}, {}), "");
   EXPECT_EQ(rejection({kTrue, 1.1, 0.05}, {}), "");
   EXPECT_EQ(rejection({kTrue, 1.6, 0.5}, {.reject = false}), "");
 }
