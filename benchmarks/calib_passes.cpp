@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <cmath>
 #include <optional>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "benchmarks/calibrate.h"
 
@@ -32,59 +34,65 @@ std::optional<std::pair<const Point*, const Point*>> most_moved(const std::vecto
 
 std::string kib(std::int64_t bytes) { return fmt::format("{} KiB", bytes >> 10); }
 
+// The entry of `into` that `e` measures again (same(kept, e)), or nullptr once `e` is appended:
+// a figure only the second pass has is kept as it is.
+template <class T, class Same>
+T* twin_or_append(std::vector<T>& into, const T& e, Same&& same) {
+  const auto it = std::find_if(into.begin(), into.end(), [&](const T& kept) { return same(kept, e); });
+  if (it != into.end()) return &*it;
+  into.push_back(e);
+  return nullptr;
+}
+
+// Each point of `into` takes its twin of `again` (the same working set) where better(twin, point).
+template <class Point, class Better>
+void keep_better_points(std::vector<Point>& into, const std::vector<Point>& again, Better&& better) {
+  for (Point& p : into)
+    for (const Point& q : again)
+      if (p.bytes == q.bytes && better(q, p)) p = q;
+}
+
 }  // namespace
 
 std::vector<PassDifference> keep_faster(Profile& into, const Profile& again) {
   std::vector<PassDifference> out;
   for (const PeakEntry& e : again.peaks) {
-    const auto it = std::find_if(into.peaks.begin(), into.peaks.end(), [&](const PeakEntry& p) {
-      return p.dtype == e.dtype && p.isa == e.isa && p.threads == e.threads;
+    PeakEntry* kept = twin_or_append(into.peaks, e, [](const PeakEntry& a, const PeakEntry& b) {
+      return a.dtype == b.dtype && a.isa == b.isa && a.threads == b.threads;
     });
-    if (it == into.peaks.end()) {
-      into.peaks.push_back(e);
-      continue;
-    }
-    if (moved(it->ops_per_s, e.ops_per_s) > 0.02)
-      out.push_back({fmt::format("peak {} {}, {} threads", e.dtype, e.isa, e.threads), "ops/s", it->ops_per_s,
+    if (!kept) continue;
+    if (moved(kept->ops_per_s, e.ops_per_s) > 0.02)
+      out.push_back({fmt::format("peak {} {}, {} threads", e.dtype, e.isa, e.threads), "ops/s", kept->ops_per_s,
                      e.ops_per_s});
-    if (e.ops_per_s > it->ops_per_s) *it = e;
+    if (e.ops_per_s > kept->ops_per_s) *kept = e;
   }
   for (const BandwidthCurve& c : again.curves) {
-    const auto it = std::find_if(into.curves.begin(), into.curves.end(), [&](const BandwidthCurve& k) {
-      return k.kernel == c.kernel && k.threads == c.threads;
+    BandwidthCurve* kept = twin_or_append(into.curves, c, [](const BandwidthCurve& a, const BandwidthCurve& b) {
+      return a.kernel == b.kernel && a.threads == b.threads;
     });
-    if (it == into.curves.end()) {
-      into.curves.push_back(c);
-      continue;
-    }
+    if (!kept) continue;
     const auto rate = [](const CurvePoint& p) { return p.bytes_per_s; };
-    if (const auto w = most_moved(it->points, c.points, 0.05, rate))
+    if (const auto w = most_moved(kept->points, c.points, 0.05, rate))
       out.push_back({fmt::format("{} bandwidth, {} threads, {} (the size that moved most)", c.kernel, c.threads,
                                  kib(w->first->bytes)),
                      "bytes/s", w->first->bytes_per_s, w->second->bytes_per_s});
-    for (CurvePoint& p : it->points)
-      for (const CurvePoint& q : c.points)
-        if (p.bytes == q.bytes && q.bytes_per_s > p.bytes_per_s) p = q;
+    keep_better_points(kept->points, c.points, [&](const CurvePoint& q, const CurvePoint& p) { return rate(q) > rate(p); });
   }
   for (const LatencyEntry& e : again.latency) {
-    const auto it = std::find_if(into.latency.begin(), into.latency.end(), [&](const LatencyEntry& l) {
-      return l.level == e.level && l.bytes == e.bytes && l.threads == e.threads;
+    LatencyEntry* kept = twin_or_append(into.latency, e, [](const LatencyEntry& a, const LatencyEntry& b) {
+      return a.level == b.level && a.bytes == b.bytes && a.threads == b.threads;
     });
-    if (it == into.latency.end()) {
-      into.latency.push_back(e);
-      continue;
-    }
-    if (moved(it->ns_per_load, e.ns_per_load) > 0.05)
-      out.push_back({fmt::format("latency {}, {}", e.level, kib(e.bytes)), "ns/load", it->ns_per_load, e.ns_per_load});
-    if (e.ns_per_load < it->ns_per_load) *it = e;
+    if (!kept) continue;
+    if (moved(kept->ns_per_load, e.ns_per_load) > 0.05)
+      out.push_back({fmt::format("latency {}, {}", e.level, kib(e.bytes)), "ns/load", kept->ns_per_load, e.ns_per_load});
+    if (e.ns_per_load < kept->ns_per_load) *kept = e;
   }
   const auto ns = [](const LatencyPoint& p) { return p.ns_per_load; };
   if (const auto w = most_moved(into.latency_curve, again.latency_curve, 0.05, ns))
     out.push_back({fmt::format("latency curve, {} (the size that moved most)", kib(w->first->bytes)), "ns/load",
                    w->first->ns_per_load, w->second->ns_per_load});
-  for (LatencyPoint& p : into.latency_curve)
-    for (const LatencyPoint& q : again.latency_curve)
-      if (p.bytes == q.bytes && q.ns_per_load < p.ns_per_load) p = q;
+  keep_better_points(into.latency_curve, again.latency_curve,
+                     [&](const LatencyPoint& q, const LatencyPoint& p) { return ns(q) < ns(p); });
   return out;
 }
 
