@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <exception>
 #include <filesystem>
 #include <fstream>
@@ -30,39 +31,59 @@
 namespace roofbench {
 namespace {
 
-// Operands of the jobs being timed. Google Benchmark calls a benchmark several times (iteration
-// estimation, repetitions), and with random interleaving every repetition of a job comes
-// after some other job. Each job's operands are therefore allocated and filled once and kept
-// while they fit a budget (a quarter of physical memory): reallocating on every visit gave
-// each repetition fresh pages and measurably more spread. Past the budget, the oldest are
-// released.
+// Operands of the jobs being timed in one round. Google Benchmark calls a benchmark several
+// times (iteration estimation, repetitions), and with random interleaving every repetition of a
+// job comes after some other job. Within a round each job's operands are therefore allocated
+// and filled once and kept while they fit a budget (a quarter of physical memory): reallocating
+// on every visit gave each repetition fresh pages and measurably more spread. Past the budget,
+// the oldest are released.
+//
+// Across rounds they are not kept: each round takes its rows' operands afresh, on other
+// physical pages (the previous round's are held, budget permitting, until the next one ends,
+// so the allocator cannot hand the same pages back). Some rows' speed follows where their operands
+// landed: a depthwise convolution whose working set sits at the L2's edge ran 0.23 ms in most
+// processes and 0.27-0.43 ms in some, each process steady within itself. With the least
+// repetition as the estimate, a row that meets two or more placements keeps the better one's
+// time (docs/noise.md, "Placement").
 //
 // Warm: one set of operands, reused, so whatever fits in cache stays there. Cold: enough
 // copies that together they span twice the last-level cache, used in turn, so every call
 // finds its operands evicted by the calls before it.
 struct Buffers {
   bool cold = false;
-  std::map<const Job*, std::vector<ProblemBuffers>> kept{};
-  std::vector<const Job*> order{};  // allocation order, oldest first
-  std::int64_t held = 0;
-  std::map<const Job*, std::int64_t> size{};
+  struct Held {
+    const Job* job;
+    int round;
+    std::int64_t bytes;
+    std::vector<ProblemBuffers> copies;
+  };
+  std::deque<Held> held{};  // allocation order, oldest first: this round's and the one before's
+  std::int64_t held_bytes = 0;
+  int round = 0;
 
   static std::int64_t budget() {
     return physical_memory_bytes() / 4;
   }
 
+  // The next round takes fresh operands; the round before this one lets go of its own.
+  void next_round() {
+    ++round;
+    while (!held.empty() && held.front().round < round - 1) release_oldest();
+  }
+
+  void release_oldest() {
+    held_bytes -= held.front().bytes;
+    held.pop_front();
+  }
+
   std::span<ProblemBuffers> for_job(const Job& j) {
-    if (auto it = kept.find(&j); it != kept.end()) return it->second;
+    for (Held& h : held)
+      if (h.job == &j && h.round == round) return h.copies;
     const std::int64_t footprint = std::max<std::int64_t>(1, footprint_bytes(j.run, j.kernel->dtype));
     const std::int64_t llc = cpu().last_level_cache_bytes();
     const std::int64_t n = cold ? std::clamp<std::int64_t>(2 * llc / footprint + 1, 1, 4096) : 1;
     const std::int64_t bytes = n * (footprint + static_cast<std::int64_t>(j.kernel->workspace_bytes(j.run, j.threads)));
-    while (!order.empty() && held + bytes > budget()) {
-      held -= size[order.front()];
-      kept.erase(order.front());
-      size.erase(order.front());
-      order.erase(order.begin());
-    }
+    while (!held.empty() && held_bytes + bytes > budget()) release_oldest();
     // Each copy gets its own plan (prepare, outside timing): a plan may hold reordered weights,
     // which in cold mode must rotate with the copy they came from.
     std::vector<ProblemBuffers> copies;
@@ -70,10 +91,8 @@ struct Buffers {
       copies.push_back(make_buffers(j.run, j.kernel->dtype, *j.kernel, j.threads));
       copies.back().prepare(*j.kernel, j.run, j.threads);
     }
-    order.push_back(&j);
-    size[&j] = bytes;
-    held += bytes;
-    return kept.emplace(&j, std::move(copies)).first->second;
+    held_bytes += bytes;
+    return held.emplace_back(Held{&j, round, bytes, std::move(copies)}).copies;
   }
 };
 
@@ -443,6 +462,7 @@ void measure_jobs(std::span<Job* const> jobs, const MeasureOptions& opt) {
   const int cap = std::max(opt.repetitions, opt.max_repetitions);
   while (!wanted.empty() && !interrupted()) {
     run_round(wanted, buffers, canary, opt);
+    buffers.next_round();
     if (opt.repetitions_from_gbench) break;  // Google Benchmark's flags decide the repetitions
     std::map<Job*, int> again;
     for (Job* j : jobs) {

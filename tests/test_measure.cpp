@@ -1,0 +1,37 @@
+// measure_jobs' handling of operands across rounds (benchmarks/measure.cpp, Buffers), with a
+// kernel that only records which operands it was handed.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "benchmarks/measure.h"
+#include "kernels/registry.h"
+#include "kernels/shape.h"
+
+namespace roofbench {
+namespace {
+
+std::set<const std::byte*>& weights_seen() {
+  static std::set<const std::byte*> seen;
+  return seen;
+}
+
+void record_weights(const Shape&, const Operands& io, int) { weights_seen().insert(io.weights.data()); }
+
+// Some rows' speed follows where their operands landed in physical memory, and one process
+// stays in one placement (docs/noise.md): every round of a row therefore gets operands of its
+// own, allocated while the previous round's are still held, so two rounds cannot share pages.
+TEST(Measure, EachRoundTimesARowOnOperandsOfItsOwn) {
+  weights_seen().clear();
+  const Kernel recorder{Op::gemm, Impl::naive, DType::f32, "recorder", Isa::none, record_weights};
+  Job job{.kernel = &recorder, .run = parse_shape("gemm m=8 n=8 k=8"), .threads = 1, .name = "recorder"};
+  Job* jobs[] = {&job};
+  // Ten kept repetitions before a row may stop (protocol.h), so two rounds of five at least.
+  measure_jobs(jobs, {.repetitions = 5, .max_repetitions = 15, .min_time = 0.002, .console = false});
+  const std::size_t rounds = (job.seconds.size() + 4) / 5;
+  ASSERT_GE(rounds, 2u);
+  EXPECT_EQ(weights_seen().size(), rounds);
+}
+
+}  // namespace
+}  // namespace roofbench
