@@ -1,6 +1,6 @@
 # Per row: max/min of measured_s over 6 processes each way, alternating (2026-12-07 23:03, Zen 4 guest):
 # keep = operands kept across rounds (main before c2a4873), fresh = each round on operands of its own.
-# Each process: roofbench run --shapes modes.shapes --impls opt,blas --dtypes f32 --threads 2 --profile <quick profile>
+# Each process: roofbench run --shapes ../huge-pages/modes.shapes --impls opt,blas --dtypes f32 --threads 2 --profile <quick profile>
 # Run from this folder: ../../../../../.venv/bin/python modes.py
 import pandas as pd, glob, sys
 rows=[]
