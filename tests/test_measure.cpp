@@ -26,11 +26,13 @@ TEST(Measure, EachRoundTimesARowOnOperandsOfItsOwn) {
   const Kernel recorder{Op::gemm, Impl::naive, DType::f32, "recorder", Isa::none, record_weights};
   Job job{.kernel = &recorder, .run = parse_shape("gemm m=8 n=8 k=8"), .threads = 1, .name = "recorder"};
   Job* jobs[] = {&job};
-  // Ten kept repetitions before a row may stop (protocol.h), so two rounds of five at least.
+  // Ten kept repetitions before a row may stop (protocol.h), so two rounds at least; a round
+  // adds five repetitions or more (more when some were rejected), so at most seconds / 5 rounds.
   measure_jobs(jobs, {.repetitions = 5, .max_repetitions = 15, .min_time = 0.002, .console = false});
-  const std::size_t rounds = (job.seconds.size() + 4) / 5;
-  ASSERT_GE(rounds, 2u);
-  EXPECT_EQ(weights_seen().size(), rounds);
+  const std::size_t most_rounds = job.seconds.size() / 5;
+  ASSERT_GE(most_rounds, 2u);
+  EXPECT_GE(weights_seen().size(), 2u);
+  EXPECT_LE(weights_seen().size(), most_rounds);
 }
 
 }  // namespace
