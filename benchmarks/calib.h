@@ -6,7 +6,7 @@
 #include <span>
 #include <string_view>
 
-#include "kernels/cpu.h"
+#include "kernels/core/cpu.h"
 
 namespace roofbench {
 
@@ -20,7 +20,8 @@ struct PeakLoop {
   std::string_view how;    // the unit and its instruction, e.g. "amx_bf16 (tdpbf16ps)"
   Isa isa;                 // what cpu() must report
   double ops_per_iter;     // FLOP (or OP) per iteration of run(), 2 per MAC
-  double (*run)(std::int64_t iters);  // returns a value derived from every chain (no dead code); NaN: AMX config mismatch
+  double (*run)(
+      std::int64_t iters);  // returns a value derived from every chain (no dead code); NaN: AMX config mismatch
   // false: measured and kept in the profile, but not the dtype's roof, because the unit
   // computes something else than the dtype means (vfmadd231ph accumulates in f16).
   bool roof = true;
@@ -41,7 +42,7 @@ struct BandwidthLoops {
   void (*stream)(float* dst, std::int64_t n, float value);
 };
 
-std::span<const PeakLoop> peak_loops();            // per dtype, fastest unit first (where known)
+std::span<const PeakLoop> peak_loops();             // per dtype, fastest unit first (where known)
 std::span<const BandwidthLoops> bandwidth_loops();  // widest ISA first
 
 namespace amx {

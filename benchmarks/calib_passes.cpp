@@ -16,13 +16,16 @@ namespace roofbench {
 namespace {
 
 // How far apart two passes put one figure, as a fraction of the first.
-double moved(double first, double second) { return first > 0 ? std::abs(second / first - 1) : 0; }
+double moved(double first, double second) {
+  return first > 0 ? std::abs(second / first - 1) : 0;
+}
 
 // The point of `b` that moved most from `a`'s point at the same working set, where any moved
 // more than `tolerance`; `value` reads a point's figure.
 template <class Point, class Value>
-std::optional<std::pair<const Point*, const Point*>> most_moved(const std::vector<Point>& a, const std::vector<Point>& b,
-                                                               double tolerance, Value&& value) {
+std::optional<std::pair<const Point*, const Point*>> most_moved(const std::vector<Point>& a,
+                                                                const std::vector<Point>& b, double tolerance,
+                                                                Value&& value) {
   std::optional<std::pair<const Point*, const Point*>> worst;
   for (const Point& p : a)
     for (const Point& q : b)
@@ -32,7 +35,9 @@ std::optional<std::pair<const Point*, const Point*>> most_moved(const std::vecto
   return worst;
 }
 
-std::string kib(std::int64_t bytes) { return fmt::format("{} KiB", bytes >> 10); }
+std::string kib(std::int64_t bytes) {
+  return fmt::format("{} KiB", bytes >> 10);
+}
 
 // The entry of `into` that `e` measures again (same(kept, e)), or nullptr once `e` is appended:
 // a figure only the second pass has is kept as it is.
@@ -62,8 +67,8 @@ std::vector<PassDifference> keep_faster(Profile& into, const Profile& again) {
     });
     if (!kept) continue;
     if (moved(kept->ops_per_s, e.ops_per_s) > 0.02)
-      out.push_back({fmt::format("peak {} {}, {} threads", e.dtype, e.isa, e.threads), "ops/s", kept->ops_per_s,
-                     e.ops_per_s});
+      out.push_back(
+          {fmt::format("peak {} {}, {} threads", e.dtype, e.isa, e.threads), "ops/s", kept->ops_per_s, e.ops_per_s});
     if (e.ops_per_s > kept->ops_per_s) *kept = e;
   }
   for (const BandwidthCurve& c : again.curves) {
@@ -76,7 +81,8 @@ std::vector<PassDifference> keep_faster(Profile& into, const Profile& again) {
       out.push_back({fmt::format("{} bandwidth, {} threads, {} (the size that moved most)", c.kernel, c.threads,
                                  kib(w->first->bytes)),
                      "bytes/s", w->first->bytes_per_s, w->second->bytes_per_s});
-    keep_better_points(kept->points, c.points, [&](const CurvePoint& q, const CurvePoint& p) { return rate(q) > rate(p); });
+    keep_better_points(kept->points, c.points,
+                       [&](const CurvePoint& q, const CurvePoint& p) { return rate(q) > rate(p); });
   }
   for (const LatencyEntry& e : again.latency) {
     LatencyEntry* kept = twin_or_append(into.latency, e, [](const LatencyEntry& a, const LatencyEntry& b) {
@@ -84,7 +90,8 @@ std::vector<PassDifference> keep_faster(Profile& into, const Profile& again) {
     });
     if (!kept) continue;
     if (moved(kept->ns_per_load, e.ns_per_load) > 0.05)
-      out.push_back({fmt::format("latency {}, {}", e.level, kib(e.bytes)), "ns/load", kept->ns_per_load, e.ns_per_load});
+      out.push_back(
+          {fmt::format("latency {}, {}", e.level, kib(e.bytes)), "ns/load", kept->ns_per_load, e.ns_per_load});
     if (e.ns_per_load < kept->ns_per_load) *kept = e;
   }
   const auto ns = [](const LatencyPoint& p) { return p.ns_per_load; };

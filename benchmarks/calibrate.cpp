@@ -20,6 +20,7 @@
 #include <random>
 #include <tuple>
 
+#include "kernels/core/shape_file.h"
 #include "kernels/amx_tiles.h"
 #include "benchmarks/calib.h"
 #include "benchmarks/canary.h"
@@ -30,8 +31,8 @@
 #include "benchmarks/measure.h"
 #include "benchmarks/run.h"
 #include "benchmarks/csv.h"
-#include "kernels/buffer.h"
-#include "kernels/cost.h"
+#include "kernels/core/buffer.h"
+#include "kernels/core/cost.h"
 #include "predictor/fit.h"
 #include "predictor/levels.h"
 #include "predictor/parallel.h"
@@ -60,9 +61,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 struct Settings {
-  double min_seconds;   // one timed repetition lasts at least this long
-  int repetitions;      // best of these is the roof; the median gives the spread
-  double size_step;     // geometric step of the working-set sweep
+  double min_seconds;  // one timed repetition lasts at least this long
+  int repetitions;     // best of these is the roof; the median gives the spread
+  double size_step;    // geometric step of the working-set sweep
   // The measurement canary (canary.h), shared with the training sweep: before each figure the
   // calibration waits while it says the machine runs slow, so a peak or a bandwidth is not
   // the best of repetitions that all fell in a slow phase (they last seconds; a figure's
@@ -114,9 +115,12 @@ std::int64_t enough(double min_seconds, Run&& run) {
   }
 }
 
-constexpr const char* kNothingWritten = "no profile written: a partial calibration would mislead every prediction made from it";
+constexpr const char* kNothingWritten =
+    "no profile written: a partial calibration would mislead every prediction made from it";
 
-bool is_amx(Isa isa) { return isa == Isa::amx_tile || isa == Isa::amx_bf16 || isa == Isa::amx_int8; }
+bool is_amx(Isa isa) {
+  return isa == Isa::amx_tile || isa == Isa::amx_bf16 || isa == Isa::amx_int8;
+}
 
 PeakEntry measure_peak(const PeakLoop& loop, int threads, const Settings& s, double hz) {
   double sink = 0;
@@ -134,10 +138,17 @@ PeakEntry measure_peak(const PeakLoop& loop, int threads, const Settings& s, dou
   benchmark::DoNotOptimize(sink);  // the chains' results stay observable
   // The AMX loops return NaN when a thread's tile configuration did not read back as loaded.
   if (is_amx(loop.isa) && std::isnan(sink))
-    throw std::runtime_error(fmt::format("{} {}: a thread's AMX tile configuration read back differently from the "
-                                         "one loaded; {}", loop.dtype, loop.how, kNothingWritten));
-  return {.dtype = std::string(loop.dtype), .threads = threads, .ops_per_s = st.best, .isa = std::string(loop.how),
-          .spread = st.spread, .ops_per_cycle = hz > 0 ? st.best / (threads * hz) : 0, .roof = loop.roof};
+    throw std::runtime_error(
+        fmt::format("{} {}: a thread's AMX tile configuration read back differently from the "
+                    "one loaded; {}",
+                    loop.dtype, loop.how, kNothingWritten));
+  return {.dtype = std::string(loop.dtype),
+          .threads = threads,
+          .ops_per_s = st.best,
+          .isa = std::string(loop.how),
+          .spread = st.spread,
+          .ops_per_cycle = hz > 0 ? st.best / (threads * hz) : 0,
+          .roof = loop.roof};
 }
 
 // The core clock, measured: a dependent chain of integer adds retires one add per cycle on
@@ -171,10 +182,10 @@ std::string absent_reason(Isa isa) {
 void check_amx_tile_config() {
   amx::TileConfig back;
   if (amx_tile_config_matches(&back)) return;
-  throw std::runtime_error(fmt::format("the AMX tile configuration read back (sttilecfg) differs from the one loaded "
-                                       "(ldtilecfg): loaded {:02x}, read back {:02x}; {}",
-                                       fmt::join(amx::tile_config().bytes, ""), fmt::join(back.bytes, ""),
-                                       kNothingWritten));
+  throw std::runtime_error(
+      fmt::format("the AMX tile configuration read back (sttilecfg) differs from the one loaded "
+                  "(ldtilecfg): loaded {:02x}, read back {:02x}; {}",
+                  fmt::join(amx::tile_config().bytes, ""), fmt::join(back.bytes, ""), kNothingWritten));
 }
 
 enum class Traffic { read, copy, stream };
@@ -301,9 +312,7 @@ nlohmann::json machine_json() {
   for (Isa i : {Isa::avx2_fma, Isa::f16c, Isa::avx512f, Isa::avx512_bf16, Isa::avx512_vnni, Isa::avx_vnni,
                 Isa::avx512_fp16, Isa::amx_tile, Isa::amx_bf16, Isa::amx_int8})
     if (c.has(i)) isa.push_back(std::string(name(i)));
-  const auto level = [](const CacheLevel& l) {
-    return nlohmann::json{{"bytes", l.bytes}, {"shared_by", l.shared_by}};
-  };
+  const auto level = [](const CacheLevel& l) { return nlohmann::json{{"bytes", l.bytes}, {"shared_by", l.shared_by}}; };
   return {{"cpu", c.model},
           {"logical_cpus", c.logical_cpus},
           {"isa", isa},
@@ -350,12 +359,16 @@ void print_summary(const Profile& p) {
   if (p.machine.contains("measured_hz"))
     fmt::print("\nmeasured clock: {:.2f} GHz (dependent integer adds, 1 thread)\n",
                p.machine["measured_hz"].get<double>() / 1e9);
-  fmt::print("\n{:<5} {:>7}  {:>9}  {:>10}  {:>7}  {:<8}  {}\n", "dtype", "threads", "G(FL)OP/s", "ops/cycle",
-             "spread", "roof", "unit (instructions)");
+  fmt::print("\n{:<5} {:>7}  {:>9}  {:>10}  {:>7}  {:<8}  {}\n", "dtype", "threads", "G(FL)OP/s", "ops/cycle", "spread",
+             "roof", "unit (instructions)");
   for (const PeakEntry& e : p.peaks) {
     const PeakEntry* roof = machine_roof(p, *parse_dtype(e.dtype), e.threads);
     fmt::print("{:<5} {:>7}  {:>9.1f}  {:>10.1f}  {:>6.1f}%  {:<8}  {}\n", e.dtype, e.threads, e.ops_per_s / 1e9,
-               e.ops_per_cycle, 100 * e.spread, !e.roof ? "excluded" : roof == &e ? "yes" : "no", e.isa);
+               e.ops_per_cycle, 100 * e.spread,
+               !e.roof      ? "excluded"
+               : roof == &e ? "yes"
+                            : "no",
+               e.isa);
   }
   fmt::print("\n{:<6} {:<7} {:>7}  {:>12}  {:>9}\n", "level", "kernel", "threads", "capacity", "GB/s");
   for (const BandwidthEntry& b : p.bandwidth)
@@ -365,7 +378,8 @@ void print_summary(const Profile& p) {
   fmt::print("\n{:<6} {:>12}  {:>7}  {:>11}   (dependent loads, random chase, best of repetitions)\n", "level",
              "working set", "threads", "ns per load");
   for (const LatencyEntry& e : p.latency)
-    fmt::print("{:<6} {:>12}  {:>7}  {:>11.1f}\n", e.level, fmt::format("{} KiB", e.bytes >> 10), e.threads, e.ns_per_load);
+    fmt::print("{:<6} {:>12}  {:>7}  {:>11.1f}\n", e.level, fmt::format("{} KiB", e.bytes >> 10), e.threads,
+               e.ns_per_load);
 }
 
 // The training sweep: every kernel this CPU runs (the variant select() picks), at every
@@ -380,9 +394,10 @@ constexpr int kMinKeptPoint = 3;  // kept repetitions of a training point: its l
 // What an interrupted calibration keeps: nothing, or with a journal every timing so far.
 std::string what_is_kept(const Journal* journal) {
   if (!journal) return kNothingWritten;
-  return fmt::format("no profile written, but the {} timed repetitions so far are kept in {}: the same command picks "
-                     "up where it stopped",
-                     journal->repetitions_total(), journal->path());
+  return fmt::format(
+      "no profile written, but the {} timed repetitions so far are kept in {}: the same command picks "
+      "up where it stopped",
+      journal->repetitions_total(), journal->path());
 }
 
 // The adaptive round (nn-Meter's adaptive sampling): where a kernel's fit generalises worst,
@@ -407,7 +422,8 @@ std::vector<std::unique_ptr<Job>> adaptive_jobs(const Profile& profile, const st
   const std::vector<std::vector<double>> errors = parallel_map(list.size(), [&](std::size_t i) {
     try {
       const Group& g = list[i];
-      return held_out_errors(profile, *g.kernel, g.threads, g.samples, fit_kernel(profile, *g.kernel, g.threads, g.samples));
+      return held_out_errors(profile, *g.kernel, g.threads, g.samples,
+                             fit_kernel(profile, *g.kernel, g.threads, g.samples));
     } catch (const std::exception&) {
       // No peak for this dtype at these threads, or timings no fit can use: no points added
       // around them, and the final fit names the kernel and the reason.
@@ -430,7 +446,8 @@ std::vector<std::unique_ptr<Job>> adaptive_jobs(const Profile& profile, const st
         if (kernel->impl == Impl::naive && ops(n) > kNaiveMaxOps / 10) continue;
         const std::string job_name = fmt::format("train/{}/{}/{}/threads:{}/{}", name(kernel->op), name(kernel->impl),
                                                  name(kernel->dtype), threads, to_string(n));
-        out.push_back(std::make_unique<Job>(Job{.kernel = kernel, .run = std::move(n), .threads = threads, .name = job_name}));
+        out.push_back(
+            std::make_unique<Job>(Job{.kernel = kernel, .run = std::move(n), .threads = threads, .name = job_name}));
       }
   }
   return out;
@@ -452,7 +469,9 @@ void fit_kernels(Profile& profile, const CalibrateOptions& opt, Journal* journal
         // naive: only small problems (a tenth of what run gives it); its loops behave alike at
         // every size, and at six dtypes the large ones would take most of the calibration.
         if (s.op() != k.op || (k.impl == Impl::naive && ops(s) > kNaiveMaxOps / 10)) continue;
-        jobs.push_back(std::make_unique<Job>(Job{.kernel = &k, .run = s, .threads = t,
+        jobs.push_back(std::make_unique<Job>(Job{.kernel = &k,
+                                                 .run = s,
+                                                 .threads = t,
                                                  .name = fmt::format("train/{}/{}/{}/threads:{}/{}", name(k.op),
                                                                      name(k.impl), name(k.dtype), t, to_string(s))}));
       }
@@ -489,7 +508,9 @@ void fit_kernels(Profile& profile, const CalibrateOptions& opt, Journal* journal
       if (const Estimate e = estimate_of(*j); e.cv > kRetimeCv || e.kept < kMinKeptPoint) {
         noisy.push_back(j.get());
         // Its own name: the journal keeps both timings apart.
-        again.push_back(std::make_unique<Job>(Job{.kernel = j->kernel, .run = j->run, .threads = j->threads,
+        again.push_back(std::make_unique<Job>(Job{.kernel = j->kernel,
+                                                  .run = j->run,
+                                                  .threads = j->threads,
                                                   .name = fmt::format("{} again:{}", j->name, round + 1)}));
         again_pointers.push_back(again.back().get());
       }
@@ -524,9 +545,12 @@ void fit_kernels(Profile& profile, const CalibrateOptions& opt, Journal* journal
 
   for (const auto& j : jobs) {
     if (j->seconds.empty()) continue;
-    profile.training.push_back({{"op", name(j->kernel->op)}, {"impl", name(j->kernel->impl)},
-                                {"dtype", name(j->kernel->dtype)}, {"threads", j->threads},
-                                {"shape", to_string(j->run)}, {"seconds", estimate_of(*j).seconds},
+    profile.training.push_back({{"op", name(j->kernel->op)},
+                                {"impl", name(j->kernel->impl)},
+                                {"dtype", name(j->kernel->dtype)},
+                                {"threads", j->threads},
+                                {"shape", to_string(j->run)},
+                                {"seconds", estimate_of(*j).seconds},
                                 {"cv", estimate_of(*j).cv}});
   }
   for (const auto& [threads, seconds] : canary.bests()) profile.canary.push_back({threads, seconds});
@@ -538,14 +562,17 @@ void fit_kernels(Profile& profile, const CalibrateOptions& opt, Journal* journal
 // error on training points each predicted by a fit of the others (the figure the terms were
 // chosen by), "train err" on the points themselves.
 void print_fits(const Profile& p) {
-  fmt::print("\n{:<7} {:<9} {:<6} {:<5} {:>3}  {:>9}  {:>7} {:>7} {:>7} {:>7}  {:>9}  {:>9}  {:>10}  {:>10}  {:>17}  {:>5}  {:>7}  {:>9}\n",
-             "op", "class", "impl", "dtype", "thr", "G(FL)OP/s", "L1 GB/s", "L2 GB/s", "L3 GB/s", "DRAM", "overhead",
-             "per group", "per region", "pack Gel/s", "half M/N/K", "blend", "cv err", "train err");
+  fmt::print(
+      "\n{:<7} {:<9} {:<6} {:<5} {:>3}  {:>9}  {:>7} {:>7} {:>7} {:>7}  {:>9}  {:>9}  {:>10}  {:>10}  {:>17}  {:>5}  "
+      "{:>7}  {:>9}\n",
+      "op", "class", "impl", "dtype", "thr", "G(FL)OP/s", "L1 GB/s", "L2 GB/s", "L3 GB/s", "DRAM", "overhead",
+      "per group", "per region", "pack Gel/s", "half M/N/K", "blend", "cv err", "train err");
   const auto us = [](double s) { return s > 0 ? fmt::format("{:.3f}us", s * 1e6) : std::string("-"); };
   for (const KernelFit& k : p.kernels) {
     const bool halves = k.half_mnk[0] > 0 || k.half_mnk[1] > 0 || k.half_mnk[2] > 0;
     fmt::print(
-        "{:<7} {:<9} {:<6} {:<5} {:>3}  {:>9.1f}  {:>7.1f} {:>7.1f} {:>7.1f} {:>7.1f}  {:>7.1f}us  {:>9}  {:>10}  {:>10}  {:>17}  "
+        "{:<7} {:<9} {:<6} {:<5} {:>3}  {:>9.1f}  {:>7.1f} {:>7.1f} {:>7.1f} {:>7.1f}  {:>7.1f}us  {:>9}  {:>10}  "
+        "{:>10}  {:>17}  "
         "{:>5}  {:>7}  {:>8.1f}%\n",
         k.op, k.shape_class, k.impl, k.dtype, k.threads, k.compute_ops_per_s / 1e9, k.bytes_per_s[0] / 1e9,
         k.bytes_per_s[1] / 1e9, k.bytes_per_s[2] / 1e9, k.bytes_per_s[3] / 1e9, k.overhead_s * 1e6,
@@ -609,8 +636,7 @@ int calibrate_command(const CalibrateOptions& opt) {
   if (jp) jp->remove();  // the profile holds everything it recorded
   print_summary(profile);
   print_fits(profile);
-  fmt::print(stderr, "roofbench: wrote {} ({:.0f} s)\n", opt.out,
-             profile.machine["calibration_seconds"].get<double>());
+  fmt::print(stderr, "roofbench: wrote {} ({:.0f} s)\n", opt.out, profile.machine["calibration_seconds"].get<double>());
   return 0;
 }
 
@@ -624,8 +650,7 @@ namespace {
 void keep_busy(int threads, double seconds) {
   const auto until = Clock::now() + std::chrono::duration<double>(seconds);
 #pragma omp parallel num_threads(threads)
-  while (Clock::now() < until) {
-  }
+  while (Clock::now() < until) {}
 }
 
 // Every compute unit is private to a core, so a unit's peak on t threads over t distinct cores
@@ -649,7 +674,8 @@ void remeasure_unless_it_scales(std::vector<PeakEntry>& peaks, const PeakLoop& l
   if (cores <= 1) return;
   for (int retry = 1; retry <= kPeakRetries && e.ops_per_s < kPeakScalingFloor * expected; ++retry) {
     const double wait = 0.25 * (1 << retry);
-    fmt::print(stderr, "calibrate: peak {} {} at {} threads: {:.1f} G/s is {:.2f} of {} x its 1-thread figure (a core "
+    fmt::print(stderr,
+               "calibrate: peak {} {} at {} threads: {:.1f} G/s is {:.2f} of {} x its 1-thread figure (a core "
                "busy or descheduled): measuring again after {:.1f} s of every thread spinning ({} of {})\n",
                e.dtype, e.isa, e.threads, e.ops_per_s / 1e9, e.ops_per_s / expected, cores, wait, retry, kPeakRetries);
     keep_busy(e.threads, wait);
@@ -657,7 +683,8 @@ void remeasure_unless_it_scales(std::vector<PeakEntry>& peaks, const PeakLoop& l
     if (again.ops_per_s > e.ops_per_s) e = again;
   }
   if (e.ops_per_s < kPeakScalingFloor * expected)
-    fmt::print(stderr, "calibrate: warning: peak {} {} at {} threads stays at {:.2f} of {} x its 1-thread figure: kept, "
+    fmt::print(stderr,
+               "calibrate: warning: peak {} {} at {} threads stays at {:.2f} of {} x its 1-thread figure: kept, "
                "but this machine's cores do not deliver in parallel now\n",
                e.dtype, e.isa, e.threads, e.ops_per_s / expected, cores);
 }
@@ -682,7 +709,8 @@ void measure_pass(Profile& profile, const CalibrateOptions& opt, const Settings&
         else if (first && t == opt.threads.front())
           fmt::print(stderr, "calibrate: {} {}: skipped: {}\n", dtype, loop.how, absent_reason(loop.isa));
       }
-      if (units.size() == before && first) fmt::print(stderr, "roofbench: no {} peak loop this CPU can run; skipped\n", dtype);
+      if (units.size() == before && first)
+        fmt::print(stderr, "roofbench: no {} peak loop this CPU can run; skipped\n", dtype);
     }
     // In kPeakRounds rounds over all units, each round a share of the repetitions, keeping each
     // unit's best: a unit's repetitions then spread over the ~10 s of all units, not the 0.3 s
@@ -742,7 +770,8 @@ void measure_machine(Profile& profile, const CalibrateOptions& opt, const Settin
   // What the machine was like when calibrated (roofbench doctor's probes, no churn): a profile
   // made in slow phases or beside a busy neighbour says so, and the report prints it.
   const int most = opt.threads.empty() ? 0 : *std::max_element(opt.threads.begin(), opt.threads.end());
-  const DoctorSummary doctor = summarise_rounds(probe({.seconds = opt.quick ? 3.0 : 10.0, .churn_gib = 0, .threads = most}));
+  const DoctorSummary doctor =
+      summarise_rounds(probe({.seconds = opt.quick ? 3.0 : 10.0, .churn_gib = 0, .threads = most}));
   profile.machine["doctor"] = summary_json(doctor);
   throw_if_interrupted(kNothingWritten);
   for (const auto& line : profile.machine["doctor"]["verdict"])

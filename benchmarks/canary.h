@@ -17,7 +17,7 @@
 #include <map>
 #include <vector>
 
-#include "kernels/buffer.h"
+#include "kernels/core/buffer.h"
 
 namespace roofbench {
 
@@ -35,8 +35,8 @@ class Canary {
   const std::map<int, double>& bests() const { return best_; }
 
  private:
-  std::vector<AlignedBuffer> blocks_;   // one per thread, grown on demand
-  std::map<int, double> best_;          // per thread count
+  std::vector<AlignedBuffer> blocks_;  // one per thread, grown on demand
+  std::map<int, double> best_;         // per thread count
 };
 
 // The canary's bytes per thread: inside every L2 the project has met (512 KiB to 2 MiB), far

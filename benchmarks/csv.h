@@ -8,8 +8,8 @@
 #include <utility>
 #include <vector>
 
-#include "kernels/text_file.h"  // check_writable: callers check the CSV path before timing
-#include "predictor/roofline.h"  // kAboveRoofTolerance
+#include "kernels/core/text_file.h"  // check_writable: callers check the CSV path before timing
+#include "predictor/roofline.h"      // kAboveRoofTolerance
 
 namespace roofbench {
 
@@ -23,18 +23,18 @@ struct CsvRow {
   std::optional<double> measured_s, predicted_s;  // empty cells when absent
   std::string bound;
   // additions
-  std::string variant;   // registry variant that ran, e.g. gemm_f32_6x16__avx2_fma
-  int repetitions = 0;   // timed repetitions behind measured_s
-  std::optional<double> cv;  // coefficient of variation of the repetitions (stddev / mean)
-  bool noisy = false;        // cv above --noise-threshold: the median is less certain than usual
-  std::string status;    // ok, or why there is no time (mismatch against naive, error)
+  std::string variant;         // registry variant that ran, e.g. gemm_f32_6x16__avx2_fma
+  int repetitions = 0;         // timed repetitions behind measured_s
+  std::optional<double> cv;    // coefficient of variation of the repetitions (stddev / mean)
+  bool noisy = false;          // cv above --noise-threshold: the median is less certain than usual
+  std::string status;          // ok, or why there is no time (mismatch against naive, error)
   std::string cache = "warm";  // warm or cold operands (--cache)
   // the prediction behind predicted_s (predictor/roofline.h); empty cells without a profile
-  std::optional<double> classic_s;    // classic roofline: max(ops / peak, bytes / bandwidth)
+  std::optional<double> classic_s;  // classic roofline: max(ops / peak, bytes / bandwidth)
   std::string classic_bound;
   std::optional<double> t_compute_s, t_memory_s, overhead_s;  // the terms of predicted_s
-  std::string level;                  // memory level holding the working set
-  std::string model;                  // "fitted", or "classic" when the profile has no fit
+  std::string level;                                          // memory level holding the working set
+  std::string model;                                          // "fitted", or "classic" when the profile has no fit
   // achieved ops/s over the dtype's calibrated peak at these threads (predictor/roofline.h
   // machine_peak); empty without a profile, a peak or a time. Written as roof_ratio, and as
   // above_roof = yes/no against kAboveRoofTolerance.

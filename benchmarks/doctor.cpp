@@ -25,9 +25,9 @@
 
 #include "benchmarks/canary.h"
 #include "benchmarks/interrupt.h"
-#include "kernels/buffer.h"
-#include "kernels/cpu.h"
-#include "kernels/text_file.h"
+#include "kernels/core/buffer.h"
+#include "kernels/core/cpu.h"
+#include "kernels/core/text_file.h"
 
 namespace roofbench {
 
@@ -79,20 +79,34 @@ ProbeStats summarise(std::span<const double> values, std::span<const Round> roun
   if (relative && s.median != 0) s.spread = (s.p90 - s.p10) / std::abs(s.median);
 
   switch (kind) {
-    case Kind::higher_is_better: s.best = s.max; break;
-    case Kind::lower_is_better: s.best = s.min; break;
-    case Kind::zero_is_best: s.best = 0; break;
-    case Kind::steady: s.best = s.median; break;
-    case Kind::info: break;
+    case Kind::higher_is_better:
+      s.best = s.max;
+      break;
+    case Kind::lower_is_better:
+      s.best = s.min;
+      break;
+    case Kind::zero_is_best:
+      s.best = 0;
+      break;
+    case Kind::steady:
+      s.best = s.median;
+      break;
+    case Kind::info:
+      break;
   }
   auto slow = [&](double x) {
     if (!std::isfinite(x)) return false;
     switch (kind) {
-      case Kind::higher_is_better: return x < s.best * (1 - tolerance);
-      case Kind::lower_is_better: return x > s.best * (1 + tolerance);
-      case Kind::zero_is_best: return x > tolerance;
-      case Kind::steady: return std::abs(x - s.median) > tolerance;
-      case Kind::info: return false;
+      case Kind::higher_is_better:
+        return x < s.best * (1 - tolerance);
+      case Kind::lower_is_better:
+        return x > s.best * (1 + tolerance);
+      case Kind::zero_is_best:
+        return x > tolerance;
+      case Kind::steady:
+        return std::abs(x - s.median) > tolerance;
+      case Kind::info:
+        return false;
     }
     return false;
   };
@@ -191,9 +205,13 @@ DoctorSummary summarise_rounds(const Rounds& r) {
 namespace {
 
 // "±0.8%", "±12%": one decimal while it says something.
-std::string pct(double x) { return x < 10 ? fmt::format("{:.1f}%", x) : fmt::format("{:.0f}%", x); }
+std::string pct(double x) {
+  return x < 10 ? fmt::format("{:.1f}%", x) : fmt::format("{:.0f}%", x);
+}
 
-std::string ratio(double x) { return fmt::format("{:.1f}\u00d7", x); }
+std::string ratio(double x) {
+  return fmt::format("{:.1f}\u00d7", x);
+}
 
 const ProbeSummary* find(const DoctorSummary& s, Role role) {
   for (const ProbeSummary& p : s.probes)
@@ -365,9 +383,15 @@ nlohmann::json summary_json(const DoctorSummary& s) {
   nlohmann::json probes = nlohmann::json::array();
   for (const ProbeSummary& p : s.probes) {
     const ProbeStats& st = p.stats;
-    probes.push_back({{"name", p.name}, {"unit", p.unit}, {"median", value(st.median)}, {"p10", value(st.p10)},
-                      {"p90", value(st.p90)}, {"best", value(st.best)}, {"rounds", st.rounds},
-                      {"slow_rounds", st.slow_rounds}, {"longest_slow_phase_s", value(st.longest_phase_s)},
+    probes.push_back({{"name", p.name},
+                      {"unit", p.unit},
+                      {"median", value(st.median)},
+                      {"p10", value(st.p10)},
+                      {"p90", value(st.p90)},
+                      {"best", value(st.best)},
+                      {"rounds", st.rounds},
+                      {"slow_rounds", st.slow_rounds},
+                      {"longest_slow_phase_s", value(st.longest_phase_s)},
                       {"repeat_pct", value(st.repeat_pct)}});
   }
   nlohmann::json lines = nlohmann::json::array();
@@ -430,7 +454,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
 
 // CPU time of every thread of this process, and the wall time it was read at.
 struct Usage {
@@ -589,7 +615,9 @@ std::vector<SpinResult> spin(std::span<const int> cpus, long iterations, double 
 }
 
 // ---- 3. the clock -------------------------------------------------------------------------
-double to_s(const timespec& t) { return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec); }
+double to_s(const timespec& t) {
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
 
 struct ClockPair {
   double mono = 0, raw = 0;

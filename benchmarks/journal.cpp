@@ -39,7 +39,9 @@ std::vector<nlohmann::json> read_lines(const std::string& path) {
   return out;
 }
 
-nlohmann::json header(const std::vector<std::string>& args) { return {{"journal", kJournalVersion}, {"args", args}}; }
+nlohmann::json header(const std::vector<std::string>& args) {
+  return {{"journal", kJournalVersion}, {"args", args}};
+}
 
 bool belongs_to(const std::string& path, const std::vector<std::string>& args) {
   const std::vector<nlohmann::json> lines = read_lines(path);
@@ -115,9 +117,13 @@ struct Tail {
 
 }  // namespace
 
-std::string journal_path(const std::string& output) { return output + ".journal"; }
+std::string journal_path(const std::string& output) {
+  return output + ".journal";
+}
 
-bool is_supervised_worker() { return std::getenv(kJournalEnv) != nullptr; }
+bool is_supervised_worker() {
+  return std::getenv(kJournalEnv) != nullptr;
+}
 
 std::optional<Journal> Journal::for_this_worker() {
   const char* path = std::getenv(kJournalEnv);
@@ -160,14 +166,24 @@ void Journal::append(const nlohmann::json& line) {
 void Journal::begin(std::string_view job, std::string_view step, double limit_s) {
   append({{"begin", job}, {"step", step}, {"limit_s", limit_s}});
 }
-void Journal::end(std::string_view job) { append({{"end", job}}); }
-void Journal::checked(std::string_view job) { append({{"checked", job}}); }
-void Journal::skipped(std::string_view job, std::string_view reason) { append({{"skipped", job}, {"reason", reason}}); }
-void Journal::failed(std::string_view job, std::string_view reason) { append({{"failed", job}, {"reason", reason}}); }
+void Journal::end(std::string_view job) {
+  append({{"end", job}});
+}
+void Journal::checked(std::string_view job) {
+  append({{"checked", job}});
+}
+void Journal::skipped(std::string_view job, std::string_view reason) {
+  append({{"skipped", job}, {"reason", reason}});
+}
+void Journal::failed(std::string_view job, std::string_view reason) {
+  append({{"failed", job}, {"reason", reason}});
+}
 void Journal::repetition(std::string_view job, double seconds, double canary_s, double others, double waited) {
   append({{"rep", job}, {"s", seconds}, {"c", canary_s}, {"o", others}, {"w", waited}});
 }
-void Journal::record(std::string_view key, const nlohmann::json& value) { append({{"record", key}, {"value", value}}); }
+void Journal::record(std::string_view key, const nlohmann::json& value) {
+  append({{"record", key}, {"value", value}});
+}
 
 std::optional<Journal::Outcome> Journal::outcome(const std::string& job) const {
   const auto it = outcomes_.find(job);

@@ -46,7 +46,8 @@ std::vector<std::uint32_t> cyclic_permutation(std::uint32_t n, std::uint64_t see
 double chase_ns_per_load(std::int64_t bytes, const ChaseSettings& s) {
   using Clock = std::chrono::steady_clock;
   const std::int64_t slots = std::max<std::int64_t>(2, bytes / kChaseSlotBytes);
-  if (slots > std::int64_t{0xffffffff}) throw std::invalid_argument("latency working set too large for 32-bit slot indices");
+  if (slots > std::int64_t{0xffffffff})
+    throw std::invalid_argument("latency working set too large for 32-bit slot indices");
   // 2 MiB alignment, so whole huge pages can back the buffer.
   constexpr std::size_t kHuge = std::size_t{2} << 20;
   const std::size_t size = (static_cast<std::size_t>(slots * kChaseSlotBytes) + kHuge - 1) / kHuge * kHuge;

@@ -20,7 +20,7 @@
 #include "benchmarks/journal.h"
 #include "benchmarks/model.h"
 #include "benchmarks/run.h"
-#include "kernels/text_file.h"
+#include "kernels/core/text_file.h"
 #include "predictor/evaluate.h"
 
 namespace {
@@ -100,7 +100,8 @@ const char* description(std::string_view subcommand) {
   return "";
 }
 
-constexpr const char* kTagline = "roofbench: how long should a layer take on this machine, how long does it take, and why";
+constexpr const char* kTagline =
+    "roofbench: how long should a layer take on this machine, how long does it take, and why";
 
 // The front door: `roofbench`, `roofbench --help`, `-h` and `help` print this.
 void print_usage(std::FILE* to) {
@@ -182,8 +183,9 @@ int main(int argc, char** argv) {
   }
   // Google Benchmark reports a bad value of its own flags on a line of its own and leaves the
   // flag for CLI11 to reject again: checked here first, so the error stays one line.
-  for (const auto& [flag, value] : {std::pair{"--benchmark_repetitions", flag_value(argc, argv, "--benchmark_repetitions")},
-                                    std::pair{"--benchmark_min_time", flag_value(argc, argv, "--benchmark_min_time")}}) {
+  for (const auto& [flag, value] :
+       {std::pair{"--benchmark_repetitions", flag_value(argc, argv, "--benchmark_repetitions")},
+        std::pair{"--benchmark_min_time", flag_value(argc, argv, "--benchmark_min_time")}}) {
     if (!has_flag(argc, argv, flag)) continue;
     char* end = nullptr;
     const double v = std::strtod(value.c_str(), &end);
@@ -230,13 +232,13 @@ int main(int argc, char** argv) {
       dtypes = implemented_dtypes();
   std::vector<int> threads{cpu().logical_cpus};
   CLI::App* run_cmd = app.add_subcommand("run", description("run"));
-  CLI::App* predict_cmd =
-      app.add_subcommand("predict", description("predict"));
+  CLI::App* predict_cmd = app.add_subcommand("predict", description("predict"));
   run.shapes = "default";
   CLI::Option* impls_opt = nullptr;
   // run and predict take the same filters, so a predict CSV lines up row by row with a run CSV.
   for (CLI::App* cmd : {run_cmd, predict_cmd}) {
-    cmd->add_option("--shapes", run.shapes, "Shape file, or a built-in set in benchmarks/shapes/")->capture_default_str();
+    cmd->add_option("--shapes", run.shapes, "Shape file, or a built-in set in benchmarks/shapes/")
+        ->capture_default_str();
     cmd->add_option("--ops", ops, "Ops (mv, gemm, conv2d)")->delimiter(',')->capture_default_str();
     CLI::Option* o = cmd->add_option("--impls", impls,
                                      "Implementations (naive, opt, blas, onednn); naive runs only on small problems "
@@ -263,13 +265,15 @@ int main(int argc, char** argv) {
   run_cmd->footer("Google Benchmark's --benchmark_* flags are accepted too: roofbench help gbench lists them.");
   run_cmd->add_option("--profile", run.profile, "Hardware profile from `roofbench calibrate`: fills predicted_s");
   predict_cmd->add_option("--profile", run.profile, "Hardware profile from `roofbench calibrate`")->required();
-  run_cmd->add_option("--repetitions", run.repetitions,
-                      "Timed repetitions per row in the first round (the least of those kept reported)")
+  run_cmd
+      ->add_option("--repetitions", run.repetitions,
+                   "Timed repetitions per row in the first round (the least of those kept reported)")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
-  run_cmd->add_option("--max-repetitions", run.max_repetitions,
-                      "Cap on repetitions per row: rows whose floor was not yet met three times within ±2% get more "
-                      "rounds up to it (default: 3x --repetitions; equal to --repetitions: no more rounds)")
+  run_cmd
+      ->add_option("--max-repetitions", run.max_repetitions,
+                   "Cap on repetitions per row: rows whose floor was not yet met three times within ±2% get more "
+                   "rounds up to it (default: 3x --repetitions; equal to --repetitions: no more rounds)")
       ->check(CLI::Range(1, 10000));
   run_cmd->add_option("--repetitions-csv", run.repetitions_csv,
                       "Also write every repetition (time, canary ratio, share of the machine others took, kept or "
@@ -279,8 +283,9 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--min-time", run.min_time, "Minimum seconds per repetition")
       ->check(CLI::Range(1e-4, 100.0))
       ->capture_default_str();
-  run_cmd->add_option("--noise-threshold", run.noise_threshold,
-                      "Flag rows (column noisy) whose repetitions' coefficient of variation exceeds this")
+  run_cmd
+      ->add_option("--noise-threshold", run.noise_threshold,
+                   "Flag rows (column noisy) whose repetitions' coefficient of variation exceeds this")
       ->check(CLI::Range(0.0, 10.0))
       ->capture_default_str();
 
@@ -291,13 +296,16 @@ int main(int argc, char** argv) {
   eval_cmd->add_option("--csv", eval.out_csv, "Write the per-group scores to this CSV");
   eval_cmd->add_option("--repeat", eval.repeat,
                        "A second run CSV of the same rows: the noise floor scores the two runs against each other");
-  eval_cmd->add_option("--profile", eval.profile,
-                       "Predict every measured row again from this profile (score a refitted model on old measurements)");
+  eval_cmd->add_option(
+      "--profile", eval.profile,
+      "Predict every measured row again from this profile (score a refitted model on old measurements)");
 
   ModelOptions model;
   CLI::App* model_cmd = app.add_subcommand("model", description("model"));
-  model_cmd->add_option("model", model.model, "Model file, or a built-in model (resnet18, mobilenetv2, bert-base, "
-                                              "llama-7b-decode)")
+  model_cmd
+      ->add_option("model", model.model,
+                   "Model file, or a built-in model (resnet18, mobilenetv2, bert-base, "
+                   "llama-7b-decode)")
       ->required();
   model_cmd->add_option("--profile", model.profile, "Hardware profile from `roofbench calibrate`")->required();
   model_cmd->add_option("--batch", model.batch, "Batch size")
@@ -311,13 +319,13 @@ int main(int argc, char** argv) {
 
   CalibrateOptions calib;
   std::vector<int> calib_threads{1, cpu().logical_cpus};
-  CLI::App* calib_cmd =
-      app.add_subcommand("calibrate", description("calibrate"));
+  CLI::App* calib_cmd = app.add_subcommand("calibrate", description("calibrate"));
   calib_cmd->add_flag("--quick", calib.quick, "Fewer repetitions and a coarser sweep (under a minute)");
   calib_cmd->add_flag("--no-fit", calib.no_fit,
                       "Measure the machine only; skip the training sweep that fits each kernel's roofline");
-  calib_cmd->add_option("--refit", calib.refit,
-                        "Measure nothing: refit the kernels from the training timings stored in this profile")
+  calib_cmd
+      ->add_option("--refit", calib.refit,
+                   "Measure nothing: refit the kernels from the training timings stored in this profile")
       ->check(CLI::ExistingFile);
   calib_cmd->add_option("--threads", calib_threads, "Thread counts")
       ->delimiter(',')
@@ -340,8 +348,7 @@ int main(int argc, char** argv) {
       std::vector<std::string> names;
       for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) names.push_back(sub->get_name());
       if (std::find(names.begin(), names.end(), argv[1]) == names.end())
-        throw CLI::ValidationError(
-            fmt::format("unknown command '{}' (commands: {})", argv[1], fmt::join(names, ", ")));
+        throw CLI::ValidationError(fmt::format("unknown command '{}' (commands: {})", argv[1], fmt::join(names, ", ")));
     }
     app.parse(argc, argv);
     if (run_cmd->parsed() || predict_cmd->parsed()) {

@@ -26,7 +26,7 @@
 #include "benchmarks/canary.h"
 #include "benchmarks/interrupt.h"
 #include "kernels/check.h"
-#include "kernels/cost.h"
+#include "kernels/core/cost.h"
 
 namespace roofbench {
 namespace {
@@ -61,9 +61,7 @@ struct Buffers {
   std::int64_t held_bytes = 0;
   int round = 0;
 
-  static std::int64_t budget() {
-    return physical_memory_bytes() / 4;
-  }
+  static std::int64_t budget() { return physical_memory_bytes() / 4; }
 
   // The next round takes fresh operands; the round before this one lets go of its own.
   void next_round() {
@@ -210,10 +208,12 @@ void time_job(benchmark::State& state, const Job& j, Buffers& buffers, Canary& c
   // host as steal): one 10 ms tick of /proc/stat is the resolution.
   const double capacity = wall * static_cast<double>(std::max(1, cpu().logical_cpus));
   state.counters["others"] =
-      capacity > 0 ? std::max(0.0, (cpu1.busy - cpu0.busy) - (cpu1.self - cpu0.self) + (cpu1.steal - cpu0.steal)) / capacity
-                   : 0.0;
+      capacity > 0
+          ? std::max(0.0, (cpu1.busy - cpu0.busy) - (cpu1.self - cpu0.self) + (cpu1.steal - cpu0.steal)) / capacity
+          : 0.0;
 
-  const double ops_count = static_cast<double>(ops(j.run)), byte_count = static_cast<double>(bytes(j.run, j.kernel->dtype));
+  const double ops_count = static_cast<double>(ops(j.run)),
+               byte_count = static_cast<double>(bytes(j.run, j.kernel->dtype));
   using benchmark::Counter;
   state.counters["ops/s"] = Counter(ops_count, Counter::kIsIterationInvariantRate);
   state.counters["bytes/s"] = Counter(byte_count, Counter::kIsIterationInvariantRate, Counter::kIs1024);
@@ -263,7 +263,8 @@ class Collector : public benchmark::ConsoleReporter {
         const auto w = r.counters.find("waited");
         job.waited.push_back(w == r.counters.end() ? 0.0 : w->second.value);
         if (journal_)
-          journal_->repetition(it->first, job.seconds.back(), job.canary_s.back(), job.others.back(), job.waited.back());
+          journal_->repetition(it->first, job.seconds.back(), job.canary_s.back(), job.others.back(),
+                               job.waited.back());
       }
       if (r.run_type == Run::RT_Aggregate || r.error_occurred || r.repetitions <= 1) shown.push_back(r);
       if (r.run_type == Run::RT_Iteration) progress(r.run_name.function_name);
@@ -306,9 +307,10 @@ std::int64_t memory_needed(const Job& j, bool cold) {
 
 void check_timeable(const Job& j, bool cold, std::int64_t available) {
   if (const auto n = static_cast<double>(ops(j.run)); n > kMaxTimedOps)
-    throw std::runtime_error(fmt::format("{}: {:.3g} ops per call is over the limit of {:.0e} for timing (minutes to "
-                                         "hours per call); `roofbench predict` estimates it without running it",
-                                         j.name, n, kMaxTimedOps));
+    throw std::runtime_error(
+        fmt::format("{}: {:.3g} ops per call is over the limit of {:.0e} for timing (minutes to "
+                    "hours per call); `roofbench predict` estimates it without running it",
+                    j.name, n, kMaxTimedOps));
   const std::int64_t need = memory_needed(j, cold);
   if (need > available)
     throw std::runtime_error(fmt::format(
@@ -352,9 +354,12 @@ void check_jobs(std::span<Job* const> jobs, Journal* journal) {
     }
     if (journal && !interrupted()) {
       journal->end(j.name);
-      if (j.failure) journal->failed(j.name, *j.failure);
-      else if (j.skipped) journal->skipped(j.name, *j.skipped);
-      else journal->checked(j.name);
+      if (j.failure)
+        journal->failed(j.name, *j.failure);
+      else if (j.skipped)
+        journal->skipped(j.name, *j.skipped);
+      else
+        journal->checked(j.name);
     }
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (elapsed > 2 && (i + 1) % 16 == 0)

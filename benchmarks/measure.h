@@ -19,20 +19,20 @@ namespace roofbench {
 
 struct Job {
   const Kernel* kernel = nullptr;
-  Shape run;          // batch applied
+  Shape run;  // batch applied
   int threads = 1;
-  std::string name;   // unique benchmark name, e.g. op/impl/dtype/threads:T/batch:B/<shape>
+  std::string name;                      // unique benchmark name, e.g. op/impl/dtype/threads:T/batch:B/<shape>
   std::optional<std::string> failure{};  // set by check_jobs: no time is taken for it
   // Set by check_jobs when a library declines the shape on this CPU (KernelUnavailable): a skip
   // with its reason, like a missing ISA, not a failure; no time is taken for it either.
   std::optional<std::string> skipped{};
-  std::vector<double> seconds{};         // one per repetition, filled by measure_jobs
+  std::vector<double> seconds{};  // one per repetition, filled by measure_jobs
   // Beside each repetition: the slower canary around it over the least canary seen at its
   // thread count (protocol.h, Repetition::canary_ratio); 1 where unknown.
   std::vector<double> canary_ratio{};
-  std::vector<double> canary_s{};        // the slower canary around each repetition, s; 0 unknown
-  std::vector<double> others{};          // share of the machine others took during each (Repetition)
-  std::vector<double> waited{};          // largest share a thread waited for its vCPU during each (Repetition)
+  std::vector<double> canary_s{};  // the slower canary around each repetition, s; 0 unknown
+  std::vector<double> others{};    // share of the machine others took during each (Repetition)
+  std::vector<double> waited{};    // largest share a thread waited for its vCPU during each (Repetition)
 };
 
 // The job's repetitions as the protocol judges them, and its estimate under `rules`.
@@ -40,19 +40,19 @@ std::vector<Repetition> repetitions_of(const Job& j);
 Estimate estimate_of(const Job& j, const ProtocolRules& rules = {});
 
 struct MeasureOptions {
-  int repetitions = 5;            // the first round's repetitions per job
+  int repetitions = 5;  // the first round's repetitions per job
   // The cap per job: rows whose estimate has not converged (protocol.h) get more rounds,
   // interleaved, up to this many repetitions in all. Equal to repetitions: no more rounds.
-  int max_repetitions = 0;        // 0: the same as repetitions
+  int max_repetitions = 0;  // 0: the same as repetitions
   ProtocolRules rules{};
   // The canary shared by several calls (calibrate's rounds; run seeded from the profile), or
   // nullptr for one of this call's own.
   Canary* canary = nullptr;
-  double min_time = 0.1;          // seconds per repetition
+  double min_time = 0.1;                 // seconds per repetition
   bool repetitions_from_gbench = false;  // --benchmark_repetitions given: leave it to Google Benchmark
   bool min_time_from_gbench = false;     // --benchmark_min_time given
-  bool cold = false;              // rotate through operand copies spanning 2x the last-level cache
-  bool console = true;            // print Google Benchmark's table (false: only progress on stderr)
+  bool cold = false;                     // rotate through operand copies spanning 2x the last-level cache
+  bool console = true;                   // print Google Benchmark's table (false: only progress on stderr)
   // The worker's journal (journal.h), or nullptr: each repetition is recorded as it is taken,
   // and a job the journal already holds every repetition of is not timed again.
   Journal* journal = nullptr;

@@ -14,13 +14,14 @@
 #include <string>
 #include <vector>
 
+#include "kernels/core/shape_file.h"
 #include "benchmarks/csv.h"
 #include "benchmarks/interrupt.h"
 #include "benchmarks/measure.h"
 #include "benchmarks/run.h"
-#include "kernels/cost.h"
+#include "kernels/core/cost.h"
 #include "kernels/registry.h"
-#include "kernels/text_file.h"
+#include "kernels/core/text_file.h"
 #include "predictor/model.h"
 #include "predictor/profile.h"
 
@@ -60,8 +61,12 @@ std::string grouped(std::int64_t x) {
   return x < 0 ? "-" + out : out;
 }
 
-double mb(std::int64_t bytes) { return static_cast<double>(bytes) / 1e6; }
-double us(double s) { return s * 1e6; }
+double mb(std::int64_t bytes) {
+  return static_cast<double>(bytes) / 1e6;
+}
+double us(double s) {
+  return s * 1e6;
+}
 
 // Dimensions only (no name, no repeat, and mv's batch, which to_string leaves out): layers
 // with the same key are timed once.
@@ -81,8 +86,8 @@ std::vector<Measured> measure_layers(const ModelMetrics& m, const std::vector<st
     const Op op = l.shape.op();
     const Kernel* k = select(op, m.impl, m.dtype);
     if (!k)
-      throw std::runtime_error(fmt::format("--measure: cannot time {} {} {}: {}", name(op),
-                                           name(m.impl), name(m.dtype), why_not(op, m.impl, m.dtype)));
+      throw std::runtime_error(fmt::format("--measure: cannot time {} {} {}: {}", name(op), name(m.impl), name(m.dtype),
+                                           why_not(op, m.impl, m.dtype)));
     kernels.emplace(std::string(name(op)), k);
   }
   require_openmp_openblas();
@@ -133,9 +138,12 @@ std::vector<Measured> measure_layers(const ModelMetrics& m, const std::vector<st
   for (const Job* j : of_layer) {
     Measured r;
     r.variant = j->kernel->variant;
-    if (j->failure) r.failure = *j->failure;
-    else if (j->skipped) r.failure = "skipped: " + *j->skipped;
-    else if (j->seconds.empty()) r.failure = "no timing recorded";
+    if (j->failure)
+      r.failure = *j->failure;
+    else if (j->skipped)
+      r.failure = "skipped: " + *j->skipped;
+    else if (j->seconds.empty())
+      r.failure = "no timing recorded";
     else {
       const Estimate e = estimate_of(*j);
       r.seconds = e.seconds;
@@ -178,12 +186,13 @@ void write_model_csv(const std::string& path, const std::string& model, const Mo
     }
     fmt::format_to(std::back_inserter(text),
                    "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
-               csv_field(model), csv_field(names[i]), name(l.shape.op()), csv_field(to_string(l.shape)),
-               l.shape.repeat, m.batch, name(m.dtype), name(m.impl), m.threads, l.total.params,
-               l.total.weight_bytes, l.total.macs, l.total.ops, l.total.act_in_bytes, l.total.act_out_bytes,
-               l.total.bytes, csv_number(l.total.energy_pj * 1e-12), csv_number(p.t_compute), csv_number(p.t_memory), csv_number(p.overhead),
-               p.level, p.bound, p.fitted ? "fitted" : "classic", csv_number(p.seconds), csv_number(l.latency_s), csv_number(ms),
-               csv_number(mt), csv_number(ratio), csv_number(cv), variant, csv_field(status));
+                   csv_field(model), csv_field(names[i]), name(l.shape.op()), csv_field(to_string(l.shape)),
+                   l.shape.repeat, m.batch, name(m.dtype), name(m.impl), m.threads, l.total.params,
+                   l.total.weight_bytes, l.total.macs, l.total.ops, l.total.act_in_bytes, l.total.act_out_bytes,
+                   l.total.bytes, csv_number(l.total.energy_pj * 1e-12), csv_number(p.t_compute),
+                   csv_number(p.t_memory), csv_number(p.overhead), p.level, p.bound, p.fitted ? "fitted" : "classic",
+                   csv_number(p.seconds), csv_number(l.latency_s), csv_number(ms), csv_number(mt), csv_number(ratio),
+                   csv_number(cv), variant, csv_field(status));
   }
   write_text_atomically(path, text);
 }
@@ -199,15 +208,17 @@ void print_table(const ModelMetrics& m, const std::vector<std::string>& names, c
   for (std::size_t i = 0; i < m.layers.size(); ++i) {
     const LayerMetrics& l = m.layers[i];
     const double rep = static_cast<double>(l.shape.repeat);
-    fmt::print("{:<{}}  {:<6} {:>4} {:>9} {:>9} {:>9.3f} {:>9.3f} {:>11.1f} {:>11.1f} {:>9.1f} {:>7} {:>11.1f}", names[i], w,
-               name(l.shape.op()), l.shape.repeat, si(static_cast<double>(l.total.params)),
+    fmt::print("{:<{}}  {:<6} {:>4} {:>9} {:>9} {:>9.3f} {:>9.3f} {:>11.1f} {:>11.1f} {:>9.1f} {:>7} {:>11.1f}",
+               names[i], w, name(l.shape.op()), l.shape.repeat, si(static_cast<double>(l.total.params)),
                si(static_cast<double>(l.total.macs)), mb(l.total.act_in_bytes), mb(l.total.act_out_bytes),
                us(l.prediction.t_compute * rep), us(l.prediction.t_memory * rep), us(l.prediction.overhead * rep),
                l.prediction.bound, us(l.latency_s));
     if (meas) {
       const Measured& r = measured[i];
-      if (r.failure) fmt::print(" {:>11} {:>9}", "failed", "-");
-      else fmt::print(" {:>11.1f} {:>9.2f}", us(r.seconds * rep), r.seconds / l.prediction.seconds);
+      if (r.failure)
+        fmt::print(" {:>11} {:>9}", "failed", "-");
+      else
+        fmt::print(" {:>11.1f} {:>9.2f}", us(r.seconds * rep), r.seconds / l.prediction.seconds);
     }
     fmt::print("\n");
   }
@@ -230,10 +241,12 @@ void print_error_sources(const ModelMetrics& m, const std::vector<std::string>& 
     miss.emplace_back(d, i);
   }
   if (observed <= 0 || absolute <= 0) return;
-  std::sort(miss.begin(), miss.end(), [](const auto& a, const auto& b) { return std::abs(a.first) > std::abs(b.first); });
-  fmt::print("\nwhere the error comes from: total predicted - measured = {:+.1f} us ({:+.1f}%); the sum of |layer "
-             "errors| is {:.1f} us, of which\n",
-             us(predicted - observed), 100 * (predicted / observed - 1), us(absolute));
+  std::sort(miss.begin(), miss.end(),
+            [](const auto& a, const auto& b) { return std::abs(a.first) > std::abs(b.first); });
+  fmt::print(
+      "\nwhere the error comes from: total predicted - measured = {:+.1f} us ({:+.1f}%); the sum of |layer "
+      "errors| is {:.1f} us, of which\n",
+      us(predicted - observed), 100 * (predicted / observed - 1), us(absolute));
   std::size_t w = 5;
   for (const std::string& n : names) w = std::max(w, n.size());
   fmt::print("  {:<{}}  {:>11} {:>7} {:>9}  {:>7} {:>7} {:>7}  {}\n", "layer", w, "pred-meas", "share", "meas/pred",
@@ -247,19 +260,26 @@ void print_error_sources(const ModelMetrics& m, const std::vector<std::string>& 
                100 * std::abs(d) / absolute, measured[i].seconds / p.seconds, share(p.t_compute), share(p.t_memory),
                share(p.overhead), p.bound);
   }
-  fmt::print("  (compute, memory, ovh: each term's share of the layer's predicted terms; the blend of the first two\n"
-             "   plus the overhead is the prediction)\n");
+  fmt::print(
+      "  (compute, memory, ovh: each term's share of the layer's predicted terms; the blend of the first two\n"
+      "   plus the overhead is the prediction)\n");
 }
 
 // How the MAC energy of the default table is composed, for the printed note.
 std::string mac_composition(DType d) {
   switch (d) {
-    case DType::f64: return "2 x the f32 mult + add: the table has no 64-bit float figure";
-    case DType::f32: return "32-bit float mult 3.7 + add 0.9";
-    case DType::bf16: return "priced like f16: 16-bit float mult 1.1 + add 0.4";
-    case DType::f16: return "16-bit float mult 1.1 + add 0.4";
-    case DType::i8: return "8-bit int mult 0.2 + 32-bit int add 0.1: int32 accumulation";
-    case DType::i4: return "priced like i8: 8-bit int mult 0.2 + 32-bit int add 0.1";
+    case DType::f64:
+      return "2 x the f32 mult + add: the table has no 64-bit float figure";
+    case DType::f32:
+      return "32-bit float mult 3.7 + add 0.9";
+    case DType::bf16:
+      return "priced like f16: 16-bit float mult 1.1 + add 0.4";
+    case DType::f16:
+      return "16-bit float mult 1.1 + add 0.4";
+    case DType::i8:
+      return "8-bit int mult 0.2 + 32-bit int add 0.1: int32 accumulation";
+    case DType::i4:
+      return "priced like i8: 8-bit int mult 0.2 + 32-bit int add 0.1";
   }
   return "";
 }
@@ -267,17 +287,20 @@ std::string mac_composition(DType d) {
 void print_notes(const ModelMetrics& m, std::size_t lines, const EnergyTable& energy) {
   const DType d = m.dtype;
   fmt::print("\napproximations\n");
-  fmt::print("  - peak activation is the largest input + output of ONE layer execution: tensors kept alive\n"
-             "    across layers (residual and skip paths, a KV cache) are ignored, so the real peak can be higher\n");
-  fmt::print("  - only the lines of the model file are counted: pooling, softmax, normalization, activation\n"
-             "    functions, residual adds and embeddings are not; parameters are the weight operand of every\n"
-             "    line (conv filters, the second gemm operand, the mv matrix), without biases\n");
+  fmt::print(
+      "  - peak activation is the largest input + output of ONE layer execution: tensors kept alive\n"
+      "    across layers (residual and skip paths, a KV cache) are ignored, so the real peak can be higher\n");
+  fmt::print(
+      "  - only the lines of the model file are counted: pooling, softmax, normalization, activation\n"
+      "    functions, residual adds and embeddings are not; parameters are the weight operand of every\n"
+      "    line (conv filters, the second gemm operand, the mv matrix), without biases\n");
   const bool default_mac = energy.mac(d) == default_energy_table().mac(d);
-  fmt::print("  - energy table: {}; {:g} pJ per {} MAC{};\n"
-             "    {:g} pJ per byte, every compulsory byte priced as a DRAM access (an upper bound for layers\n"
-             "    whose operands stay in cache)\n",
-             energy.source, energy.mac(d), name(d), default_mac ? fmt::format(" ({})", mac_composition(d)) : "",
-             energy.dram_pj_per_byte);
+  fmt::print(
+      "  - energy table: {}; {:g} pJ per {} MAC{};\n"
+      "    {:g} pJ per byte, every compulsory byte priced as a DRAM access (an upper bound for layers\n"
+      "    whose operands stay in cache)\n",
+      energy.source, energy.mac(d), name(d), default_mac ? fmt::format(" ({})", mac_composition(d)) : "",
+      energy.dram_pj_per_byte);
   std::set<std::string> unfitted, unrunnable;
   for (const LayerMetrics& l : m.layers) {
     const Op op = l.shape.op();
@@ -287,19 +310,23 @@ void print_notes(const ModelMetrics& m, std::size_t lines, const EnergyTable& en
   }
   const auto fitted = static_cast<std::size_t>(m.totals.fitted_layers);
   if (fitted == lines)
-    fmt::print("  - latency: fitted roofline of each kernel (its achieved roofs + per-call overhead) for all {} lines\n",
-               lines);
+    fmt::print(
+        "  - latency: fitted roofline of each kernel (its achieved roofs + per-call overhead) for all {} lines\n",
+        lines);
   else if (fitted == 0)
-    fmt::print("  - latency: classic roofline max(ops / peak, bytes / bandwidth) for all {} lines: the profile\n"
-               "    has no kernel fit for {} at {} threads\n",
-               lines, fmt::join(unfitted, ", "), m.threads);
+    fmt::print(
+        "  - latency: classic roofline max(ops / peak, bytes / bandwidth) for all {} lines: the profile\n"
+        "    has no kernel fit for {} at {} threads\n",
+        lines, fmt::join(unfitted, ", "), m.threads);
   else
-    fmt::print("  - latency: fitted roofline for {} lines, classic roofline max(ops / peak, bytes / bandwidth)\n"
-               "    for {}: the profile has no kernel fit for {} at {} threads\n",
-               fitted, lines - fitted, fmt::join(unfitted, ", "), m.threads);
-  fmt::print("  - latency: layers back to back, each with warm caches as in a repeated benchmark: a working set\n"
-             "    that fits a cache is read from it, though in a real forward pass the other layers would have\n"
-             "    evicted it; no fusion, no framework overhead; throughput = batch / latency\n");
+    fmt::print(
+        "  - latency: fitted roofline for {} lines, classic roofline max(ops / peak, bytes / bandwidth)\n"
+        "    for {}: the profile has no kernel fit for {} at {} threads\n",
+        fitted, lines - fitted, fmt::join(unfitted, ", "), m.threads);
+  fmt::print(
+      "  - latency: layers back to back, each with warm caches as in a repeated benchmark: a working set\n"
+      "    that fits a cache is read from it, though in a real forward pass the other layers would have\n"
+      "    evicted it; no fusion, no framework overhead; throughput = batch / latency\n");
   if (!unrunnable.empty())
     fmt::print("  - no kernel this CPU can run for {}: predictions only, --measure is refused\n",
                fmt::join(unrunnable, ", "));
@@ -310,7 +337,8 @@ void print_notes(const ModelMetrics& m, std::size_t lines, const EnergyTable& en
 int model_command(const ModelOptions& opt) {
   if (!opt.csv.empty()) check_writable(opt.csv);  // fail before any work, not after timing
   const std::optional<DType> dtype = parse_dtype(opt.dtype);
-  if (!dtype) throw std::runtime_error(fmt::format("--dtype: unknown value '{}' (f64, f32, bf16, f16, i8, i4)", opt.dtype));
+  if (!dtype)
+    throw std::runtime_error(fmt::format("--dtype: unknown value '{}' (f64, f32, bf16, f16, i8, i4)", opt.dtype));
   const std::optional<Impl> impl = parse_impl(opt.impl);
   if (!impl) throw std::runtime_error(fmt::format("--impl: unknown value '{}' (naive, opt, blas, onednn)", opt.impl));
   if (opt.batch < 1) throw std::runtime_error(fmt::format("--batch {}: must be positive", opt.batch));
@@ -348,8 +376,8 @@ int model_command(const ModelOptions& opt) {
   fmt::print("  ops (2 x MAC)       {:>12.3f}  G{}\n", static_cast<double>(c.ops) / 1e9, integer ? "OP" : "FLOP");
   fmt::print("  activations, total  {:>12.2f}  MB (every layer's output x repeat, {}-bit)\n",
              mb(t.total_activation_bytes), bits(d).output);
-  fmt::print("  activations, peak   {:>12.2f}  MB (input + output of {}, one execution)\n",
-             mb(t.peak_activation_bytes), names[t.peak_layer]);
+  fmt::print("  activations, peak   {:>12.2f}  MB (input + output of {}, one execution)\n", mb(t.peak_activation_bytes),
+             names[t.peak_layer]);
   fmt::print("  predicted latency   {:>12.3f}  ms\n", t.latency_s * 1e3);
   fmt::print("  throughput          {:>12.1f}  samples/s at batch {}\n", t.throughput, opt.batch);
   fmt::print("  energy              {:>12.3f}  mJ ({:.3f} mJ MACs at {:g} pJ + {:.3f} mJ DRAM at {:g} pJ/byte)\n",
@@ -367,10 +395,12 @@ int model_command(const ModelOptions& opt) {
       }
     }
     if (failed)
-      fmt::print("  measured latency    {:>12}  ({} layers failed the check against naive: see stderr)\n", "n/a", failed);
+      fmt::print("  measured latency    {:>12}  ({} layers failed the check against naive: see stderr)\n", "n/a",
+                 failed);
     else {
-      fmt::print("  measured latency    {:>12.3f}  ms (least kept repetition per layer x repeat; measured/predicted {:.2f})\n",
-                 total * 1e3, total / t.latency_s);
+      fmt::print(
+          "  measured latency    {:>12.3f}  ms (least kept repetition per layer x repeat; measured/predicted {:.2f})\n",
+          total * 1e3, total / t.latency_s);
       fmt::print("  measured throughput {:>12.1f}  samples/s at batch {}\n", static_cast<double>(opt.batch) / total,
                  opt.batch);
       print_error_sources(m, names, measured);

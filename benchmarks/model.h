@@ -13,9 +13,9 @@ struct ModelOptions {
   std::int64_t batch = 1;
   std::string dtype = "f32";
   std::string impl = "opt";
-  int threads = 0;      // 0: every logical CPU
-  bool measure = false; // time every layer too
-  std::string csv;      // optional per-layer CSV
+  int threads = 0;       // 0: every logical CPU
+  bool measure = false;  // time every layer too
+  std::string csv;       // optional per-layer CSV
 };
 
 int model_command(const ModelOptions& opt);

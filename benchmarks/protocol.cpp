@@ -29,7 +29,9 @@ std::string_view rejection(const Repetition& r, const ProtocolRules& rules) {
   return "";
 }
 
-bool slowed(const Repetition& r, const ProtocolRules& rules) { return !rejection(r, rules).empty(); }
+bool slowed(const Repetition& r, const ProtocolRules& rules) {
+  return !rejection(r, rules).empty();
+}
 
 std::vector<double> kept_seconds(std::span<const Repetition> reps, const ProtocolRules& rules) {
   std::vector<double> kept;
@@ -61,8 +63,7 @@ Estimate estimate(std::span<const Repetition> reps, const ProtocolRules& rules) 
   e.hi = kept[std::min<std::size_t>(2, kept.size() - 1)];
   e.slowdown = e.seconds > 0 ? e.lived_seconds / e.seconds : 1;
   const double mid = 0.5 * (e.lo + e.hi);
-  e.converged = e.kept >= rules.min_kept && e.kept >= 3 && e.seconds > 0 &&
-                e.hi - mid <= rules.target_halfwidth * mid;
+  e.converged = e.kept >= rules.min_kept && e.kept >= 3 && e.seconds > 0 && e.hi - mid <= rules.target_halfwidth * mid;
   return e;
 }
 

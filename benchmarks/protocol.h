@@ -81,15 +81,15 @@ struct Estimate {
   // or the least, when fewer were kept).
   double lo = 0, hi = 0;
   int kept = 0, rejected = 0;
-  bool converged = false;     // the stopping rule's verdict
+  bool converged = false;  // the stopping rule's verdict
   // What the run lived through: the median of every repetition, kept or not, and its ratio to
   // the estimate (1.1: a typical repetition ran 10% over the kernel's floor; 2.5: slow phases).
   double lived_seconds = 0;
   double slowdown = 1;
-  double cv = 0;              // of the kept repetitions
+  double cv = 0;  // of the kept repetitions
 };
 
-double median(std::vector<double> v);                          // 0 for none
+double median(std::vector<double> v);                           // 0 for none
 double coefficient_of_variation(const std::vector<double>& v);  // sample stddev / mean; 0 below 2 values
 
 bool slowed(const Repetition& r, const ProtocolRules& rules);

@@ -20,12 +20,13 @@
 #include <utility>
 #include <stdexcept>
 
+#include "kernels/core/shape_file.h"
 #include "benchmarks/csv.h"
 #include "benchmarks/interrupt.h"
 #include "benchmarks/journal.h"
 #include "benchmarks/measure.h"
 #include "kernels/check.h"
-#include "kernels/cost.h"
+#include "kernels/core/cost.h"
 #include "predictor/profile.h"
 #include "predictor/roofline.h"
 
@@ -57,7 +58,9 @@ struct Case {
   std::int64_t batch = 1;
 };
 
-std::string dims_string(const Shape& s) { return to_string(Shape{s.dims, {}, 1}); }
+std::string dims_string(const Shape& s) {
+  return to_string(Shape{s.dims, {}, 1});
+}
 
 // Identical problems under different labels (Q, K and V projections) are timed once.
 std::vector<Shape> distinct(const std::vector<Shape>& shapes) {
@@ -66,7 +69,6 @@ std::vector<Shape> distinct(const std::vector<Shape>& shapes) {
     if (std::none_of(out.begin(), out.end(), [&](const Shape& o) { return o.dims == s.dims; })) out.push_back(s);
   return out;
 }
-
 
 void add_context(const RunOptions& opt, const std::optional<Profile>& profile) {
   const auto env = [](const char* k) {
@@ -81,15 +83,15 @@ void add_context(const RunOptions& opt, const std::optional<Profile>& profile) {
   benchmark::AddCustomContext("ROOFBENCH_DISABLE_ISA", env("ROOFBENCH_DISABLE_ISA"));
   benchmark::AddCustomContext("frequency_scaling", frequency_scaling());
   benchmark::AddCustomContext("openblas", openblas_description());
-  benchmark::AddCustomContext("roofbench_threads", fmt::format("{} (OpenMP and OpenBLAS alike, per benchmark)",
-                                                               fmt::join(opt.threads, ",")));
-  const auto text = [](const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : std::string("?"); };
   benchmark::AddCustomContext(
-      "roofbench_profile",
-      profile ? fmt::format("{} (calibrated {} on {}, {})", opt.profile, text(profile->machine.value("date", nlohmann::json())),
-                            text(profile->machine.value("host", nlohmann::json())),
-                            text(profile->machine.value("cpu", nlohmann::json())))
-              : std::string("(none: predicted_s left empty)"));
+      "roofbench_threads", fmt::format("{} (OpenMP and OpenBLAS alike, per benchmark)", fmt::join(opt.threads, ",")));
+  const auto text = [](const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : std::string("?"); };
+  benchmark::AddCustomContext("roofbench_profile",
+                              profile ? fmt::format("{} (calibrated {} on {}, {})", opt.profile,
+                                                    text(profile->machine.value("date", nlohmann::json())),
+                                                    text(profile->machine.value("host", nlohmann::json())),
+                                                    text(profile->machine.value("cpu", nlohmann::json())))
+                                      : std::string("(none: predicted_s left empty)"));
 }
 
 }  // namespace
@@ -102,9 +104,10 @@ std::string openblas_description() {
 
 void require_openmp_openblas() {
   if (openblas_get_parallel() != 2)
-    throw std::runtime_error(fmt::format("the loaded OpenBLAS is not the OpenMP build: {}; install "
-                                         "libopenblas0-openmp",
-                                         openblas_description()));
+    throw std::runtime_error(
+        fmt::format("the loaded OpenBLAS is not the OpenMP build: {}; install "
+                    "libopenblas0-openmp",
+                    openblas_description()));
 }
 
 namespace {
@@ -150,7 +153,9 @@ std::vector<std::unique_ptr<Case>> build_cases(const RunOptions& opt, bool timin
               continue;
             }
             auto c = std::make_unique<Case>();
-            c->job = {.kernel = k, .run = run, .threads = t,
+            c->job = {.kernel = k,
+                      .run = run,
+                      .threads = t,
                       .name = fmt::format("{}/{}/{}/threads:{}/batch:{}/{}", name(s.op()), name(impl), name(d), t, b,
                                           dims_string(s))};
             c->shape = s;
@@ -245,7 +250,9 @@ void warn_above_roof(const std::vector<CsvRow>& rows) {
              worst->batch, worst->shape, *worst->roof_ratio);
 }
 
-ProtocolRules rules_of(const RunOptions& opt) { return {.reject = !opt.no_reject}; }
+ProtocolRules rules_of(const RunOptions& opt) {
+  return {.reject = !opt.no_reject};
+}
 
 // What the machine did during the run, from the rows' repetitions: the run summary's lines.
 void print_machine_state(const std::vector<CsvRow>& rows, const RunOptions& opt) {
@@ -263,16 +270,20 @@ void print_machine_state(const std::vector<CsvRow>& rows, const RunOptions& opt)
     if (r.slowdown) slowdowns.push_back(*r.slowdown);
   }
   if (timed == 0) return;
-  fmt::print(stderr,
-             "roofbench: measurement: {} rows; {} of {} repetitions rejected as taken while the machine ran slow (on {} "
-             "rows); {} rows needed more rounds; {} never came within ±2% (column converged)\n",
-             timed, rejected, kept + rejected, slowed_rows, retaken, unconverged);
+  fmt::print(
+      stderr,
+      "roofbench: measurement: {} rows; {} of {} repetitions rejected as taken while the machine ran slow (on {} "
+      "rows); {} rows needed more rounds; {} never came within ±2% (column converged)\n",
+      timed, rejected, kept + rejected, slowed_rows, retaken, unconverged);
   if (never > 0)
-    fmt::print(stderr, "roofbench: warning: {} rows never ran at the machine's own speed (repetitions 0): their "
-                       "measured_s comes from the least slowed repetitions\n", never);
+    fmt::print(stderr,
+               "roofbench: warning: {} rows never ran at the machine's own speed (repetitions 0): their "
+               "measured_s comes from the least slowed repetitions\n",
+               never);
   std::sort(slowdowns.begin(), slowdowns.end());
-  fmt::print(stderr, "roofbench: the machine ran the rows {:.2f}x slower than its own speed (median; worst {:.2f}x): "
-                     "measured_s is the kernel's time at its own speed, lived_s what this run lived through\n",
+  fmt::print(stderr,
+             "roofbench: the machine ran the rows {:.2f}x slower than its own speed (median; worst {:.2f}x): "
+             "measured_s is the kernel's time at its own speed, lived_s what this run lived through\n",
              median(slowdowns), slowdowns.back());
 }
 
@@ -282,17 +293,18 @@ void print_machine_state(const std::vector<CsvRow>& rows, const RunOptions& opt)
 // the first columns keep working).
 void write_repetitions_csv(const std::string& path, const std::vector<std::unique_ptr<Case>>& cases,
                            const RunOptions& opt) {
-  std::string text = "op,impl,dtype,threads,batch,shape,index,seconds,canary_s,canary_ratio,others,kept,rejected_by,waited\n";
+  std::string text =
+      "op,impl,dtype,threads,batch,shape,index,seconds,canary_s,canary_ratio,others,kept,rejected_by,waited\n";
   for (const auto& c : cases) {
     const Job& j = c->job;
     const std::vector<Repetition> reps = repetitions_of(j);
     for (std::size_t i = 0; i < reps.size(); ++i) {
       const std::string_view why = rejection(reps[i], rules_of(opt));
-      text += fmt::format("{},{},{},{},{},{},{},{},{},{:.4f},{:.4f},{},{},{:.4f}\n", name(j.kernel->op),
-                          name(j.kernel->impl), name(j.kernel->dtype), j.threads, c->batch,
-                          csv_field(to_string(c->shape)), i, reps[i].seconds,
-                          i < j.canary_s.size() ? j.canary_s[i] : 0.0, reps[i].canary_ratio, reps[i].others,
-                          why.empty() ? "yes" : "no", why, reps[i].waited);
+      text +=
+          fmt::format("{},{},{},{},{},{},{},{},{},{:.4f},{:.4f},{},{},{:.4f}\n", name(j.kernel->op),
+                      name(j.kernel->impl), name(j.kernel->dtype), j.threads, c->batch, csv_field(to_string(c->shape)),
+                      i, reps[i].seconds, i < j.canary_s.size() ? j.canary_s[i] : 0.0, reps[i].canary_ratio,
+                      reps[i].others, why.empty() ? "yes" : "no", why, reps[i].waited);
     }
   }
   write_text_atomically(path, text);
@@ -303,7 +315,8 @@ void warn_unfitted(const std::vector<CsvRow>& rows) {
   for (const CsvRow& r : rows)
     if (r.model == "classic") ++unfitted[fmt::format("{} {} {} threads:{}", r.op, r.impl, r.dtype, r.threads)];
   for (const auto& [what, n] : unfitted)
-    fmt::print(stderr, "roofbench: the profile has no fit for {}: {} rows predicted by the classic roofline\n", what, n);
+    fmt::print(stderr, "roofbench: the profile has no fit for {}: {} rows predicted by the classic roofline\n", what,
+               n);
 }
 
 }  // namespace
@@ -316,7 +329,8 @@ int run_command(const RunOptions& opt) {
   std::optional<Profile> profile;
   // A bad profile or shape file stops the run before any timing (in the supervisor, which
   // reads both too: its errors are then the usual one line, with no worker and no journal).
-  if (!opt.profile.empty()) profile = supervisor ? read_profile(opt.profile) : read_profile_for_this_machine(opt.profile);
+  if (!opt.profile.empty())
+    profile = supervisor ? read_profile(opt.profile) : read_profile_for_this_machine(opt.profile);
   // The skips are reported once, by the process the user started.
   std::vector<std::unique_ptr<Case>> cases = build_cases(opt, true, !is_supervised_worker());
   check_predictable(cases, opt, profile);
@@ -377,7 +391,7 @@ int run_command(const RunOptions& opt) {
       // rests on fewer repetitions than asked, so nothing that wants "ok" rows takes it.
       r.status = std::cmp_less(j.seconds.size(), opt.repetitions)
                      ? fmt::format("interrupted after {} of {} repetitions", j.seconds.size(), opt.repetitions)
-                 : "ok";
+                     : "ok";
     }
     rows.push_back(std::move(r));
   }
@@ -386,8 +400,9 @@ int run_command(const RunOptions& opt) {
   if (journal) journal->remove();  // the CSV holds everything it recorded
   if (interrupted()) {
     const auto complete = std::count_if(rows.begin(), rows.end(), [](const CsvRow& r) { return r.status == "ok"; });
-    fmt::print(stderr, "roofbench: interrupted by {}: wrote {} complete rows and {} with fewer repetitions (of {} "
-                       "planned) to {}\n",
+    fmt::print(stderr,
+               "roofbench: interrupted by {}: wrote {} complete rows and {} with fewer repetitions (of {} "
+               "planned) to {}\n",
                signal_name(interrupt_signal()), complete, static_cast<std::ptrdiff_t>(rows.size()) - complete,
                cases.size(), opt.csv);
     return 128 + interrupt_signal();
@@ -414,7 +429,8 @@ int run_command(const RunOptions& opt) {
 
 Profile read_profile_for_this_machine(const std::string& path) {
   Profile profile = read_profile(path);
-  if (const auto warning = other_machine_warning(profile, path)) fmt::print(stderr, "roofbench: warning: {}\n", *warning);
+  if (const auto warning = other_machine_warning(profile, path))
+    fmt::print(stderr, "roofbench: warning: {}\n", *warning);
   return profile;
 }
 

@@ -18,9 +18,9 @@ struct RunOptions {
   std::vector<std::int64_t> batches{1};
   std::vector<int> threads;
   std::string csv;
-  std::string profile;  // --profile: fills predicted_s; recorded in the benchmark context
+  std::string profile;         // --profile: fills predicted_s; recorded in the benchmark context
   std::string cache = "warm";  // warm: operands reused; cold: rotated through 2x the last-level cache
-  int repetitions = 5;    // ignored when --benchmark_repetitions is given
+  int repetitions = 5;         // ignored when --benchmark_repetitions is given
   // Seconds per repetition; ignored when --benchmark_min_time is given. 0.05: the protocol takes up
   // to three rounds, and more short repetitions judged one by one repeat better than a few long
   // ones (two runs of the held-out f32 rows: 81% within 5% at 15 x 0.05 s, against 60% for the

@@ -2,7 +2,7 @@
 // im2col into the workspace followed by one ?gemm per sample and group, im2col time included.
 #include <cblas.h>
 
-#include "kernels/buffer.h"
+#include "kernels/core/buffer.h"
 #include "kernels/im2col.h"
 #include "kernels/kernels.h"
 
@@ -19,13 +19,13 @@ void gemv(const double* a, const double* x, double* y, std::int64_t m, std::int6
 // Row-major C[m,n] = op(A)[m,k] B[k,n], B optionally transposed.
 void gemm(bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda,
           const float* b, std::int64_t ldb, float* c, std::int64_t ldc) {
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, a, lda, b, ldb,
-              0.0f, c, ldc);
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c,
+              ldc);
 }
 void gemm(bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, const double* a, std::int64_t lda,
           const double* b, std::int64_t ldb, double* c, std::int64_t ldc) {
-  cblas_dgemm(CblasRowMajor, CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n, k, 1.0, a, lda, b, ldb,
-              0.0, c, ldc);
+  cblas_dgemm(CblasRowMajor, CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n, k, 1.0, a, lda, b, ldb, 0.0, c,
+              ldc);
 }
 
 template <class T>
@@ -42,8 +42,7 @@ void mv(const Shape& s, const Operands& io, int) {
 template <class T>
 void gemm_op(const Shape& s, const Operands& io, int) {
   const auto& d = std::get<GemmShape>(s.dims);
-  gemm(false, d.m, d.n, d.k, as<T>(io.input).data(), d.k, as<T>(io.weights).data(), d.n, as<T>(io.output).data(),
-       d.n);
+  gemm(false, d.m, d.n, d.k, as<T>(io.input).data(), d.k, as<T>(io.weights).data(), d.n, as<T>(io.output).data(), d.n);
 }
 
 template <class T>
@@ -75,13 +74,29 @@ void conv2d(const Shape& s, const Operands& io, int threads) {
 
 }  // namespace
 
-void mv_blas_f64(const Shape& s, const Operands& io, int t) { mv<double>(s, io, t); }
-void mv_blas_f32(const Shape& s, const Operands& io, int t) { mv<float>(s, io, t); }
-void gemm_blas_f64(const Shape& s, const Operands& io, int t) { gemm_op<double>(s, io, t); }
-void gemm_blas_f32(const Shape& s, const Operands& io, int t) { gemm_op<float>(s, io, t); }
-void conv2d_blas_f64(const Shape& s, const Operands& io, int t) { conv2d<double>(s, io, t); }
-void conv2d_blas_f32(const Shape& s, const Operands& io, int t) { conv2d<float>(s, io, t); }
-std::size_t conv2d_blas_workspace_f64(const Shape& s, int t) { return conv_workspace<double>(s, t); }
-std::size_t conv2d_blas_workspace_f32(const Shape& s, int t) { return conv_workspace<float>(s, t); }
+void mv_blas_f64(const Shape& s, const Operands& io, int t) {
+  mv<double>(s, io, t);
+}
+void mv_blas_f32(const Shape& s, const Operands& io, int t) {
+  mv<float>(s, io, t);
+}
+void gemm_blas_f64(const Shape& s, const Operands& io, int t) {
+  gemm_op<double>(s, io, t);
+}
+void gemm_blas_f32(const Shape& s, const Operands& io, int t) {
+  gemm_op<float>(s, io, t);
+}
+void conv2d_blas_f64(const Shape& s, const Operands& io, int t) {
+  conv2d<double>(s, io, t);
+}
+void conv2d_blas_f32(const Shape& s, const Operands& io, int t) {
+  conv2d<float>(s, io, t);
+}
+std::size_t conv2d_blas_workspace_f64(const Shape& s, int t) {
+  return conv_workspace<double>(s, t);
+}
+std::size_t conv2d_blas_workspace_f32(const Shape& s, int t) {
+  return conv_workspace<float>(s, t);
+}
 
 }  // namespace roofbench

@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "kernels/buffer.h"
+#include "kernels/core/buffer.h"
 #include "kernels/registry.h"
 
 namespace roofbench {

@@ -54,24 +54,24 @@ std::shared_ptr<void> onednn_prepare_i8(const Shape&, const Operands&, int threa
 #endif
 
 // opt_avx2.cpp / opt_avx512.cpp: hand-written, one file per ISA (compiled with its flags).
-#define ROOFBENCH_DECLARE_OPT(isa)                                                \
-  void mv_opt_f64__##isa(const Shape&, const Operands&, int threads);            \
-  void mv_opt_f32__##isa(const Shape&, const Operands&, int threads);            \
-  void gemm_opt_f64__##isa(const Shape&, const Operands&, int threads);          \
-  void gemm_opt_f32__##isa(const Shape&, const Operands&, int threads);          \
-  void conv2d_opt_f64__##isa(const Shape&, const Operands&, int threads);        \
-  void conv2d_opt_f32__##isa(const Shape&, const Operands&, int threads);        \
-  std::size_t gemm_opt_workspace_f64__##isa(const Shape&, int threads);          \
-  std::size_t gemm_opt_workspace_f32__##isa(const Shape&, int threads);          \
-  std::size_t conv2d_opt_workspace_f64__##isa(const Shape&, int threads);        \
-  std::size_t conv2d_opt_workspace_f32__##isa(const Shape&, int threads);        \
-  Work gemm_opt_work_f64__##isa(const Shape&, int threads);                      \
-  Work gemm_opt_work_f32__##isa(const Shape&, int threads);                      \
-  Work conv2d_opt_work_f64__##isa(const Shape&, int threads);                    \
-  Work conv2d_opt_work_f32__##isa(const Shape&, int threads);                    \
-  void gemm_opt_pack_f64__##isa(const Shape&, const Operands&, std::byte* dst);  \
-  void gemm_opt_pack_f32__##isa(const Shape&, const Operands&, std::byte* dst);  \
-  std::size_t gemm_opt_pack_bytes_f64__##isa(const Shape&);                      \
+#define ROOFBENCH_DECLARE_OPT(isa)                                              \
+  void mv_opt_f64__##isa(const Shape&, const Operands&, int threads);           \
+  void mv_opt_f32__##isa(const Shape&, const Operands&, int threads);           \
+  void gemm_opt_f64__##isa(const Shape&, const Operands&, int threads);         \
+  void gemm_opt_f32__##isa(const Shape&, const Operands&, int threads);         \
+  void conv2d_opt_f64__##isa(const Shape&, const Operands&, int threads);       \
+  void conv2d_opt_f32__##isa(const Shape&, const Operands&, int threads);       \
+  std::size_t gemm_opt_workspace_f64__##isa(const Shape&, int threads);         \
+  std::size_t gemm_opt_workspace_f32__##isa(const Shape&, int threads);         \
+  std::size_t conv2d_opt_workspace_f64__##isa(const Shape&, int threads);       \
+  std::size_t conv2d_opt_workspace_f32__##isa(const Shape&, int threads);       \
+  Work gemm_opt_work_f64__##isa(const Shape&, int threads);                     \
+  Work gemm_opt_work_f32__##isa(const Shape&, int threads);                     \
+  Work conv2d_opt_work_f64__##isa(const Shape&, int threads);                   \
+  Work conv2d_opt_work_f32__##isa(const Shape&, int threads);                   \
+  void gemm_opt_pack_f64__##isa(const Shape&, const Operands&, std::byte* dst); \
+  void gemm_opt_pack_f32__##isa(const Shape&, const Operands&, std::byte* dst); \
+  std::size_t gemm_opt_pack_bytes_f64__##isa(const Shape&);                     \
   std::size_t gemm_opt_pack_bytes_f32__##isa(const Shape&);
 // opt_lowp_avx2.cpp: MV in the low-precision dtypes
 void mv_opt_bf16__avx2(const Shape&, const Operands&, int threads);
@@ -97,17 +97,17 @@ std::size_t mv_opt_workspace_i4__avx2(const Shape&, int threads);
   void gemm_opt_pack_bf16__##isa(const Shape&, const Operands&, std::byte* dst); \
   void gemm_opt_pack_f16__##isa(const Shape&, const Operands&, std::byte* dst);  \
   std::size_t gemm_opt_pack_bytes_half__##isa(const Shape&);
-#define ROOFBENCH_DECLARE_OPT_INT(isa)                                           \
-  void gemm_opt_i8__##isa(const Shape&, const Operands&, int threads);           \
-  void gemm_opt_i4__##isa(const Shape&, const Operands&, int threads);           \
-  void conv2d_opt_i8__##isa(const Shape&, const Operands&, int threads);         \
-  void conv2d_opt_i4__##isa(const Shape&, const Operands&, int threads);         \
-  std::size_t gemm_opt_workspace_int__##isa(const Shape&, int threads);          \
-  std::size_t conv2d_opt_workspace_int__##isa(const Shape&, int threads);        \
-  Work gemm_opt_work_int__##isa(const Shape&, int threads);                      \
-  Work conv2d_opt_work_int__##isa(const Shape&, int threads);                    \
-  void gemm_opt_pack_i8__##isa(const Shape&, const Operands&, std::byte* dst);   \
-  void gemm_opt_pack_i4__##isa(const Shape&, const Operands&, std::byte* dst);   \
+#define ROOFBENCH_DECLARE_OPT_INT(isa)                                         \
+  void gemm_opt_i8__##isa(const Shape&, const Operands&, int threads);         \
+  void gemm_opt_i4__##isa(const Shape&, const Operands&, int threads);         \
+  void conv2d_opt_i8__##isa(const Shape&, const Operands&, int threads);       \
+  void conv2d_opt_i4__##isa(const Shape&, const Operands&, int threads);       \
+  std::size_t gemm_opt_workspace_int__##isa(const Shape&, int threads);        \
+  std::size_t conv2d_opt_workspace_int__##isa(const Shape&, int threads);      \
+  Work gemm_opt_work_int__##isa(const Shape&, int threads);                    \
+  Work conv2d_opt_work_int__##isa(const Shape&, int threads);                  \
+  void gemm_opt_pack_i8__##isa(const Shape&, const Operands&, std::byte* dst); \
+  void gemm_opt_pack_i4__##isa(const Shape&, const Operands&, std::byte* dst); \
   std::size_t gemm_opt_pack_bytes_int__##isa(const Shape&);
 #define ROOFBENCH_DECLARE_OPT_BF16_DOT(isa)                                      \
   void gemm_opt_bf16__##isa(const Shape&, const Operands&, int threads);         \

@@ -23,12 +23,14 @@ struct f16 {
   std::uint16_t bits;
 };
 
-inline float to_float(bf16 v) { return std::bit_cast<float>(static_cast<std::uint32_t>(v.bits) << 16); }
+inline float to_float(bf16 v) {
+  return std::bit_cast<float>(static_cast<std::uint32_t>(v.bits) << 16);
+}
 
 inline bf16 to_bf16(float f) {
   const std::uint32_t u = std::bit_cast<std::uint32_t>(f);
   if ((u & 0x7fffffffu) > 0x7f800000u) return {static_cast<std::uint16_t>((u >> 16) | 0x40)};  // quiet NaN
-  const std::uint32_t rounding = 0x7fffu + ((u >> 16) & 1u);  // ties to even
+  const std::uint32_t rounding = 0x7fffu + ((u >> 16) & 1u);                                   // ties to even
   return {static_cast<std::uint16_t>((u + rounding) >> 16)};
 }
 
@@ -47,7 +49,7 @@ inline f16 to_f16(float f) {
   const std::uint32_t u = std::bit_cast<std::uint32_t>(f);
   const std::uint16_t sign = static_cast<std::uint16_t>((u >> 16) & 0x8000u);
   const std::uint32_t abs = u & 0x7fffffffu;
-  if (abs > 0x7f800000u) return {static_cast<std::uint16_t>(sign | 0x7e00u)};  // NaN
+  if (abs > 0x7f800000u) return {static_cast<std::uint16_t>(sign | 0x7e00u)};   // NaN
   if (abs >= 0x477ff000u) return {static_cast<std::uint16_t>(sign | 0x7c00u)};  // rounds past 65504: inf
   if (abs < 0x38800000u) {
     // Below the smallest normal (2^-14) an f16 is a multiple of 2^-24: scale to units of 2^-24

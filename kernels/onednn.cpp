@@ -33,7 +33,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "kernels/cost.h"
+#include "kernels/core/cost.h"
 #include "kernels/kernels.h"
 #include "kernels/onednn.h"
 
@@ -50,10 +50,14 @@ struct Types {
 
 Types types(DType d) {
   switch (d) {
-    case DType::f32: return {dt::f32, dt::f32, dt::f32};
-    case DType::bf16: return {dt::bf16, dt::bf16, dt::f32};
-    case DType::i8: return {dt::s8, dt::s8, dt::s32};
-    default: break;
+    case DType::f32:
+      return {dt::f32, dt::f32, dt::f32};
+    case DType::bf16:
+      return {dt::bf16, dt::bf16, dt::f32};
+    case DType::i8:
+      return {dt::s8, dt::s8, dt::s32};
+    default:
+      break;
   }
   throw std::invalid_argument(fmt::format("onednn: no kernel for {}", name(d)));
 }
@@ -128,9 +132,10 @@ onednn::Offer offer_of(const dnnl::primitive_desc_base& pd) {
 [[noreturn]] void no_fast_exact(const Shape& s, DType d, const std::vector<onednn::Offer>& seen) {
   std::string offers;
   for (const onednn::Offer& o : seen) offers += (offers.empty() ? "" : ", ") + o.name;
-  throw KernelUnavailable(fmt::format("{}: oneDNN has only its reference loops (or inexact ones) for {} on this CPU "
-                                      "(it offered {})",
-                                      variant_name(s.op(), d), to_string(s), offers.empty() ? "nothing" : offers));
+  throw KernelUnavailable(
+      fmt::format("{}: oneDNN has only its reference loops (or inexact ones) for {} on this CPU "
+                  "(it offered {})",
+                  variant_name(s.op(), d), to_string(s), offers.empty() ? "nothing" : offers));
 }
 
 // The matmul's operands: src is the activation matrix, weights a K x N matrix (for mv, W read
@@ -310,15 +315,33 @@ template std::vector<Offer> all_offers(ConvSearch&);
 
 }  // namespace onednn
 
-void mv_onednn_f32(const Shape& s, const Operands& io, int t) { run<DType::f32>(s, io, t); }
-void mv_onednn_bf16(const Shape& s, const Operands& io, int t) { run<DType::bf16>(s, io, t); }
-void mv_onednn_i8(const Shape& s, const Operands& io, int t) { run<DType::i8>(s, io, t); }
-void gemm_onednn_f32(const Shape& s, const Operands& io, int t) { run<DType::f32>(s, io, t); }
-void gemm_onednn_bf16(const Shape& s, const Operands& io, int t) { run<DType::bf16>(s, io, t); }
-void gemm_onednn_i8(const Shape& s, const Operands& io, int t) { run<DType::i8>(s, io, t); }
-void conv2d_onednn_f32(const Shape& s, const Operands& io, int t) { run<DType::f32>(s, io, t); }
-void conv2d_onednn_bf16(const Shape& s, const Operands& io, int t) { run<DType::bf16>(s, io, t); }
-void conv2d_onednn_i8(const Shape& s, const Operands& io, int t) { run<DType::i8>(s, io, t); }
+void mv_onednn_f32(const Shape& s, const Operands& io, int t) {
+  run<DType::f32>(s, io, t);
+}
+void mv_onednn_bf16(const Shape& s, const Operands& io, int t) {
+  run<DType::bf16>(s, io, t);
+}
+void mv_onednn_i8(const Shape& s, const Operands& io, int t) {
+  run<DType::i8>(s, io, t);
+}
+void gemm_onednn_f32(const Shape& s, const Operands& io, int t) {
+  run<DType::f32>(s, io, t);
+}
+void gemm_onednn_bf16(const Shape& s, const Operands& io, int t) {
+  run<DType::bf16>(s, io, t);
+}
+void gemm_onednn_i8(const Shape& s, const Operands& io, int t) {
+  run<DType::i8>(s, io, t);
+}
+void conv2d_onednn_f32(const Shape& s, const Operands& io, int t) {
+  run<DType::f32>(s, io, t);
+}
+void conv2d_onednn_bf16(const Shape& s, const Operands& io, int t) {
+  run<DType::bf16>(s, io, t);
+}
+void conv2d_onednn_i8(const Shape& s, const Operands& io, int t) {
+  run<DType::i8>(s, io, t);
+}
 std::shared_ptr<void> onednn_prepare_f32(const Shape& s, const Operands& io, int t) {
   return prepare<DType::f32>(s, io, t);
 }

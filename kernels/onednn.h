@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "kernels/dtype.h"
-#include "kernels/shape.h"
+#include "kernels/core/dtype.h"
+#include "kernels/core/shape.h"
 
 namespace roofbench::onednn {
 

@@ -24,7 +24,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "kernels/buffer.h"
+#include "kernels/core/buffer.h"
 #include "kernels/kernels.h"
 
 namespace roofbench {
@@ -32,7 +32,7 @@ namespace {
 
 using i64 = std::int64_t;
 
-constexpr i64 kRows = 4;                  // rows per block: one input load feeds four rows
+constexpr i64 kRows = 4;                    // rows per block: one input load feeds four rows
 constexpr i64 kMvMacsPerThread = 16 << 10;  // as opt.inc: below this a second thread only costs
 
 int mv_threads(const MvShape& d, int threads) {
@@ -157,7 +157,8 @@ void i8_rows(const MvShape& d, const std::int8_t* W, const std::int8_t* X, std::
       for (int r = 0; r < R; ++r) {
         const i64 at = (row0 + r) * d.k + k32;
         const std::int8_t* w = W + at;
-        if (at + 32 > d.m * d.k) w = static_cast<const std::int8_t*>(std::memcpy(wt, w, static_cast<std::size_t>(tail)));
+        if (at + 32 > d.m * d.k)
+          w = static_cast<const std::int8_t*>(std::memcpy(wt, w, static_cast<std::size_t>(tail)));
         acc[r] = _mm256_add_epi32(acc[r], dot32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w)), xv, ax));
       }
     }
@@ -183,8 +184,12 @@ int nibble(const std::uint8_t* packed, i64 e) {
 
 // The workspace of i4: per vector, every full 64-element block of X split into its 32 even
 // and 32 odd elements, then per vector the bias 8 * sum(x) over those blocks (int32).
-i64 i4_split_bytes(const MvShape& d) { return d.b * (d.k / 64) * 64; }
-i64 i4_workspace_bytes(const MvShape& d) { return (i4_split_bytes(d) + 3) / 4 * 4 + d.b * 4; }
+i64 i4_split_bytes(const MvShape& d) {
+  return d.b * (d.k / 64) * 64;
+}
+i64 i4_workspace_bytes(const MvShape& d) {
+  return (i4_split_bytes(d) + 3) / 4 * 4 + d.b * 4;
+}
 
 // R rows of Y (see half_rows); xs_all is the split input, k64 the elements the vector loop covers.
 template <int R>
@@ -213,7 +218,8 @@ void i4_rows(const MvShape& d, const std::uint8_t* W, const std::int8_t* X, cons
           const __m256i wb = _mm256_xor_si256(
               _mm256_loadu_si256(reinterpret_cast<const __m256i*>(W + ((row0 + r) * d.k + p) / 2)), eights);
           const __m256i lo = _mm256_and_si256(wb, low4), hi = _mm256_and_si256(_mm256_srli_epi16(wb, 4), low4);
-          part[r] = _mm256_add_epi16(part[r], _mm256_add_epi16(_mm256_maddubs_epi16(lo, xe), _mm256_maddubs_epi16(hi, xo)));
+          part[r] =
+              _mm256_add_epi16(part[r], _mm256_add_epi16(_mm256_maddubs_epi16(lo, xe), _mm256_maddubs_epi16(hi, xo)));
         }
       }
       for (int r = 0; r < R; ++r) acc[r] = _mm256_add_epi32(acc[r], _mm256_madd_epi16(part[r], ones));
@@ -265,8 +271,8 @@ void mv_opt_bf16__avx2(const Shape& s, const Operands& io, int threads) {
 
 void mv_opt_f16__avx2(const Shape& s, const Operands& io, int threads) {
   const auto& d = *std::get_if<MvShape>(&s.dims);
-  mv_half<F16>(d, as<std::uint16_t>(io.weights).data(), as<std::uint16_t>(io.input).data(),
-               as<float>(io.output).data(), as<float>(io.workspace).data(), threads);
+  mv_half<F16>(d, as<std::uint16_t>(io.weights).data(), as<std::uint16_t>(io.input).data(), as<float>(io.output).data(),
+               as<float>(io.workspace).data(), threads);
 }
 
 std::size_t mv_opt_workspace_half__avx2(const Shape& s, int) {

@@ -18,9 +18,9 @@
 #include <string_view>
 #include <vector>
 
-#include "kernels/cpu.h"
-#include "kernels/dtype.h"
-#include "kernels/shape.h"
+#include "kernels/core/cpu.h"
+#include "kernels/core/dtype.h"
+#include "kernels/core/shape.h"
 
 namespace roofbench {
 

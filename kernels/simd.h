@@ -114,8 +114,8 @@ struct Avx2F64 {
   static V gather2d(const T* base, const int* ih, const int* iw, int r, int s, int h, int w) {
     const __m128i y = _mm_add_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(ih)), _mm_set1_epi32(r));
     const __m128i x = _mm_add_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(iw)), _mm_set1_epi32(s));
-    const __m128i m = _mm256_castsi256_si128(
-        Avx2Int::inside(_mm256_castsi128_si256(y), _mm256_castsi128_si256(x), h, w));
+    const __m128i m =
+        _mm256_castsi256_si128(Avx2Int::inside(_mm256_castsi128_si256(y), _mm256_castsi128_si256(x), h, w));
     const __m128i idx = _mm_add_epi32(_mm_mullo_epi32(y, _mm_set1_epi32(w)), x);
     return _mm256_mask_i32gather_pd(zero(), base, idx, _mm256_castsi256_pd(_mm256_cvtepi32_epi64(m)), 8);
   }
@@ -139,7 +139,8 @@ struct Avx512F32 {
   static V gather2d(const T* base, const int* ih, const int* iw, int r, int s, int h, int w) {
     const __m512i y = _mm512_add_epi32(_mm512_loadu_si512(ih), _mm512_set1_epi32(r));
     const __m512i x = _mm512_add_epi32(_mm512_loadu_si512(iw), _mm512_set1_epi32(s));
-    const __mmask16 m = _mm512_cmplt_epu32_mask(y, _mm512_set1_epi32(h)) & _mm512_cmplt_epu32_mask(x, _mm512_set1_epi32(w));
+    const __mmask16 m =
+        _mm512_cmplt_epu32_mask(y, _mm512_set1_epi32(h)) & _mm512_cmplt_epu32_mask(x, _mm512_set1_epi32(w));
     const __m512i idx = _mm512_add_epi32(_mm512_mullo_epi32(y, _mm512_set1_epi32(w)), x);
     return _mm512_mask_i32gather_ps(zero(), m, idx, base, 4);
   }
@@ -160,7 +161,8 @@ struct Avx512F64 {
   static V gather2d(const T* base, const int* ih, const int* iw, int r, int s, int h, int w) {
     const __m256i y = _mm256_add_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(ih)), _mm256_set1_epi32(r));
     const __m256i x = _mm256_add_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(iw)), _mm256_set1_epi32(s));
-    const __mmask8 m = _mm256_cmplt_epu32_mask(y, _mm256_set1_epi32(h)) & _mm256_cmplt_epu32_mask(x, _mm256_set1_epi32(w));
+    const __mmask8 m =
+        _mm256_cmplt_epu32_mask(y, _mm256_set1_epi32(h)) & _mm256_cmplt_epu32_mask(x, _mm256_set1_epi32(w));
     const __m256i idx = _mm256_add_epi32(_mm256_mullo_epi32(y, _mm256_set1_epi32(w)), x);
     return _mm512_mask_i32gather_pd(zero(), m, idx, base, 8);
   }
@@ -191,7 +193,7 @@ struct Avx512I16Pairs {
 // -128 * (row sum of A) instead of 0 (opt.inc, row_init). Exact over the whole int8 range: a
 // product is at most 255 * 128, four fit int32, and the accumulation wraps as vpaddd does.
 struct Avx512VnniU8S8Quads : Avx512I16Pairs {
-  static constexpr int kGroup = 4;             // k per packed element
+  static constexpr int kGroup = 4;  // k per packed element
   static constexpr std::int32_t kOffsetB = 128;
   static V fma(V a, V b, V c) { return _mm512_dpbusd_epi32(c, b, a); }  // b: the u8 factor
 };
@@ -227,17 +229,27 @@ struct Avx512Bf16Pairs {
 // a literal: each wrapper picks its instruction with if constexpr. They are asm statements
 // that name no memory, so a compiler barrier before each load and after each store keeps the
 // packing's and the edge tiles' plain stores and loads on the right side of them.
-inline void tile_memory_barrier() { __asm__ volatile("" ::: "memory"); }
+inline void tile_memory_barrier() {
+  __asm__ volatile("" ::: "memory");
+}
 
 #define ROOFBENCH_TILE_SWITCH(t, X) \
-  if constexpr (t == 0) X(0);       \
-  else if constexpr (t == 1) X(1);  \
-  else if constexpr (t == 2) X(2);  \
-  else if constexpr (t == 3) X(3);  \
-  else if constexpr (t == 4) X(4);  \
-  else if constexpr (t == 5) X(5);  \
-  else if constexpr (t == 6) X(6);  \
-  else X(7)
+  if constexpr (t == 0)             \
+    X(0);                           \
+  else if constexpr (t == 1)        \
+    X(1);                           \
+  else if constexpr (t == 2)        \
+    X(2);                           \
+  else if constexpr (t == 3)        \
+    X(3);                           \
+  else if constexpr (t == 4)        \
+    X(4);                           \
+  else if constexpr (t == 5)        \
+    X(5);                           \
+  else if constexpr (t == 6)        \
+    X(6);                           \
+  else                              \
+    X(7)
 
 struct AmxTiles {
   using T = std::int32_t;  // a packed element: a bf16 pair or an int8 quad
@@ -270,15 +282,19 @@ struct AmxTiles {
 
 // The micro-kernel's four multiplies (amx.inc): c += a b for (c, a, b) in (0, 4, 6), (2, 5, 6),
 // (1, 4, 7), (3, 5, 7).
-#define ROOFBENCH_TILE_DOT(op)                                   \
-  template <int c, int a, int b>                                 \
-  static void dot() {                                            \
-    static_assert((c == 0 && a == 4 && b == 6) || (c == 2 && a == 5 && b == 6) || \
-                  (c == 1 && a == 4 && b == 7) || (c == 3 && a == 5 && b == 7));  \
-    if constexpr (c == 0) op(0, 4, 6);                           \
-    else if constexpr (c == 2) op(2, 5, 6);                      \
-    else if constexpr (c == 1) op(1, 4, 7);                      \
-    else op(3, 5, 7);                                            \
+#define ROOFBENCH_TILE_DOT(op)                                                                                    \
+  template <int c, int a, int b>                                                                                  \
+  static void dot() {                                                                                             \
+    static_assert((c == 0 && a == 4 && b == 6) || (c == 2 && a == 5 && b == 6) || (c == 1 && a == 4 && b == 7) || \
+                  (c == 3 && a == 5 && b == 7));                                                                  \
+    if constexpr (c == 0)                                                                                         \
+      op(0, 4, 6);                                                                                                \
+    else if constexpr (c == 2)                                                                                    \
+      op(2, 5, 6);                                                                                                \
+    else if constexpr (c == 1)                                                                                    \
+      op(1, 4, 7);                                                                                                \
+    else                                                                                                          \
+      op(3, 5, 7);                                                                                                \
   }
 
 // bf16 pairs into f32: tdpbf16ps, 16 x 16 x 32 MACs per instruction.

@@ -16,8 +16,9 @@
 #include <stdexcept>
 #include <tuple>
 
-#include "kernels/text_file.h"
-#include "kernels/shape.h"
+#include "kernels/core/shape_file.h"
+#include "kernels/core/text_file.h"
+#include "kernels/core/shape.h"
 #include "predictor/profile.h"
 #include "predictor/roofline.h"
 
@@ -130,13 +131,14 @@ EvaluationInput read_evaluation(std::string_view text, const std::string& name, 
     return it == header.end() ? std::nullopt : std::optional<std::size_t>(it - header.begin());
   };
   std::vector<std::string> missing;
-  for (const char* col : {"op", "impl", "dtype", "threads", "batch", "shape", "measured_s", "predicted_s", "classic_s",
-                          "status"})
-    if (!column(col) && (predictions_required || (col != std::string_view("predicted_s") && col != std::string_view("classic_s"))))
+  for (const char* col :
+       {"op", "impl", "dtype", "threads", "batch", "shape", "measured_s", "predicted_s", "classic_s", "status"})
+    if (!column(col) &&
+        (predictions_required || (col != std::string_view("predicted_s") && col != std::string_view("classic_s"))))
       missing.emplace_back(col);
   if (!missing.empty())
-    throw std::runtime_error(fmt::format("{}: missing column{} {} (expected a CSV from `roofbench run --profile`)", name,
-                                         missing.size() > 1 ? "s" : "", fmt::join(missing, ", ")));
+    throw std::runtime_error(fmt::format("{}: missing column{} {} (expected a CSV from `roofbench run --profile`)",
+                                         name, missing.size() > 1 ? "s" : "", fmt::join(missing, ", ")));
   if (records.size() == 1) throw std::runtime_error(fmt::format("{}: has a header but no data rows", name));
 
   EvaluationInput in;
@@ -199,8 +201,9 @@ EvaluationInput read_evaluation(std::string_view text, const std::string& name, 
     }
   }
   if (in.rows.empty())
-    throw std::runtime_error(fmt::format(
-        "{}: {}", name, predictions_required ? "no row has both measured_s and predicted_s: run with --profile"
+    throw std::runtime_error(fmt::format("{}: {}", name,
+                                         predictions_required
+                                             ? "no row has both measured_s and predicted_s: run with --profile"
                                              : "no row has a measured_s"));
   return in;
 }
@@ -209,8 +212,8 @@ void repredict(EvaluationInput& in, const Profile& p, const std::string& name) {
   for (ScoredRow& row : in.rows) {
     const auto impl = parse_impl(row.impl);
     const auto d = parse_dtype(row.dtype);
-    if (!impl || !d) fail_at(name, row.line, fmt::format("unknown impl or dtype '{} {}'", printable(row.impl),
-                                                          printable(row.dtype)));
+    if (!impl || !d)
+      fail_at(name, row.line, fmt::format("unknown impl or dtype '{} {}'", printable(row.impl), printable(row.dtype)));
     Shape run;
     try {
       run = batched(parse_shape(row.shape), row.batch);
@@ -347,13 +350,13 @@ void write_scores_csv(const std::string& path, std::span<const GroupScore> group
                                    std::pair{"halves", &g.halves}, std::pair{"repeat", &g.repeat}}) {
       if (s->rows == 0 && (model == std::string_view("halves") || model == std::string_view("repeat"))) continue;
       fmt::format_to(out, "{},{},{},{},{},{}", all(g.op), all(g.impl), all(g.dtype),
-                 g.threads ? std::to_string(g.threads) : "all", model, s->rows);
+                     g.threads ? std::to_string(g.threads) : "all", model, s->rows);
       // No rows (no classic_s anywhere in the group): empty cells, the run CSV's "absent".
       if (s->rows == 0)
         text += ",,,,,\n";
       else
         fmt::format_to(out, ",{:.6g},{:.6g},{:.6g},{:.6g},{:.6g}\n", s->mape_pct, s->median_ape_pct, s->within_10_pct,
-                   s->within_25_pct, s->bias_pct);
+                       s->within_25_pct, s->bias_pct);
     }
   }
   write_text_atomically(path, text);
@@ -383,8 +386,8 @@ std::string score_cells(const Score& s) {
 void print_scores(std::span<const GroupScore> groups) {
   std::size_t width = 5;
   for (const GroupScore& g : groups) width = std::max(width, group_label(g).size());
-  const std::string block = fmt::format("{:>5} {:>7} {:>7} {:>7} {:>7} {:>7}", "rows", "MAPE%", "median%", "<=10%",
-                                         "<=25%", "bias%");
+  const std::string block =
+      fmt::format("{:>5} {:>7} {:>7} {:>7} {:>7} {:>7}", "rows", "MAPE%", "median%", "<=10%", "<=25%", "bias%");
   fmt::print("{:<{}}   {:<{}}   {}\n", "", width, "fitted (predicted_s)", block.size(), "classic roofline (classic_s)");
   fmt::print("{:<{}}   {}   {}\n", "group", width, block, block);
   bool kernels = false, threads = false;
@@ -403,8 +406,9 @@ void print_floor(std::span<const GroupScore> groups) {
   const bool halves = std::any_of(groups.begin(), groups.end(), [](const GroupScore& g) { return g.halves.rows > 0; });
   const bool repeat = std::any_of(groups.begin(), groups.end(), [](const GroupScore& g) { return g.repeat.rows > 0; });
   if (!halves && !repeat) {
-    fmt::print("\nnoise floor: not measured (this CSV has no measured_first_s/measured_second_s columns and no --repeat "
-               "run was given): the scores above cannot be told from the machine's own noise\n");
+    fmt::print(
+        "\nnoise floor: not measured (this CSV has no measured_first_s/measured_second_s columns and no --repeat "
+        "run was given): the scores above cannot be told from the machine's own noise\n");
     return;
   }
   std::size_t width = 5;
@@ -417,8 +421,8 @@ void print_floor(std::span<const GroupScore> groups) {
                   : fmt::format("{:>5} {:>7} {:>7}", 0, "-", "-");
   };
   fmt::print("{:<{}}   {:<21}   {:<21}   {:>7} {:>9}\n", "", width, "halves", "runs", "fitted", "fitted /");
-  fmt::print("{:<{}}   {:>5} {:>7} {:>7}   {:>5} {:>7} {:>7}   {:>7} {:>9}\n", "group", width, "rows", "median%", "<=10%",
-             "rows", "median%", "<=10%", "<=10%", "floor");
+  fmt::print("{:<{}}   {:>5} {:>7} {:>7}   {:>5} {:>7} {:>7}   {:>7} {:>9}\n", "group", width, "rows", "median%",
+             "<=10%", "rows", "median%", "<=10%", "<=10%", "floor");
   bool kernels = false, threads = false;
   for (const GroupScore& g : groups) {
     if ((!g.op.empty() && !kernels) || (g.threads && !threads)) fmt::print("\n");
@@ -434,15 +438,17 @@ void print_floor(std::span<const GroupScore> groups) {
   if (!floor) return;
   const char* what = floor == &groups.front().repeat ? "two runs" : "two halves of one run";
   if (floor->within_10_pct < kJudgeableWithin10Pct)
-    fmt::print("verdict: the machine repeats itself within 10% on only {:.1f}% of rows ({}), below {:.0f}%: too noisy "
-               "for a 10% prediction score to mean anything here; fitted reaches {:.1f}% ({:.2f} of the floor)\n",
-               floor->within_10_pct, what, kJudgeableWithin10Pct, groups.front().fitted.within_10_pct,
-               floor->within_10_pct > 0 ? groups.front().fitted.within_10_pct / floor->within_10_pct : 0.0);
+    fmt::print(
+        "verdict: the machine repeats itself within 10% on only {:.1f}% of rows ({}), below {:.0f}%: too noisy "
+        "for a 10% prediction score to mean anything here; fitted reaches {:.1f}% ({:.2f} of the floor)\n",
+        floor->within_10_pct, what, kJudgeableWithin10Pct, groups.front().fitted.within_10_pct,
+        floor->within_10_pct > 0 ? groups.front().fitted.within_10_pct / floor->within_10_pct : 0.0);
   else
-    fmt::print("verdict: the machine repeats itself within 10% on {:.1f}% of rows ({}): the prediction scores above "
-               "can be judged; fitted reaches {:.1f}% within 10% ({:.2f} of the floor)\n",
-               floor->within_10_pct, what, groups.front().fitted.within_10_pct,
-               groups.front().fitted.within_10_pct / floor->within_10_pct);
+    fmt::print(
+        "verdict: the machine repeats itself within 10% on {:.1f}% of rows ({}): the prediction scores above "
+        "can be judged; fitted reaches {:.1f}% within 10% ({:.2f} of the floor)\n",
+        floor->within_10_pct, what, groups.front().fitted.within_10_pct,
+        groups.front().fitted.within_10_pct / floor->within_10_pct);
 }
 
 // Rows that beat their dtype's calibrated peak, per (impl, dtype): a profile whose roof does not
@@ -454,9 +460,10 @@ void print_roofs(const std::map<std::pair<std::string, std::string>, RoofCount>&
     rows += c.rows;
     above += c.above;
   }
-  fmt::print("\nrows above the roof (achieved ops/s more than {:.0f}% over the dtype's calibrated peak, column "
-             "above_roof): {} of {}{}\n",
-             100 * kAboveRoofTolerance, above, rows, above ? ": a calibration bug, the peaks do not bound these kernels" : "");
+  fmt::print(
+      "\nrows above the roof (achieved ops/s more than {:.0f}% over the dtype's calibrated peak, column "
+      "above_roof): {} of {}{}\n",
+      100 * kAboveRoofTolerance, above, rows, above ? ": a calibration bug, the peaks do not bound these kernels" : "");
   for (const auto& [key, c] : roofs)
     fmt::print("  {:<8} {:<5} {:>5} of {:>5} rows{}\n", key.first, key.second, c.above, c.rows,
                c.worst_ratio ? fmt::format("   highest achieved/peak {:.2f}", *c.worst_ratio) : std::string());
@@ -466,10 +473,9 @@ void print_worst(std::span<const ScoredRow> rows, int worst) {
   std::vector<const ScoredRow*> order;
   for (const ScoredRow& r : rows) order.push_back(&r);
   const std::size_t n = std::min<std::size_t>(static_cast<std::size_t>(worst), order.size());
-  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n), order.end(),
-                    [](const ScoredRow* a, const ScoredRow* b) {
-                      return std::abs(a->fitted_error()) > std::abs(b->fitted_error());
-                    });
+  std::partial_sort(
+      order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n), order.end(),
+      [](const ScoredRow* a, const ScoredRow* b) { return std::abs(a->fitted_error()) > std::abs(b->fitted_error()); });
   order.resize(n);
 
   std::size_t w_op = 2, w_impl = 4, w_dtype = 5, w_where = 11;
@@ -485,9 +491,9 @@ void print_worst(std::span<const ScoredRow> rows, int worst) {
   }
   // The shape goes last: descriptors are long and would push every other column off-screen.
   fmt::print("\nworst {} row{} by |fitted error|\n", n, n == 1 ? "" : "s");
-  fmt::print("{:<{}}  {:<{}}  {:<{}}  {:>7}  {:>5}  {:>10}  {:>10}  {:>8}  {:>10}  {:>8}  {:>6}  {:<{}}  {}\n", "op", w_op,
-             "impl", w_impl, "dtype", w_dtype, "threads", "batch", "measured", "predicted", "error", "classic", "error",
-             "cv", "bound/level", w_where, "shape");
+  fmt::print("{:<{}}  {:<{}}  {:<{}}  {:>7}  {:>5}  {:>10}  {:>10}  {:>8}  {:>10}  {:>8}  {:>6}  {:<{}}  {}\n", "op",
+             w_op, "impl", w_impl, "dtype", w_dtype, "threads", "batch", "measured", "predicted", "error", "classic",
+             "error", "cv", "bound/level", w_where, "shape");
   for (const ScoredRow* r : order) {
     const auto ce = r->classic_error();
     fmt::print("{:<{}}  {:<{}}  {:<{}}  {:>7}  {:>5}  {:>10}  {:>10}  {:>8}  {:>10}  {:>8}  {:>6}  {:<{}}  {}\n", r->op,
@@ -508,9 +514,10 @@ int evaluate_command(const EvaluateOptions& opt) {
   if (!opt.repeat.empty()) {
     matched = attach_repeat(in, read_text(opt.repeat), opt.repeat);
     if (matched == 0)
-      throw std::runtime_error(fmt::format("{}: no row matches a scored row of {} (same op, impl, dtype, threads, batch "
-                                           "and shape): not a second run of the same rows",
-                                           opt.repeat, opt.csv));
+      throw std::runtime_error(
+          fmt::format("{}: no row matches a scored row of {} (same op, impl, dtype, threads, batch "
+                      "and shape): not a second run of the same rows",
+                      opt.repeat, opt.csv));
   }
   const std::vector<GroupScore> groups = group_scores(in.rows);
 
@@ -524,10 +531,12 @@ int evaluate_command(const EvaluateOptions& opt) {
   const auto unfitted =
       std::count_if(in.rows.begin(), in.rows.end(), [](const ScoredRow& r) { return r.model == "classic"; });
   if (unfitted)
-    fmt::print("note: {} scored row{} had no fit in the profile (model=classic): there predicted_s is the classic "
-               "roofline\n",
-               unfitted, unfitted == 1 ? "" : "s");
-  fmt::print("error = predicted / measured - 1, in %; bias > 0: predicts too slow; <=10%: share of rows within 10 %\n\n");
+    fmt::print(
+        "note: {} scored row{} had no fit in the profile (model=classic): there predicted_s is the classic "
+        "roofline\n",
+        unfitted, unfitted == 1 ? "" : "s");
+  fmt::print(
+      "error = predicted / measured - 1, in %; bias > 0: predicts too slow; <=10%: share of rows within 10 %\n\n");
   if (!opt.repeat.empty())
     fmt::print("{}: {} of the {} scored rows matched for the noise floor\n", opt.repeat, matched, in.rows.size());
   print_scores(groups);

@@ -18,8 +18,9 @@
 #include <variant>
 #include <vector>
 
-#include "kernels/cost.h"
-#include "kernels/shape.h"
+#include "kernels/core/shape_file.h"
+#include "kernels/core/cost.h"
+#include "kernels/core/shape.h"
 #include "predictor/parallel.h"
 #include "predictor/roofline.h"
 
@@ -56,11 +57,17 @@ struct Problem {
   std::vector<std::size_t> pinned;
 };
 
-bool contains(const std::vector<std::size_t>& v, std::size_t i) { return std::find(v.begin(), v.end(), i) != v.end(); }
-bool is_active(const Problem& prob, std::size_t i) { return contains(prob.active, i); }
+bool contains(const std::vector<std::size_t>& v, std::size_t i) {
+  return std::find(v.begin(), v.end(), i) != v.end();
+}
+bool is_active(const Problem& prob, std::size_t i) {
+  return contains(prob.active, i);
+}
 
 // A parameter inside its bounds.
-double param(const Problem& prob, const double* x, std::size_t i) { return std::clamp(x[i], prob.lo[i], prob.hi[i]); }
+double param(const Problem& prob, const double* x, std::size_t i) {
+  return std::clamp(x[i], prob.lo[i], prob.hi[i]);
+}
 
 // A level further from the core is never read faster than a nearer one. Without this, two
 // points in a level, one of them disturbed, let the fit give that level the disturbed point's
@@ -73,7 +80,9 @@ double log_bandwidth(const Problem& prob, const double* x, std::size_t level) {
 }
 
 // A term's value: exp of its parameter when the fit moves it, else 0 (not fitted: absent).
-double term(const Problem& prob, const double* x, std::size_t i) { return is_active(prob, i) ? std::exp(x[i]) : 0; }
+double term(const Problem& prob, const double* x, std::size_t i) {
+  return is_active(prob, i) ? std::exp(x[i]) : 0;
+}
 
 double model_seconds(const Problem& prob, const double* x, const Point& pt) {
   const double compute =
@@ -161,7 +170,8 @@ double fit_terms(Problem& prob, std::array<double, kParams>& x) {
     bool changed = false;
     for (const std::size_t i : std::vector<std::size_t>(prob.active)) {
       if (contains(prob.pinned, i)) continue;
-      const bool optional = std::find(std::begin(kOptionalTerms), std::end(kOptionalTerms), i) != std::end(kOptionalTerms);
+      const bool optional =
+          std::find(std::begin(kOptionalTerms), std::end(kOptionalTerms), i) != std::end(kOptionalTerms);
       const bool inside = x[i] > prob.lo[i] + (optional ? kEps : 0) && x[i] < prob.hi[i] - (optional ? kEps : 0);
       if (inside) continue;  // NaN is not inside: a parameter that ran off is dealt with too
       changed = true;
@@ -300,10 +310,15 @@ Setup make_setup(const Profile& machine, const Kernel& kernel, int threads, std:
         std::find(std::begin(kMemoryLevels), std::end(kMemoryLevels), place.level) - std::begin(kMemoryLevels));
     const ComputeWork w = compute_work(s.run, kernel.impl, kernel.dtype, threads, blocking);
     // The point's bytes are scaled by the machine curve, so the fitted figure is the level's plateau.
-    const Point pt{w.ops,
-                   static_cast<double>(bytes(s.run, kernel.dtype) + added_bytes(s.run, kernel.impl, kernel.dtype)) /
-                       place.scale,
-                   s.seconds, li, static_cast<double>(groups(s.run)), w.regions, w.packed, w.mnk};
+    const Point pt{
+        w.ops,
+        static_cast<double>(bytes(s.run, kernel.dtype) + added_bytes(s.run, kernel.impl, kernel.dtype)) / place.scale,
+        s.seconds,
+        li,
+        static_cast<double>(groups(s.run)),
+        w.regions,
+        w.packed,
+        w.mnk};
     best_ops_rate = std::max(best_ops_rate, pt.ops / pt.seconds);
     best_bytes_rate[li] = std::max(best_bytes_rate[li], pt.bytes / pt.seconds);
     prob.points.push_back(pt);
@@ -313,10 +328,11 @@ Setup make_setup(const Profile& machine, const Kernel& kernel, int threads, std:
   // bytes) cannot tell a compute roof from a bandwidth: both scale alike. Its compute roof is
   // then the machine's peak, not a parameter the fit could use to explain memory time.
   const double peak = st.peak = machine_peak(machine, kernel.dtype, threads);
-  const bool compute_observable = st.compute_observable = std::any_of(prob.points.begin(), prob.points.end(), [&](const Point& pt) {
-    const double bw = machine_read_bandwidth(machine, pt.level, threads);
-    return bw <= 0 || pt.ops / peak > 0.3 * pt.bytes / bw;
-  });
+  const bool compute_observable = st.compute_observable =
+      std::any_of(prob.points.begin(), prob.points.end(), [&](const Point& pt) {
+        const double bw = machine_read_bandwidth(machine, pt.level, threads);
+        return bw <= 0 || pt.ops / peak > 0.3 * pt.bytes / bw;
+      });
   if (!compute_observable) prob.fixed_compute = peak;
   const double max_compute = compute_roof(machine, kernel.dtype, threads);
 
@@ -519,8 +535,10 @@ KernelFit fit_kernel(const Profile& machine, const Kernel& kernel, int threads, 
   for (std::size_t l = 0; l < kLevels; ++l) {
     double eff = efficiency[l];
     for (std::size_t d = 1; eff == 0 && d < kLevels; ++d) {
-      if (l >= d && efficiency[l - d] > 0) eff = efficiency[l - d];
-      else if (l + d < kLevels && efficiency[l + d] > 0) eff = efficiency[l + d];
+      if (l >= d && efficiency[l - d] > 0)
+        eff = efficiency[l - d];
+      else if (l + d < kLevels && efficiency[l + d] > 0)
+        eff = efficiency[l + d];
     }
     const double machine_bw = machine_read_bandwidth(machine, l, threads);
     fit.bytes_per_s.push_back(has_points[l] || machine_bw <= 0 ? std::exp(log_bandwidth(prob, best_x.data(), l))
@@ -627,8 +645,12 @@ std::vector<std::string> fit_training(Profile& profile, std::string_view source)
     const Kernel& k = *tasks[i].kernel;
     const std::string& reason = std::get<std::string>(outcomes[i]);
     const std::string_view cls = shape_class(tasks[i].points->front().run);
-    profile.unfitted.push_back({{"op", name(k.op)}, {"impl", name(k.impl)}, {"dtype", name(k.dtype)},
-                                {"threads", tasks[i].threads}, {"class", cls}, {"reason", reason}});
+    profile.unfitted.push_back({{"op", name(k.op)},
+                                {"impl", name(k.impl)},
+                                {"dtype", name(k.dtype)},
+                                {"threads", tasks[i].threads},
+                                {"class", cls},
+                                {"reason", reason}});
     warnings.push_back(fmt::format("{} {} {} ({}, {} threads, {} timings) falls back to the classic roofline: {}",
                                    name(k.op), name(k.impl), name(k.dtype), cls, tasks[i].threads,
                                    tasks[i].points->size(), reason));
@@ -653,8 +675,8 @@ std::vector<Shape> neighbours(const Shape& s, std::mt19937& rng) {
       const std::int64_t hw = std::max(scaled(c.h), c.r);
       if (c.g == c.c) {  // depthwise: c = k = g, scaled together
         const std::int64_t ch = scaled(c.c);
-        d = fmt::format("conv2d n={} c={} h={} w={} k={} r={} s={} stride={} pad={} g={}", c.n, ch, hw, hw, ch, c.r, c.s,
-                        c.stride, c.pad, ch);
+        d = fmt::format("conv2d n={} c={} h={} w={} k={} r={} s={} stride={} pad={} g={}", c.n, ch, hw, hw, ch, c.r,
+                        c.s, c.stride, c.pad, ch);
       } else {  // channels per group scaled, the group count kept
         d = fmt::format("conv2d n={} c={} h={} w={} k={} r={} s={} stride={} pad={} g={}", c.n, c.g * scaled(c.c / c.g),
                         hw, hw, c.g * scaled(c.k / c.g), c.r, c.s, c.stride, c.pad, c.g);
@@ -669,6 +691,5 @@ std::vector<Shape> neighbours(const Shape& s, std::mt19937& rng) {
   }
   return out;
 }
-
 
 }  // namespace roofbench

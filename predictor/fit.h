@@ -81,8 +81,8 @@ std::vector<std::string> fit_training(Profile& profile, std::string_view source)
 // Each sample's |log(predicted / measured)| when predicted by a fit, of `fit`'s form, to the
 // folds it is not in (all 0 under 5 samples): where the model generalises worst, which is where
 // the calibration's adaptive round adds training shapes.
-std::vector<double> held_out_errors(const Profile& machine, const Kernel& k, int threads, std::span<const Sample> samples,
-                                    const KernelFit& fit);
+std::vector<double> held_out_errors(const Profile& machine, const Kernel& k, int threads,
+                                    std::span<const Sample> samples, const KernelFit& fit);
 
 // Two shapes around `s` for calibrate's adaptive round (nn-Meter's adaptive sampling: more
 // training points where the fit generalises worst): every dimension scaled by its own factor

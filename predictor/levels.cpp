@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "kernels/cpu.h"
+#include "kernels/core/cpu.h"
 
 namespace roofbench {
 namespace {

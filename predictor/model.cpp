@@ -7,8 +7,9 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include "kernels/cost.h"
-#include "kernels/text_file.h"
+#include "kernels/core/shape_file.h"
+#include "kernels/core/cost.h"
+#include "kernels/core/text_file.h"
 
 #ifndef ROOFBENCH_MODELS_DIR
 #define ROOFBENCH_MODELS_DIR "benchmarks/models"
@@ -32,11 +33,14 @@ std::int64_t checked_add(std::int64_t a, std::int64_t b, std::string_view what) 
 }
 
 LayerCounts times(const LayerCounts& c, std::int64_t n) {
-  return {checked_mul(c.params, n, "parameters"),   checked_mul(c.weight_bytes, n, "model size"),
-          checked_mul(c.macs, n, "MACs"),           checked_mul(c.ops, n, "ops"),
+  return {checked_mul(c.params, n, "parameters"),
+          checked_mul(c.weight_bytes, n, "model size"),
+          checked_mul(c.macs, n, "MACs"),
+          checked_mul(c.ops, n, "ops"),
           checked_mul(c.act_in_bytes, n, "input activations"),
           checked_mul(c.act_out_bytes, n, "output activations"),
-          checked_mul(c.bytes, n, "bytes"),         c.energy_pj * static_cast<double>(n)};
+          checked_mul(c.bytes, n, "bytes"),
+          c.energy_pj * static_cast<double>(n)};
 }
 
 void accumulate(LayerCounts& sum, const LayerCounts& c) {

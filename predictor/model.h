@@ -1,9 +1,9 @@
 // Model-level metrics (the lecture's): parameters, model size at a bit width, MACs, ops,
 // activations, peak activation, energy, and predicted latency, per layer and in total.
 //
-// A model is a shape file (kernels/shape.h) whose lines are the model's layers in execution
+// A model is a shape file (kernels/core/shape.h) whose lines are the model's layers in execution
 // order, each with repeat= (how often it runs per forward pass). Every count comes from the
-// cost model (kernels/cost.h) on the batched shape; nothing here times anything.
+// cost model (kernels/core/cost.h) on the batched shape; nothing here times anything.
 //
 // Conventions:
 //   - per layer, every figure is its total over the layer's repeats (one execution x repeat);
@@ -13,7 +13,7 @@
 //   - peak activation = max over layers of input + output activation bytes of ONE execution:
 //     an approximation that ignores tensors kept alive across layers (residual and skip
 //     paths, the KV cache) and the ops the file does not list (pooling, norms, activations);
-//   - energy = MACs x energy per MAC (dtype) + compulsory bytes (kernels/cost.h bytes()) x
+//   - energy = MACs x energy per MAC (dtype) + compulsory bytes (kernels/core/cost.h bytes()) x
 //     DRAM energy per byte: every compulsory byte priced as a DRAM access, an upper bound for
 //     layers whose operands stay in cache.
 #pragma once
@@ -26,9 +26,9 @@
 #include <string_view>
 #include <vector>
 
-#include "kernels/dtype.h"
+#include "kernels/core/dtype.h"
 #include "kernels/registry.h"
-#include "kernels/shape.h"
+#include "kernels/core/shape.h"
 #include "predictor/profile.h"
 #include "predictor/roofline.h"
 
@@ -75,32 +75,32 @@ struct LayerCounts {
   std::int64_t params = 0;        // weight elements
   std::int64_t weight_bytes = 0;  // model size at the dtype's weight bit width
   std::int64_t macs = 0;
-  std::int64_t ops = 0;           // 2 * macs
-  std::int64_t act_in_bytes = 0;  // input activations read
-  std::int64_t act_out_bytes = 0; // output activations written
-  std::int64_t bytes = 0;         // compulsory traffic: inputs + weights + outputs
+  std::int64_t ops = 0;            // 2 * macs
+  std::int64_t act_in_bytes = 0;   // input activations read
+  std::int64_t act_out_bytes = 0;  // output activations written
+  std::int64_t bytes = 0;          // compulsory traffic: inputs + weights + outputs
   double energy_pj = 0;
 };
 
 struct LayerMetrics {
-  Shape shape;             // as in the file
-  Shape run;               // batch applied
-  LayerCounts once;        // one execution
-  LayerCounts total;       // once x repeat
-  Prediction prediction;   // one execution (predictor/roofline.h)
-  double latency_s = 0;    // prediction.seconds x repeat
+  Shape shape;                  // as in the file
+  Shape run;                    // batch applied
+  LayerCounts once;             // one execution
+  LayerCounts total;            // once x repeat
+  Prediction prediction;        // one execution (predictor/roofline.h)
+  double latency_s = 0;         // prediction.seconds x repeat
   std::int64_t peak_bytes = 0;  // act_in_bytes + act_out_bytes of one execution
 };
 
 struct ModelTotals {
-  LayerCounts counts;                  // sums of the layers' totals
+  LayerCounts counts;                       // sums of the layers' totals
   std::int64_t total_activation_bytes = 0;  // sum of output activations x repeat
   std::int64_t peak_activation_bytes = 0;   // max over layers of one execution's in + out
   std::size_t peak_layer = 0;               // index of the layer that sets the peak (first one)
-  double latency_s = 0;                // sum of the layers' latency_s
-  double throughput = 0;               // batch / latency_s, samples per second
-  int fitted_layers = 0;               // layers predicted with the kernel's fitted roofline
-  int classic_layers = 0;              // layers without a fit: classic roofline
+  double latency_s = 0;                     // sum of the layers' latency_s
+  double throughput = 0;                    // batch / latency_s, samples per second
+  int fitted_layers = 0;                    // layers predicted with the kernel's fitted roofline
+  int classic_layers = 0;                   // layers without a fit: classic roofline
 };
 
 struct ModelMetrics {

@@ -13,10 +13,10 @@
 #include <system_error>
 #include <utility>
 
-#include "kernels/cpu.h"
-#include "kernels/dtype.h"
+#include "kernels/core/cpu.h"
+#include "kernels/core/dtype.h"
 #include "kernels/registry.h"
-#include "kernels/text_file.h"
+#include "kernels/core/text_file.h"
 
 namespace roofbench {
 namespace {
@@ -31,7 +31,9 @@ std::string dump(const json& v, int indent = -1) {
 
 // A string from the document, quoted and escaped as JSON: a key or value holding a newline
 // must not break the one-line message ("f\n32" prints as "f\n32", "f33" as "f33").
-std::string json_quoted(const std::string& s) { return dump(json(s)); }
+std::string json_quoted(const std::string& s) {
+  return dump(json(s));
+}
 
 // What a bad value was, short enough for a one-line message. dump() escapes control
 // characters, so the result never contains a newline.
@@ -110,7 +112,8 @@ class Reader {
     if (!parse_dtype(e.dtype)) {
       std::vector<std::string_view> names;
       for (DType d : kAllDTypes) names.push_back(name(d));
-      fail(ptr + "/dtype", fmt::format("unknown dtype {} (expected one of {})", json_quoted(e.dtype), fmt::join(names, ", ")));
+      fail(ptr + "/dtype",
+           fmt::format("unknown dtype {} (expected one of {})", json_quoted(e.dtype), fmt::join(names, ", ")));
     }
     e.threads = static_cast<int>(integer(require(v, "threads", ptr), "threads", ptr + "/threads", 1, INT_MAX));
     e.ops_per_s = number(require(v, "ops_per_s", ptr), "ops_per_s", ptr + "/ops_per_s", true);
@@ -143,7 +146,8 @@ class Reader {
     expect_object(v, "a kernel fit", ptr);
     KernelFit k;
     k.op = string(require(v, "op", ptr), "op", ptr + "/op");
-    if (!parse_op(k.op)) fail(ptr + "/op", fmt::format("unknown op {} (expected mv, gemm or conv2d)", json_quoted(k.op)));
+    if (!parse_op(k.op))
+      fail(ptr + "/op", fmt::format("unknown op {} (expected mv, gemm or conv2d)", json_quoted(k.op)));
     k.impl = string(require(v, "impl", ptr), "impl", ptr + "/impl");
     if (!parse_impl(k.impl))
       fail(ptr + "/impl", fmt::format("unknown impl {} (expected naive, opt, blas or onednn)", json_quoted(k.impl)));
@@ -155,15 +159,16 @@ class Reader {
       k.shape_class = string(*c, "class", ptr + "/class");
       if (k.shape_class != "dense" && k.shape_class != "pointwise" && k.shape_class != "grouped" &&
           k.shape_class != "depthwise")
-        fail(ptr + "/class",
-             fmt::format("unknown class {} (expected dense, pointwise, grouped or depthwise)", json_quoted(k.shape_class)));
+        fail(ptr + "/class", fmt::format("unknown class {} (expected dense, pointwise, grouped or depthwise)",
+                                         json_quoted(k.shape_class)));
     }
     k.compute_ops_per_s =
         number(require(v, "compute_ops_per_s", ptr), "compute_ops_per_s", ptr + "/compute_ops_per_s", true);
     const json& bw = require(v, "bytes_per_s", ptr);
     expect_object(bw, "\"bytes_per_s\"", ptr + "/bytes_per_s");
     for (const char* level : kMemoryLevels)
-      k.bytes_per_s.push_back(number(require(bw, level, ptr + "/bytes_per_s"), level, ptr + "/bytes_per_s/" + level, true));
+      k.bytes_per_s.push_back(
+          number(require(bw, level, ptr + "/bytes_per_s"), level, ptr + "/bytes_per_s/" + level, true));
     k.overhead_s = number(require(v, "overhead_s", ptr), "overhead_s", ptr + "/overhead_s", false);
     // Optional: profiles written before it existed predict without it.
     if (const json* g = optional(v, "group_overhead_s"))
@@ -210,7 +215,8 @@ class Reader {
     LatencyPoint p;
     p.bytes = integer(require(v, "bytes", ptr), "bytes", ptr + "/bytes", 1);
     if (previous && p.bytes < previous->bytes)
-      fail(ptr + "/bytes", fmt::format("points must be in ascending bytes, found {} after {}", p.bytes, previous->bytes));
+      fail(ptr + "/bytes",
+           fmt::format("points must be in ascending bytes, found {} after {}", p.bytes, previous->bytes));
     p.ns_per_load = number(require(v, "ns_per_load", ptr), "ns_per_load", ptr + "/ns_per_load", true);
     return p;
   }
@@ -230,8 +236,8 @@ class Reader {
       cp.bytes = integer(require(p, "bytes", at), "bytes", at + "/bytes", 1);
       // detect_levels does not care, but everything that plots or interpolates a sweep does.
       if (!c.points.empty() && cp.bytes < c.points.back().bytes)
-        fail(at + "/bytes", fmt::format("points must be in ascending bytes, found {} after {}", cp.bytes,
-                                        c.points.back().bytes));
+        fail(at + "/bytes",
+             fmt::format("points must be in ascending bytes, found {} after {}", cp.bytes, c.points.back().bytes));
       cp.bytes_per_s = number(require(p, "bytes_per_s", at), "bytes_per_s", at + "/bytes_per_s", true);
       if (const json* s = optional(p, "spread")) cp.spread = number(*s, "spread", at + "/spread", false);
       c.points.push_back(cp);
@@ -273,20 +279,29 @@ std::optional<std::string> other_machine_warning(const Profile& p, std::string_v
   const int their_cpus = cpus_it != p.machine.end() && cpus_it->is_number_integer() ? cpus_it->get<int>() : 0;
   if ((their_cpu.empty() || their_cpu == cpu().model) && (their_cpus == 0 || their_cpus == cpu().logical_cpus))
     return std::nullopt;
-  return fmt::format("{} was calibrated on '{}' with {} logical CPUs, this is '{}' with {}: its predictions describe "
-                     "that machine (roofbench calibrate measures this one)",
-                     source, printable(their_cpu), their_cpus, printable(cpu().model), cpu().logical_cpus);
+  return fmt::format(
+      "{} was calibrated on '{}' with {} logical CPUs, this is '{}' with {}: its predictions describe "
+      "that machine (roofbench calibrate measures this one)",
+      source, printable(their_cpu), their_cpus, printable(cpu().model), cpu().logical_cpus);
 }
 
 nlohmann::json to_json(const Profile& p) {
   json peaks = json::array();
   for (const PeakEntry& e : p.peaks)
-    peaks.push_back({{"dtype", e.dtype}, {"threads", e.threads}, {"ops_per_s", e.ops_per_s}, {"isa", e.isa},
-                     {"spread", e.spread}, {"ops_per_cycle", e.ops_per_cycle}, {"roof", e.roof}});
+    peaks.push_back({{"dtype", e.dtype},
+                     {"threads", e.threads},
+                     {"ops_per_s", e.ops_per_s},
+                     {"isa", e.isa},
+                     {"spread", e.spread},
+                     {"ops_per_cycle", e.ops_per_cycle},
+                     {"roof", e.roof}});
   json bandwidth = json::array();
   for (const BandwidthEntry& e : p.bandwidth)
-    bandwidth.push_back({{"level", e.level}, {"capacity_bytes", e.capacity_bytes}, {"threads", e.threads},
-                         {"bytes_per_s", e.bytes_per_s}, {"kernel", e.kernel}});
+    bandwidth.push_back({{"level", e.level},
+                         {"capacity_bytes", e.capacity_bytes},
+                         {"threads", e.threads},
+                         {"bytes_per_s", e.bytes_per_s},
+                         {"kernel", e.kernel}});
   json curves = json::array();
   for (const BandwidthCurve& c : p.curves) {
     json points = json::array();
@@ -298,29 +313,54 @@ nlohmann::json to_json(const Profile& p) {
   for (const LatencyEntry& e : p.latency)
     latency.push_back({{"level", e.level}, {"bytes", e.bytes}, {"threads", e.threads}, {"ns_per_load", e.ns_per_load}});
   json latency_curve = json::array();
-  for (const LatencyPoint& pt : p.latency_curve) latency_curve.push_back({{"bytes", pt.bytes}, {"ns_per_load", pt.ns_per_load}});
+  for (const LatencyPoint& pt : p.latency_curve)
+    latency_curve.push_back({{"bytes", pt.bytes}, {"ns_per_load", pt.ns_per_load}});
   json kernels = json::array();
   for (const KernelFit& k : p.kernels) kernels.push_back(to_json(k));
   json canary = json::array();
   for (const CanaryEntry& c : p.canary) canary.push_back({{"threads", c.threads}, {"seconds", c.seconds}});
-  return {{"schema", p.schema}, {"machine", p.machine}, {"peaks", std::move(peaks)},
-          {"bandwidth", std::move(bandwidth)}, {"latency", std::move(latency)}, {"latency_curve", std::move(latency_curve)},
-          {"curves", std::move(curves)}, {"kernels", std::move(kernels)},
-          {"spec", p.spec}, {"training", p.training}, {"energy", p.energy}, {"unfitted", p.unfitted},
+  return {{"schema", p.schema},
+          {"machine", p.machine},
+          {"peaks", std::move(peaks)},
+          {"bandwidth", std::move(bandwidth)},
+          {"latency", std::move(latency)},
+          {"latency_curve", std::move(latency_curve)},
+          {"curves", std::move(curves)},
+          {"kernels", std::move(kernels)},
+          {"spec", p.spec},
+          {"training", p.training},
+          {"energy", p.energy},
+          {"unfitted", p.unfitted},
           {"canary", std::move(canary)}};
 }
 
 nlohmann::json to_json(const KernelFit& k) {
   json bw = json::object();
-  for (std::size_t i = 0; i < k.bytes_per_s.size() && i < std::size(kMemoryLevels); ++i) bw[kMemoryLevels[i]] = k.bytes_per_s[i];
-  return {{"op", k.op}, {"impl", k.impl}, {"dtype", k.dtype}, {"threads", k.threads}, {"class", k.shape_class},
-          {"variant", k.variant}, {"compute_ops_per_s", k.compute_ops_per_s}, {"bytes_per_s", bw},
-          {"overhead_s", k.overhead_s}, {"group_overhead_s", k.group_overhead_s}, {"blend", k.blend}, {"points", k.points},
-          {"train_mape", k.train_mape}, {"cv_mape", k.cv_mape}, {"blocking", k.blocking},
-          {"region_overhead_s", k.region_overhead_s}, {"half_mnk", k.half_mnk}, {"pack_elems_per_s", k.pack_elems_per_s}};
+  for (std::size_t i = 0; i < k.bytes_per_s.size() && i < std::size(kMemoryLevels); ++i)
+    bw[kMemoryLevels[i]] = k.bytes_per_s[i];
+  return {{"op", k.op},
+          {"impl", k.impl},
+          {"dtype", k.dtype},
+          {"threads", k.threads},
+          {"class", k.shape_class},
+          {"variant", k.variant},
+          {"compute_ops_per_s", k.compute_ops_per_s},
+          {"bytes_per_s", bw},
+          {"overhead_s", k.overhead_s},
+          {"group_overhead_s", k.group_overhead_s},
+          {"blend", k.blend},
+          {"points", k.points},
+          {"train_mape", k.train_mape},
+          {"cv_mape", k.cv_mape},
+          {"blocking", k.blocking},
+          {"region_overhead_s", k.region_overhead_s},
+          {"half_mnk", k.half_mnk},
+          {"pack_elems_per_s", k.pack_elems_per_s}};
 }
 
-void check_kernel_fit(const KernelFit& k, std::string_view source) { Reader(source).kernel_fit(to_json(k), ""); }
+void check_kernel_fit(const KernelFit& k, std::string_view source) {
+  Reader(source).kernel_fit(to_json(k), "");
+}
 
 Profile profile_from_json(const nlohmann::json& j, std::string_view source) {
   const Reader r(source);
@@ -330,10 +370,11 @@ Profile profile_from_json(const nlohmann::json& j, std::string_view source) {
   // The schema first: a profile of another schema may legitimately lack every other key.
   Profile p;
   const json& schema = r.require(j, "schema", "");
-  if (!schema.is_number_integer()) r.fail("/schema", fmt::format("\"schema\" must be an integer, found {}", found(schema)));
+  if (!schema.is_number_integer())
+    r.fail("/schema", fmt::format("\"schema\" must be an integer, found {}", found(schema)));
   if (schema != kProfileSchema)
-    r.fail("/schema", fmt::format("schema {} is not supported, this roofbench reads schema {}", dump(schema),
-                                  kProfileSchema));
+    r.fail("/schema",
+           fmt::format("schema {} is not supported, this roofbench reads schema {}", dump(schema), kProfileSchema));
   p.schema = kProfileSchema;
 
   p.machine = r.require(j, "machine", "");
@@ -403,7 +444,8 @@ Profile profile_from_json(const nlohmann::json& j, std::string_view source) {
       const std::string ptr = fmt::format("/canary/{}", i);
       const json& c = (*canary)[i];
       r.expect_object(c, "a canary entry", ptr);
-      p.canary.push_back({.threads = static_cast<int>(r.integer(r.require(c, "threads", ptr), "threads", ptr + "/threads", 1, INT_MAX)),
+      p.canary.push_back({.threads = static_cast<int>(
+                              r.integer(r.require(c, "threads", ptr), "threads", ptr + "/threads", 1, INT_MAX)),
                           .seconds = r.number(r.require(c, "seconds", ptr), "seconds", ptr + "/seconds", true)});
     }
   }
@@ -430,8 +472,8 @@ Profile read_profile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     const int err = errno;
-    throw ProfileError(fmt::format("{}: cannot open: {}", path,
-                                   err != 0 ? std::generic_category().message(err) : "open failed"));
+    throw ProfileError(
+        fmt::format("{}: cannot open: {}", path, err != 0 ? std::generic_category().message(err) : "open failed"));
   }
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (in.bad()) throw ProfileError(fmt::format("{}: cannot read: {}", path, std::generic_category().message(errno)));

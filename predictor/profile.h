@@ -21,11 +21,11 @@ inline constexpr int kProfileSchema = 1;
 // unit the CPU has (FMA, a dot-product instruction, AMX tiles, ...); its roof is the fastest
 // entry with roof == true (predictor/roofline.h machine_peak).
 struct PeakEntry {
-  std::string dtype;      // f64, f32, ...
+  std::string dtype;  // f64, f32, ...
   int threads = 1;
-  double ops_per_s = 0;   // best of the repetitions
-  std::string isa;        // the unit and its instruction, e.g. "amx_bf16 (tdpbf16ps)"
-  double spread = 0;      // (median - best) / best over the repetitions
+  double ops_per_s = 0;      // best of the repetitions
+  std::string isa;           // the unit and its instruction, e.g. "amx_bf16 (tdpbf16ps)"
+  double spread = 0;         // (median - best) / best over the repetitions
   double ops_per_cycle = 0;  // per core: ops_per_s / (threads * machine.measured_hz); 0 when unknown (older profiles)
   // Counts toward the dtype's roof. false for a unit that computes something else than the
   // dtype means (vfmadd231ph accumulates in f16; roofbench's f16 accumulates in f32). Older
@@ -35,27 +35,27 @@ struct PeakEntry {
 };
 
 struct BandwidthEntry {
-  std::string level;             // L1, L2, L3, DRAM
+  std::string level;                // L1, L2, L3, DRAM
   std::int64_t capacity_bytes = 0;  // of the level, summed over the threads' private caches; 0 for DRAM
   int threads = 1;
   double bytes_per_s = 0;
-  std::string kernel = "read";   // read, copy, stream (non-temporal stores)
+  std::string kernel = "read";  // read, copy, stream (non-temporal stores)
   bool operator==(const BandwidthEntry&) const = default;
 };
 
 // The latency of a dependent load (a random pointer chase, benchmarks/latency.h) with a working
 // set sized for one level: half of L1d, L2 and L3, several times the last-level cache for DRAM.
 struct LatencyEntry {
-  std::string level;        // L1, L2, L3, DRAM
-  std::int64_t bytes = 0;   // the chase's working set
-  int threads = 1;          // always 1 today: latency is one core's figure
-  double ns_per_load = 0;   // best of the repetitions
+  std::string level;       // L1, L2, L3, DRAM
+  std::int64_t bytes = 0;  // the chase's working set
+  int threads = 1;         // always 1 today: latency is one core's figure
+  double ns_per_load = 0;  // best of the repetitions
   bool operator==(const LatencyEntry&) const = default;
 };
 
 struct LatencyPoint {
-  std::int64_t bytes = 0;   // working set
-  double ns_per_load = 0;   // one thread, best of the repetitions
+  std::int64_t bytes = 0;  // working set
+  double ns_per_load = 0;  // one thread, best of the repetitions
   bool operator==(const LatencyPoint&) const = default;
 };
 
@@ -80,14 +80,14 @@ struct KernelFit {
   std::string op, impl, dtype;
   int threads = 1;
   std::string shape_class = "dense";  // predictor/roofline.h shape_class(): dense, pointwise, grouped, depthwise
-  std::string variant;             // the registry variant that was timed
-  double compute_ops_per_s = 0;    // achieved compute roof
-  std::vector<double> bytes_per_s; // achieved bandwidth per level, in kMemoryLevels order
-  double overhead_s = 0;           // fixed cost per call: fork/join, dispatch, packing set-up
-  double group_overhead_s = 0;     // cost per (sample, group) of a grouped/depthwise conv2d: a library call, a set-up
-  double blend = 0;                // 0: hard max; p > 0: (Tc^p + Tm^p)^(1/p)
-  int points = 0;                  // training timings behind the fit
-  double train_mape = 0;           // mean |predicted/measured - 1| on those timings
+  std::string variant;                // the registry variant that was timed
+  double compute_ops_per_s = 0;       // achieved compute roof
+  std::vector<double> bytes_per_s;    // achieved bandwidth per level, in kMemoryLevels order
+  double overhead_s = 0;              // fixed cost per call: fork/join, dispatch, packing set-up
+  double group_overhead_s = 0;  // cost per (sample, group) of a grouped/depthwise conv2d: a library call, a set-up
+  double blend = 0;             // 0: hard max; p > 0: (Tc^p + Tm^p)^(1/p)
+  int points = 0;               // training timings behind the fit
+  double train_mape = 0;        // mean |predicted/measured - 1| on those timings
   // The same on points left out: 5-fold cross-validation, each fold's timings predicted by a
   // fit of the others (absent, -1, with fewer than 5 points). The fit's terms are chosen by it.
   double cv_mape = -1;
@@ -96,7 +96,7 @@ struct KernelFit {
   // term is the op's MACs stretched by a half-length per GEMM dimension (Hockney's n1/2: a
   // loop of length D runs at D / (D + half) of its peak), zero when the fit did better without.
   bool blocking = false;
-  double region_overhead_s = 0;    // per parallel region and barrier (blocking fits only)
+  double region_overhead_s = 0;      // per parallel region and barrier (blocking fits only)
   std::array<double, 3> half_mnk{};  // half-lengths along the GEMM view's M, N, K, in elements
   // Blocking fits: the rate the busiest thread packs panel elements at (Work::packed), a pass
   // of its own beside the micro-kernel; 0 when the fit did better without the term.
@@ -118,16 +118,17 @@ struct Profile {
   std::vector<PeakEntry> peaks;
   std::vector<BandwidthEntry> bandwidth;
   std::vector<BandwidthCurve> curves;
-  std::vector<LatencyEntry> latency;                   // optional on read: profiles before it lack it
-  std::vector<LatencyPoint> latency_curve;             // ascending bytes; optional on read
-  std::vector<KernelFit> kernels;                      // fitted per-kernel roofs (predictor/fit.h)
-  nlohmann::json spec = nlohmann::json::object();     // theoretical figures beside the measured ones
-  nlohmann::json training = nlohmann::json::array();  // the timings the kernel fits came from (op, impl, dtype, threads, shape, seconds, cv)
-  nlohmann::json energy = nlohmann::json::object();   // optional overrides of the energy table (predictor/model.h)
+  std::vector<LatencyEntry> latency;               // optional on read: profiles before it lack it
+  std::vector<LatencyPoint> latency_curve;         // ascending bytes; optional on read
+  std::vector<KernelFit> kernels;                  // fitted per-kernel roofs (predictor/fit.h)
+  nlohmann::json spec = nlohmann::json::object();  // theoretical figures beside the measured ones
+  nlohmann::json training =
+      nlohmann::json::array();  // the timings the kernel fits came from (op, impl, dtype, threads, shape, seconds, cv)
+  nlohmann::json energy = nlohmann::json::object();  // optional overrides of the energy table (predictor/model.h)
   // Kernels whose training timings could not be fitted (predictor/fit.h fit_training): each
   // {op, impl, dtype, threads, class, reason}. They predict with the classic roofline.
   nlohmann::json unfitted = nlohmann::json::array();
-  std::vector<CanaryEntry> canary;                     // optional on read: profiles before it lack it
+  std::vector<CanaryEntry> canary;  // optional on read: profiles before it lack it
   bool operator==(const Profile&) const = default;
 };
 

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <iterator>
 
-#include "kernels/cost.h"
+#include "kernels/core/cost.h"
 
 namespace roofbench {
 namespace {
@@ -39,8 +39,8 @@ const PeakEntry* machine_roof(const Profile& p, DType d, int threads) {
 
 double machine_peak(const Profile& p, DType d, int threads) {
   if (const PeakEntry* e = machine_roof(p, d, threads)) return e->ops_per_s;
-  throw ProfileError(fmt::format("the profile has no {} peak at {} threads (calibrate with --threads {})", name(d),
-                                 threads, threads));
+  throw ProfileError(
+      fmt::format("the profile has no {} peak at {} threads (calibrate with --threads {})", name(d), threads, threads));
 }
 
 std::string memory_level(const Profile& p, std::int64_t working_set, int threads, bool cold) {
@@ -89,7 +89,7 @@ std::int64_t added_bytes(const Shape& run, Impl impl, DType d) {
   if (impl == Impl::naive || impl == Impl::onednn || run.op() == Op::mv) return 0;
   const std::int64_t narrow = (bits(d).input + 7) / 8;  // the input's own element size
   // opt packs in its compute type (kernels/opt.inc): bf16/f16 as f32, i8/i4 as int16 pairs.
-  const std::int64_t size = impl != Impl::opt ? narrow
+  const std::int64_t size = impl != Impl::opt                     ? narrow
                             : d == DType::bf16 || d == DType::f16 ? 4
                             : d == DType::i8 || d == DType::i4    ? 2
                                                                   : narrow;
@@ -147,8 +147,8 @@ Prediction predict_fitted(const KernelFit& k, const Shape& run, DType d, const M
   out.t_compute = w.ops / k.compute_ops_per_s * stretch(w.mnk, k.half_mnk);
   out.t_memory = static_cast<double>(bytes(run, d) + added_bytes(run, impl, d)) /
                  (k.bytes_per_s.at(level_index(place.level)) * place.scale);
-  out.overhead = k.overhead_s + static_cast<double>(groups(run)) * k.group_overhead_s + w.regions * k.region_overhead_s +
-                 (k.pack_elems_per_s > 0 ? w.packed / k.pack_elems_per_s : 0);
+  out.overhead = k.overhead_s + static_cast<double>(groups(run)) * k.group_overhead_s +
+                 w.regions * k.region_overhead_s + (k.pack_elems_per_s > 0 ? w.packed / k.pack_elems_per_s : 0);
   out.seconds = out.overhead + blend(out.t_compute, out.t_memory, k.blend);
   out.bound = out.t_compute >= out.t_memory ? "compute" : place.level;
   out.fitted = true;

@@ -22,15 +22,15 @@
 namespace roofbench {
 
 struct Prediction {
-  double seconds = 0;        // fitted when `fitted`, else the classic figure
-  double t_compute = 0;      // ops / compute roof (fitted: the kernel's work, stretched)
-  double t_memory = 0;       // bytes / bandwidth of `level` (at the working set's size, when fitted)
-  double overhead = 0;       // fixed cost of the call, per-group and per-region costs included (fitted only)
-  std::string level;         // memory level of the working set: L1, L2, L3, DRAM
-  std::string bound;         // "compute" or the memory level, whichever term is larger
-  double classic_s = 0;      // the classic roofline's figure, always computed
+  double seconds = 0;    // fitted when `fitted`, else the classic figure
+  double t_compute = 0;  // ops / compute roof (fitted: the kernel's work, stretched)
+  double t_memory = 0;   // bytes / bandwidth of `level` (at the working set's size, when fitted)
+  double overhead = 0;   // fixed cost of the call, per-group and per-region costs included (fitted only)
+  std::string level;     // memory level of the working set: L1, L2, L3, DRAM
+  std::string bound;     // "compute" or the memory level, whichever term is larger
+  double classic_s = 0;  // the classic roofline's figure, always computed
   std::string classic_bound;
-  bool fitted = false;       // the profile had a fit for this kernel
+  bool fitted = false;  // the profile had a fit for this kernel
 };
 
 // The machine's read bandwidth at a level for `threads` threads, or nullptr.
@@ -99,7 +99,7 @@ std::int64_t working_set(const Shape& run, Impl impl, DType d, int threads);
 // (peak of the dtype at these threads, bandwidth of the level), naming what is missing.
 Prediction predict(const Profile& p, const Shape& run, Impl impl, DType d, int threads, bool cold);
 
-// Traffic an implementation adds to the compulsory bytes (kernels/cost.h): buffers it writes
+// Traffic an implementation adds to the compulsory bytes (kernels/core/cost.h): buffers it writes
 // and reads back. blas conv2d: the im2col matrix (none for a 1x1, stride-1, unpadded conv);
 // blas and opt gemm: both operands packed into panels; opt conv2d: the image packed into
 // panels (implicit im2col) and the filters packed, or for depthwise the zero-padded planes and

@@ -17,6 +17,7 @@ ROOFBENCH_DEBIAN_PACKAGES=(
   libbenchmark-dev libgtest-dev libfmt-dev libcli11-dev nlohmann-json3-dev
   libopenblas-openmp-dev libhwloc-dev libgsl-dev libdnnl-dev
   python3 python3-venv
+  clang-format
 )
 
 # scripts/fuzz.sh (and its seed-corpus step in scripts/test.sh) builds with clang: libFuzzer

@@ -75,8 +75,10 @@ struct EmulatedDpbf16 {
   static constexpr int L = 16;
   static __m256 dot(__m256i a, __m256i b, __m256 c) {
     const __m256i high = _mm256_set1_epi32(static_cast<int>(0xffff0000u));
-    c = _mm256_fmadd_ps(_mm256_castsi256_ps(_mm256_and_si256(a, high)), _mm256_castsi256_ps(_mm256_and_si256(b, high)), c);
-    return _mm256_fmadd_ps(_mm256_castsi256_ps(_mm256_slli_epi32(a, 16)), _mm256_castsi256_ps(_mm256_slli_epi32(b, 16)), c);
+    c = _mm256_fmadd_ps(_mm256_castsi256_ps(_mm256_and_si256(a, high)), _mm256_castsi256_ps(_mm256_and_si256(b, high)),
+                        c);
+    return _mm256_fmadd_ps(_mm256_castsi256_ps(_mm256_slli_epi32(a, 16)), _mm256_castsi256_ps(_mm256_slli_epi32(b, 16)),
+                           c);
   }
   static VC zero() { return F::zero(); }
   static V load(const T* p) { return I::load(p); }
@@ -149,13 +151,15 @@ struct EmulatedTiles {
   static void load(const void* p, std::int64_t stride) {
     EmulatedTileFile& f = file();
     for (int r = 0; r < f.shape[t].rows; ++r)
-      std::memcpy(f.tile[t].bytes[r], static_cast<const std::uint8_t*>(p) + r * stride, static_cast<std::size_t>(f.shape[t].colsb));
+      std::memcpy(f.tile[t].bytes[r], static_cast<const std::uint8_t*>(p) + r * stride,
+                  static_cast<std::size_t>(f.shape[t].colsb));
   }
   template <int t>
   static void store(void* p, std::int64_t stride) {
     EmulatedTileFile& f = file();
     for (int r = 0; r < f.shape[t].rows; ++r)
-      std::memcpy(static_cast<std::uint8_t*>(p) + r * stride, f.tile[t].bytes[r], static_cast<std::size_t>(f.shape[t].colsb));
+      std::memcpy(static_cast<std::uint8_t*>(p) + r * stride, f.tile[t].bytes[r],
+                  static_cast<std::size_t>(f.shape[t].colsb));
   }
   template <int t>
   static void zero() {
@@ -198,24 +202,28 @@ std::span<const Kernel> emulated_wide_kernels() {
       {gemm, Impl::opt, f64, "gemm_f64_6x16__avx2x2_as_avx512f", Isa::avx2_fma, gemm_opt_f64__avx2x2,
        gemm_opt_workspace_f64__avx2x2, opt_prepare<gemm_opt_pack_bytes_f64__avx2x2, gemm_opt_pack_f64__avx2x2>},
       {gemm, Impl::opt, f32, "gemm_f32_6x32__avx2x2_as_avx512f", Isa::avx2_fma, gemm_opt_f32__avx2x2,
-       gemm_opt_workspace_f32__avx2x2, opt_prepare<gemm_opt_pack_bytes_f32__avx2x2, gemm_opt_pack_f32__avx2x2>, gemm_opt_work_f32__avx2x2},
+       gemm_opt_workspace_f32__avx2x2, opt_prepare<gemm_opt_pack_bytes_f32__avx2x2, gemm_opt_pack_f32__avx2x2>,
+       gemm_opt_work_f32__avx2x2},
       {conv2d, Impl::opt, f64, "conv2d_f64_implicit_gemm__avx2x2_as_avx512f", Isa::avx2_fma, conv2d_opt_f64__avx2x2,
        conv2d_opt_workspace_f64__avx2x2},
       {conv2d, Impl::opt, f32, "conv2d_f32_implicit_gemm__avx2x2_as_avx512f", Isa::avx2_fma, conv2d_opt_f32__avx2x2,
        conv2d_opt_workspace_f32__avx2x2},
       // low precision: the rows of opt_avx512.cpp, opt_avx512_vnni.cpp and opt_avx512_bf16.cpp
       {gemm, Impl::opt, bf16, "gemm_bf16_6x32_pairs__avx2x2_as_avx512_bf16", Isa::avx2_fma, gemm_opt_bf16__avx2x2_dot,
-       gemm_opt_workspace_bf16__avx2x2_dot, opt_prepare<gemm_opt_pack_bytes_bf16__avx2x2_dot, gemm_opt_pack_bf16__avx2x2_dot>},
+       gemm_opt_workspace_bf16__avx2x2_dot,
+       opt_prepare<gemm_opt_pack_bytes_bf16__avx2x2_dot, gemm_opt_pack_bf16__avx2x2_dot>},
       {gemm, Impl::opt, bf16, "gemm_bf16_6x32__avx2x2_as_avx512f", Isa::avx2_fma, gemm_opt_bf16__avx2x2,
        gemm_opt_workspace_half__avx2x2, opt_prepare<gemm_opt_pack_bytes_half__avx2x2, gemm_opt_pack_bf16__avx2x2>},
       {gemm, Impl::opt, f16, "gemm_f16_6x32__avx2x2_as_avx512f", Isa::f16c, gemm_opt_f16__avx2x2,
        gemm_opt_workspace_half__avx2x2, opt_prepare<gemm_opt_pack_bytes_half__avx2x2, gemm_opt_pack_f16__avx2x2>},
       {gemm, Impl::opt, i8, "gemm_i8_6x32_quads__avx2x2_as_avx512_vnni", Isa::avx2_fma, gemm_opt_i8__avx2x2_dot,
-       gemm_opt_workspace_int__avx2x2_dot, opt_prepare<gemm_opt_pack_bytes_int__avx2x2_dot, gemm_opt_pack_i8__avx2x2_dot>, gemm_opt_work_int__avx2x2_dot},
+       gemm_opt_workspace_int__avx2x2_dot,
+       opt_prepare<gemm_opt_pack_bytes_int__avx2x2_dot, gemm_opt_pack_i8__avx2x2_dot>, gemm_opt_work_int__avx2x2_dot},
       {gemm, Impl::opt, i8, "gemm_i8_6x32_pairs__avx2x2_as_avx512f", Isa::avx2_fma, gemm_opt_i8__avx2x2,
        gemm_opt_workspace_int__avx2x2, opt_prepare<gemm_opt_pack_bytes_int__avx2x2, gemm_opt_pack_i8__avx2x2>},
       {gemm, Impl::opt, i4, "gemm_i4_6x32_quads__avx2x2_as_avx512_vnni", Isa::avx2_fma, gemm_opt_i4__avx2x2_dot,
-       gemm_opt_workspace_int__avx2x2_dot, opt_prepare<gemm_opt_pack_bytes_int__avx2x2_dot, gemm_opt_pack_i4__avx2x2_dot>},
+       gemm_opt_workspace_int__avx2x2_dot,
+       opt_prepare<gemm_opt_pack_bytes_int__avx2x2_dot, gemm_opt_pack_i4__avx2x2_dot>},
       {gemm, Impl::opt, i4, "gemm_i4_6x32_pairs__avx2x2_as_avx512f", Isa::avx2_fma, gemm_opt_i4__avx2x2,
        gemm_opt_workspace_int__avx2x2, opt_prepare<gemm_opt_pack_bytes_int__avx2x2, gemm_opt_pack_i4__avx2x2>},
       {conv2d, Impl::opt, bf16, "conv2d_bf16_im2col_gemm__avx2x2_as_avx512_bf16", Isa::avx2_fma,
@@ -234,13 +242,17 @@ std::span<const Kernel> emulated_wide_kernels() {
        conv2d_opt_workspace_int__avx2x2},
       // the tiles: the rows of opt_amx.cpp
       {gemm, Impl::opt, bf16, "gemm_bf16_32x32_tiles__emulated_amx_bf16", Isa::avx2_fma, gemm_opt_bf16__avx2x2_amx,
-       gemm_opt_workspace_bf16__avx2x2_amx, opt_prepare<gemm_opt_pack_bytes_bf16__avx2x2_amx, gemm_opt_pack_bf16__avx2x2_amx>, gemm_opt_work_bf16__avx2x2_amx},
+       gemm_opt_workspace_bf16__avx2x2_amx,
+       opt_prepare<gemm_opt_pack_bytes_bf16__avx2x2_amx, gemm_opt_pack_bf16__avx2x2_amx>,
+       gemm_opt_work_bf16__avx2x2_amx},
       {gemm, Impl::opt, i8, "gemm_i8_32x32_tiles__emulated_amx_int8", Isa::avx2_fma, gemm_opt_i8__avx2x2_amx,
-       gemm_opt_workspace_int__avx2x2_amx, opt_prepare<gemm_opt_pack_bytes_int__avx2x2_amx, gemm_opt_pack_i8__avx2x2_amx>, gemm_opt_work_int__avx2x2_amx},
+       gemm_opt_workspace_int__avx2x2_amx,
+       opt_prepare<gemm_opt_pack_bytes_int__avx2x2_amx, gemm_opt_pack_i8__avx2x2_amx>, gemm_opt_work_int__avx2x2_amx},
       {gemm, Impl::opt, i4, "gemm_i4_32x32_tiles__emulated_amx_int8", Isa::avx2_fma, gemm_opt_i4__avx2x2_amx,
-       gemm_opt_workspace_int__avx2x2_amx, opt_prepare<gemm_opt_pack_bytes_int__avx2x2_amx, gemm_opt_pack_i4__avx2x2_amx>},
-      {conv2d, Impl::opt, bf16, "conv2d_bf16_im2col_tiles__emulated_amx_bf16", Isa::avx2_fma, conv2d_opt_bf16__avx2x2_amx,
-       conv2d_opt_workspace_bf16__avx2x2_amx},
+       gemm_opt_workspace_int__avx2x2_amx,
+       opt_prepare<gemm_opt_pack_bytes_int__avx2x2_amx, gemm_opt_pack_i4__avx2x2_amx>},
+      {conv2d, Impl::opt, bf16, "conv2d_bf16_im2col_tiles__emulated_amx_bf16", Isa::avx2_fma,
+       conv2d_opt_bf16__avx2x2_amx, conv2d_opt_workspace_bf16__avx2x2_amx},
       {conv2d, Impl::opt, i8, "conv2d_i8_im2col_tiles__emulated_amx_int8", Isa::avx2_fma, conv2d_opt_i8__avx2x2_amx,
        conv2d_opt_workspace_int__avx2x2_amx},
       {conv2d, Impl::opt, i4, "conv2d_i4_im2col_tiles__emulated_amx_int8", Isa::avx2_fma, conv2d_opt_i4__avx2x2_amx,

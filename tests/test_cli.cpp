@@ -24,7 +24,7 @@
 
 #include "tests/temp_files.h"
 #include "benchmarks/calib.h"
-#include "kernels/cpu.h"
+#include "kernels/core/cpu.h"
 #include "kernels/registry.h"
 #include "predictor/profile.h"
 #include "predictor/roofline.h"
@@ -123,7 +123,8 @@ TEST_F(Cli, MalformedShapeFileNamesFileAndLineAndWritesNothing) {
 }
 
 TEST_F(Cli, MissingShapeFile) {
-  expect_one_line_error(run_roofbench("run --shapes " + (dir_ / "nope.shapes").string() + " --csv x.csv"), "nope.shapes");
+  expect_one_line_error(run_roofbench("run --shapes " + (dir_ / "nope.shapes").string() + " --csv x.csv"),
+                        "nope.shapes");
 }
 
 TEST_F(Cli, UnknownFilterValues) {
@@ -150,7 +151,8 @@ TEST_F(Cli, MissingRequiredOptionsAndSubcommand) {
 void expect_usage(const std::string& text) {
   EXPECT_NE(text.find("usage: roofbench SUBCOMMAND"), std::string::npos) << text;
   for (const char* sub : kSubcommandNames)
-    EXPECT_NE(text.find(std::string("\n  ").append(sub).append(" ")), std::string::npos) << sub << " missing from:\n" << text;
+    EXPECT_NE(text.find(std::string("\n  ").append(sub).append(" ")), std::string::npos) << sub << " missing from:\n"
+                                                                                         << text;
   EXPECT_NE(text.find("roofbench SUBCOMMAND --help for its options"), std::string::npos) << text;
   EXPECT_NE(text.find("--benchmark_*"), std::string::npos) << text;
   EXPECT_NE(text.find("roofbench help gbench"), std::string::npos) << text;
@@ -180,7 +182,8 @@ TEST(FrontDoor, GoogleBenchmarksFlagsAreStillListed) {
     SCOPED_TRACE(form);
     const Output r = run_roofbench_output(form);
     EXPECT_EQ(r.status, 0) << r.err;
-    for (const char* flag : {"--benchmark_filter", "--benchmark_repetitions", "--benchmark_min_time", "--benchmark_out"})
+    for (const char* flag :
+         {"--benchmark_filter", "--benchmark_repetitions", "--benchmark_min_time", "--benchmark_out"})
       EXPECT_NE(r.out.find(flag), std::string::npos) << flag << " not in:\n" << r.out;
   }
 }
@@ -215,8 +218,8 @@ TEST(FrontDoor, HelpForAnUnknownCommandIsAOneLineError) {
 
 TEST_F(Cli, BatchThatDoesNotFitInMemoryIsRefusedBeforeRunning) {
   const fs::path shapes = write("big.shapes", "gemm m=40000 n=20000 k=20000\n");
-  expect_one_line_error(run_roofbench("run --shapes " + shapes.string() + " --batch 64 --csv " + (dir_ / "o.csv").string()),
-                        "GiB");
+  expect_one_line_error(
+      run_roofbench("run --shapes " + shapes.string() + " --batch 64 --csv " + (dir_ / "o.csv").string()), "GiB");
 }
 
 TEST_F(Cli, UnwritableCsvIsAnError) {
@@ -227,10 +230,11 @@ TEST_F(Cli, UnwritableCsvIsAnError) {
   // The repetitions' CSV is checked before anything is timed too, and the run's own CSV is not
   // started.
   const fs::path csv = dir_ / "run.csv";
-  expect_one_line_error(run_roofbench("run --shapes smoke --ops mv --impls opt --dtypes f32 --threads 1 --repetitions 1 "
-                                      "--min-time 0.001 --csv " + csv.string() +
-                                      " --repetitions-csv /nonexistent-dir/reps.csv"),
-                        "/nonexistent-dir/reps.csv");
+  expect_one_line_error(
+      run_roofbench("run --shapes smoke --ops mv --impls opt --dtypes f32 --threads 1 --repetitions 1 "
+                    "--min-time 0.001 --csv " +
+                    csv.string() + " --repetitions-csv /nonexistent-dir/reps.csv"),
+      "/nonexistent-dir/reps.csv");
   EXPECT_FALSE(fs::exists(csv));
 }
 
@@ -238,8 +242,9 @@ TEST_F(Cli, RunWritesContractColumnsAndOneRowPerCombination) {
   const fs::path shapes = write("two.shapes", "mv m=33 k=17\ngemm m=7 n=9 k=5 name=t:g repeat=2\n");
   const fs::path csv = dir_ / "out.csv";
   const Result r = run_roofbench("run --shapes " + shapes.string() +
-                             " --impls naive,opt,blas --dtypes f32,f64 --threads 1,2 --batch 1,3 --repetitions 2 "
-                             "--min-time 0.001 --csv " + csv.string());
+                                 " --impls naive,opt,blas --dtypes f32,f64 --threads 1,2 --batch 1,3 --repetitions 2 "
+                                 "--min-time 0.001 --csv " +
+                                 csv.string());
   ASSERT_EQ(r.status, 0) << r.err;
   std::ifstream in(csv);
   std::string header, line;
@@ -279,7 +284,8 @@ TEST_F(Cli, AnUnknownDisabledIsaIsOneLineBeforeAnythingRuns) {
 // fallback fails the row) or skips the combination naming the missing ISA.
 TEST_F(Cli, DisablingTheSelectedIsaRunsTheFallbackOrSkipsWithTheReason) {
   using namespace roofbench;
-  const fs::path shapes = write("f.shapes", "mv m=37 k=70\ngemm m=13 n=35 k=19\nconv2d n=1 c=6 h=9 w=9 k=10 r=3 s=3 pad=1\n");
+  const fs::path shapes =
+      write("f.shapes", "mv m=37 k=70\ngemm m=13 n=35 k=19\nconv2d n=1 c=6 h=9 w=9 k=10 r=3 s=3 pad=1\n");
   std::map<Isa, std::vector<const Kernel*>> by_isa;
   for (const Kernel& k : registry())
     if (k.impl == Impl::opt && select(k.op, k.impl, k.dtype) == &k && k.isa != Isa::none) by_isa[k.isa].push_back(&k);
@@ -287,8 +293,9 @@ TEST_F(Cli, DisablingTheSelectedIsaRunsTheFallbackOrSkipsWithTheReason) {
   for (const auto& [isa, kernels] : by_isa) {
     const fs::path csv = dir_ / "fallback.csv";
     const Result r = run_roofbench("run --shapes " + shapes.string() +
-                                   " --impls opt --dtypes f64,f32,bf16,f16,i8,i4 --threads 2 --repetitions 1 "
-                                   "--min-time 0.001 --csv " + csv.string(),
+                                       " --impls opt --dtypes f64,f32,bf16,f16,i8,i4 --threads 2 --repetitions 1 "
+                                       "--min-time 0.001 --csv " +
+                                       csv.string(),
                                    std::string("ROOFBENCH_DISABLE_ISA=") + std::string(name(isa)));
     ASSERT_EQ(r.status == 0 || r.err.find("nothing to run") != std::string::npos, true) << r.err;
     std::vector<std::string> rows;
@@ -320,8 +327,10 @@ TEST_F(Cli, DisablingTheSelectedIsaRunsTheFallbackOrSkipsWithTheReason) {
 TEST_F(Cli, RowsAboveTheNoiseThresholdAreFlagged) {
   const fs::path csv = dir_ / "noise.csv";
   for (const auto& [threshold, expect_flag] : {std::pair{"0", true}, std::pair{"10", false}}) {
-    const Result r = run_roofbench("run --shapes smoke --ops mv --impls opt --dtypes f32 --threads 1 --repetitions 3 "
-                                   "--min-time 0.001 --noise-threshold " + std::string(threshold) + " --csv " + csv.string());
+    const Result r = run_roofbench(
+        "run --shapes smoke --ops mv --impls opt --dtypes f32 --threads 1 --repetitions 3 "
+        "--min-time 0.001 --noise-threshold " +
+        std::string(threshold) + " --csv " + csv.string());
     ASSERT_EQ(r.status, 0) << r.err;
     std::ifstream in(csv);
     std::string header, line;
@@ -364,8 +373,10 @@ TEST_F(Cli, RunRefusesAMissingOrCorruptProfileBeforeTiming) {
 TEST_F(Cli, RunAndPredictAgreeExactlyOnPredictedSeconds) {
   const fs::path profile = dir_ / "p.json";
   ASSERT_EQ(run_roofbench("calibrate --quick --no-fit --threads 1 --out " + profile.string()).status, 0);
-  const std::string common = " --shapes smoke --impls opt --dtypes f32 --threads 1 --batch 1,2 --profile " + profile.string();
-  ASSERT_EQ(run_roofbench("run" + common + " --repetitions 1 --min-time 0.001 --csv " + (dir_ / "r.csv").string()).status, 0);
+  const std::string common =
+      " --shapes smoke --impls opt --dtypes f32 --threads 1 --batch 1,2 --profile " + profile.string();
+  ASSERT_EQ(
+      run_roofbench("run" + common + " --repetitions 1 --min-time 0.001 --csv " + (dir_ / "r.csv").string()).status, 0);
   ASSERT_EQ(run_roofbench("predict" + common + " --csv " + (dir_ / "p.csv").string()).status, 0);
   const auto predicted = [](const fs::path& csv) {
     std::ifstream in(csv);
@@ -392,16 +403,20 @@ TEST_F(Cli, RunAndPredictAgreeExactlyOnPredictedSeconds) {
 // beating it by more than 10% means the calibration is wrong, and says so. A profile with an
 // absurdly low f32 peak flags every row; a sane one none; no profile leaves the cells empty.
 TEST_F(Cli, RowsThatBeatTheirDtypesCalibratedPeakAreFlagged) {
-  const std::string common = "run --shapes smoke --ops mv,gemm --impls opt --dtypes f32 --threads 1 --repetitions 1 "
-                             "--min-time 0.001 --csv " + (dir_ / "out.csv").string();
+  const std::string common =
+      "run --shapes smoke --ops mv,gemm --impls opt --dtypes f32 --threads 1 --repetitions 1 "
+      "--min-time 0.001 --csv " +
+      (dir_ / "out.csv").string();
   // The above_roof and roof_ratio cells of every data row, found by the header (no cell here
   // has a comma in it).
   const auto roof_cells = [&] {
     const auto split = [](const std::string& line) {
       std::vector<std::string> out(1);
       for (char ch : line) {
-        if (ch == ',') out.emplace_back();
-        else out.back().push_back(ch);
+        if (ch == ',')
+          out.emplace_back();
+        else
+          out.back().push_back(ch);
       }
       return out;
     };
@@ -425,8 +440,10 @@ TEST_F(Cli, RowsThatBeatTheirDtypesCalibratedPeakAreFlagged) {
     SCOPED_TRACE(peak);
     roofbench::Profile p;
     p.peaks = {{"f32", 1, peak, "test", 0}};
-    p.bandwidth = {{"L1", 32768, 1, 1e11, "read"}, {"L2", 524288, 1, 5e10, "read"},
-                   {"L3", 33554432, 1, 3e10, "read"}, {"DRAM", 0, 1, 1e10, "read"}};
+    p.bandwidth = {{"L1", 32768, 1, 1e11, "read"},
+                   {"L2", 524288, 1, 5e10, "read"},
+                   {"L3", 33554432, 1, 3e10, "read"},
+                   {"DRAM", 0, 1, 1e10, "read"}};
     const fs::path profile = dir_ / "p.json";
     roofbench::write_profile(profile.string(), p);
     const Result r = run_roofbench(common + " --profile " + profile.string());
@@ -438,7 +455,8 @@ TEST_F(Cli, RowsThatBeatTheirDtypesCalibratedPeakAreFlagged) {
       ASSERT_FALSE(ratio.empty());
       EXPECT_EQ(std::stod(ratio) > 1.1, flagged) << ratio;
     }
-    EXPECT_EQ(r.err.find("4 of 4 rows beat their dtype's calibrated peak by more than 10%") != std::string::npos, flagged)
+    EXPECT_EQ(r.err.find("4 of 4 rows beat their dtype's calibrated peak by more than 10%") != std::string::npos,
+              flagged)
         << r.err;
     EXPECT_EQ(r.err.find("a calibration bug") != std::string::npos, flagged) << r.err;
     if (flagged) {
@@ -446,7 +464,9 @@ TEST_F(Cli, RowsThatBeatTheirDtypesCalibratedPeakAreFlagged) {
       // evaluate counts them per impl and dtype
       const fs::path eval_out = dir_ / "eval.txt";
       ASSERT_EQ(std::system((std::string(ROOFBENCH_BINARY) + " evaluate " + (dir_ / "out.csv").string() + " >" +
-                             eval_out.string() + " 2>/dev/null").c_str()), 0);
+                             eval_out.string() + " 2>/dev/null")
+                                .c_str()),
+                0);
       const std::string printed = slurp(eval_out);
       EXPECT_NE(printed.find("above_roof): 4 of 4"), std::string::npos) << printed;
       EXPECT_NE(printed.find("opt      f32       4 of     4 rows"), std::string::npos) << printed;
@@ -553,8 +573,10 @@ TEST_F(Cli, NaiveIsLeftOutOfLargeProblemsUnlessNamed) {
 
 TEST_F(Cli, BenchmarkFilterSelectsRowsAndABadOneIsAnError) {
   const fs::path csv = dir_ / "out.csv";
-  const Result r = run_roofbench("run --shapes smoke --benchmark_filter=^gemm/opt/f32 --repetitions 1 "
-                                 "--min-time 0.001 --csv " + csv.string());
+  const Result r = run_roofbench(
+      "run --shapes smoke --benchmark_filter=^gemm/opt/f32 --repetitions 1 "
+      "--min-time 0.001 --csv " +
+      csv.string());
   ASSERT_EQ(r.status, 0) << r.err;
   std::ifstream in(csv);
   std::string line;
@@ -570,8 +592,10 @@ TEST_F(Cli, BenchmarkFilterSelectsRowsAndABadOneIsAnError) {
 
 TEST_F(Cli, ColdCacheRunsAndIsRecorded) {
   const fs::path csv = dir_ / "out.csv";
-  const Result r = run_roofbench("run --shapes smoke --ops mv --impls opt --dtypes f32 --cache cold --repetitions 1 "
-                                 "--min-time 0.001 --csv " + csv.string());
+  const Result r = run_roofbench(
+      "run --shapes smoke --ops mv --impls opt --dtypes f32 --cache cold --repetitions 1 "
+      "--min-time 0.001 --csv " +
+      csv.string());
   ASSERT_EQ(r.status, 0) << r.err;
   std::ifstream in(csv);
   std::string header, line;
@@ -605,10 +629,10 @@ TEST_F(Cli, InterruptedRunKeepsTheRowsMeasuredAndSaysSo) {
     if (!seen && fs::exists(out) && fs::file_size(out) > 0) seen = std::chrono::steady_clock::now();
     return seen && std::chrono::steady_clock::now() - *seen > std::chrono::seconds(2);
   };
-  const int status = interrupt_roofbench({"run", "--shapes", "smoke", "--ops", "mv", "--impls", "opt,blas", "--dtypes",
-                                          "f32", "--threads", "1", "--repetitions", "1000", "--min-time", "0.01",
-                                          "--csv", csv.string()},
-                                         out, err, SIGINT, timing_for_a_while);
+  const int status =
+      interrupt_roofbench({"run", "--shapes", "smoke", "--ops", "mv", "--impls", "opt,blas", "--dtypes", "f32",
+                           "--threads", "1", "--repetitions", "1000", "--min-time", "0.01", "--csv", csv.string()},
+                          out, err, SIGINT, timing_for_a_while);
   const std::string log = slurp(err);
   EXPECT_EQ(status, 128 + SIGINT) << log;
   EXPECT_NE(log.find("interrupted by SIGINT"), std::string::npos) << log;
@@ -673,15 +697,17 @@ TEST_F(Cli, QuickCalibrationListsEveryUnitThisCpuHas) {
   }
   // A bf16 GEMM that converts while packing runs at the f32 FMA rate: the bf16 roof is not a
   // loop that converts in its inner loop (a quarter of it on Zen 3).
-  EXPECT_GT(roofbench::machine_peak(p, roofbench::DType::bf16, 1), 0.7 * roofbench::machine_peak(p, roofbench::DType::f32, 1));
+  EXPECT_GT(roofbench::machine_peak(p, roofbench::DType::bf16, 1),
+            0.7 * roofbench::machine_peak(p, roofbench::DType::f32, 1));
 }
 
 // SIGTERM during calibration: a partial profile would mislead every prediction, so none is
 // written, and the exit status is 128 + SIGTERM.
 TEST_F(Cli, InterruptedCalibrationWritesNoProfile) {
   const fs::path profile = dir_ / "profile.json", out = dir_ / "stdout.txt", err = dir_ / "stderr.txt";
-  const int status = interrupt_roofbench({"calibrate", "--quick", "--threads", "1", "--out", profile.string()}, out, err,
-                                         SIGTERM, [&] { return slurp(err).find("calibrate: peak") != std::string::npos; });
+  const int status =
+      interrupt_roofbench({"calibrate", "--quick", "--threads", "1", "--out", profile.string()}, out, err, SIGTERM,
+                          [&] { return slurp(err).find("calibrate: peak") != std::string::npos; });
   const std::string log = slurp(err);
   EXPECT_EQ(status, 128 + SIGTERM) << log;
   EXPECT_NE(log.find("interrupted by SIGTERM: no profile written"), std::string::npos) << log;
@@ -696,11 +722,11 @@ TEST_F(Cli, ProblemLargerThanAvailableMemoryIsRefusedBeforeAllocating) {
   // f64 operands of m^3 GEMM: 24 m^2 bytes = 0.62 x physical; the run adds the reference
   // output and a copy of the weights (16 m^2): over physical memory, so over what is available.
   const auto m = static_cast<long long>(std::sqrt(0.62 * physical / 24));
-  const fs::path shapes = write("big.shapes", "gemm m=" + std::to_string(m) + " n=" + std::to_string(m) +
-                                                  " k=" + std::to_string(m) + "\n");
+  const fs::path shapes =
+      write("big.shapes", "gemm m=" + std::to_string(m) + " n=" + std::to_string(m) + " k=" + std::to_string(m) + "\n");
   const fs::path csv = dir_ / "out.csv";
-  const Result r = run_roofbench("run --shapes " + shapes.string() + " --impls opt --dtypes f64 --threads 1 --csv " +
-                                 csv.string());
+  const Result r =
+      run_roofbench("run --shapes " + shapes.string() + " --impls opt --dtypes f64 --threads 1 --csv " + csv.string());
   expect_one_line_error(r, "of memory is available");
   EXPECT_NE(r.err.find("needs "), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(csv));
@@ -717,11 +743,26 @@ TEST_F(Cli, RefitWithAMalformedTrainingTimingNamesItAndWritesNothing) {
   for (const auto& [timing, mentions] : std::vector<std::pair<nlohmann::json, std::string>>{
            {{{"op", "gemm"}, {"dtype", "f32"}, {"threads", 1}, {"shape", "gemm m=4 n=4 k=4"}, {"seconds", 1e-6}},
             "\"impl\" is missing (at /training/0/impl)"},
-           {{{"op", "gemm"}, {"impl", "opt"}, {"dtype", "f32"}, {"threads", 0}, {"shape", "gemm m=4 n=4 k=4"}, {"seconds", 1e-6}},
+           {{{"op", "gemm"},
+             {"impl", "opt"},
+             {"dtype", "f32"},
+             {"threads", 0},
+             {"shape", "gemm m=4 n=4 k=4"},
+             {"seconds", 1e-6}},
             "\"threads\" must be an integer from 1 to 1024"},
-           {{{"op", "gemm"}, {"impl", "opt"}, {"dtype", "f32"}, {"threads", 1}, {"shape", "gemm m=4 n=4"}, {"seconds", 1e-6}},
+           {{{"op", "gemm"},
+             {"impl", "opt"},
+             {"dtype", "f32"},
+             {"threads", 1},
+             {"shape", "gemm m=4 n=4"},
+             {"seconds", 1e-6}},
             "missing key 'k' (at /training/0/shape)"},
-           {{{"op", "gemm"}, {"impl", "opt"}, {"dtype", "f32"}, {"threads", 1}, {"shape", "gemm m=4 n=4 k=4"}, {"seconds", -1}},
+           {{{"op", "gemm"},
+             {"impl", "opt"},
+             {"dtype", "f32"},
+             {"threads", 1},
+             {"shape", "gemm m=4 n=4 k=4"},
+             {"seconds", -1}},
             "\"seconds\" must be a positive finite number"},
            {nlohmann::json::array({1, 2}), "\"op\" is missing"}}) {
     p.training = nlohmann::json::array({timing});
@@ -749,8 +790,10 @@ TEST_F(Cli, BadValuesOfGoogleBenchmarkFlagsAreOneLineErrors) {
 // (SIGPIPE would otherwise kill it at the table's next line).
 TEST_F(Cli, ClosedStdoutDoesNotLoseTheRun) {
   const fs::path csv = dir_ / "out.csv";
-  const std::string cmd = std::string(ROOFBENCH_BINARY) + " run --shapes smoke --ops mv --impls opt --dtypes f32 "
-                          "--repetitions 2 --min-time 0.01 --csv " + csv.string() + " 2>/dev/null | head -c 1 >/dev/null";
+  const std::string cmd = std::string(ROOFBENCH_BINARY) +
+                          " run --shapes smoke --ops mv --impls opt --dtypes f32 "
+                          "--repetitions 2 --min-time 0.01 --csv " +
+                          csv.string() + " 2>/dev/null | head -c 1 >/dev/null";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   std::ifstream in(csv);
   std::string line;
@@ -782,9 +825,12 @@ std::multimap<std::string, std::string> statuses(const fs::path& csv) {
     std::string cell;
     bool quoted = false;
     for (char ch : line) {
-      if (ch == '"') quoted = !quoted;
-      else if (ch == ',' && !quoted) cells.push_back(cell), cell.clear();
-      else cell += ch;
+      if (ch == '"')
+        quoted = !quoted;
+      else if (ch == ',' && !quoted)
+        cells.push_back(cell), cell.clear();
+      else
+        cell += ch;
     }
     cells.push_back(cell);
     out.emplace(cells[index("op")] + "/" + cells[index("impl")], cells[index("status")]);
@@ -796,9 +842,11 @@ std::multimap<std::string, std::string> statuses(const fs::path& csv) {
 
 TEST_F(Cli, ACrashInsideAKernelCostsThatRowAndTheRunGoesOn) {
   const fs::path csv = dir_ / "out.csv";
-  const Result r = run_roofbench("run --shapes smoke --impls opt,blas --dtypes f32 --threads 1 --repetitions 1 "
-                                 "--min-time 0.001 --csv " + csv.string(),
-                                 "ROOFBENCH_TEST_CRASH=gemm/blas/");
+  const Result r = run_roofbench(
+      "run --shapes smoke --impls opt,blas --dtypes f32 --threads 1 --repetitions 1 "
+      "--min-time 0.001 --csv " +
+          csv.string(),
+      "ROOFBENCH_TEST_CRASH=gemm/blas/");
   EXPECT_EQ(r.status, 1) << r.err;  // a crashed row is a failed row
   EXPECT_NE(r.err.find("crashed with SIGSEGV"), std::string::npos) << r.err;
   const auto rows = statuses(csv);
@@ -818,29 +866,37 @@ TEST_F(Cli, ACrashInsideAKernelCostsThatRowAndTheRunGoesOn) {
 
 TEST_F(Cli, AHungKernelIsKilledAfterItsLimitAndCostsThatRow) {
   const fs::path csv = dir_ / "out.csv";
-  const Result r = run_roofbench("run --shapes smoke --ops mv --impls opt,blas --dtypes f32 --threads 1 "
-                                 "--repetitions 1 --min-time 0.001 --csv " + csv.string(),
-                                 "ROOFBENCH_TEST_HANG=mv/blas/ ROOFBENCH_HANG_SECONDS=1");
+  const Result r = run_roofbench(
+      "run --shapes smoke --ops mv --impls opt,blas --dtypes f32 --threads 1 "
+      "--repetitions 1 --min-time 0.001 --csv " +
+          csv.string(),
+      "ROOFBENCH_TEST_HANG=mv/blas/ ROOFBENCH_HANG_SECONDS=1");
   EXPECT_EQ(r.status, 1) << r.err;
   const auto rows = statuses(csv);
   EXPECT_EQ(rows.size(), 4u) << r.err;
   for (const auto& [what, status] : rows)
-    if (what == "mv/blas") EXPECT_EQ(status.rfind("hung: no result after 1 s", 0), 0u) << status;
-    else EXPECT_EQ(status, "ok") << what;
+    if (what == "mv/blas")
+      EXPECT_EQ(status.rfind("hung: no result after 1 s", 0), 0u) << status;
+    else
+      EXPECT_EQ(status, "ok") << what;
 }
 
 // A library declining a shape (KernelUnavailable, as oneDNN does where it has only reference
 // loops) is a skip: the row says why, and the run still succeeds.
 TEST_F(Cli, AShapeALibraryDeclinesIsASkippedRowNotAFailure) {
   const fs::path csv = dir_ / "out.csv";
-  const Result r = run_roofbench("run --shapes smoke --ops mv --impls opt,blas --dtypes f32 --threads 1 "
-                                 "--repetitions 1 --min-time 0.001 --csv " + csv.string(),
-                                 "ROOFBENCH_TEST_UNAVAILABLE=mv/blas/");
+  const Result r = run_roofbench(
+      "run --shapes smoke --ops mv --impls opt,blas --dtypes f32 --threads 1 "
+      "--repetitions 1 --min-time 0.001 --csv " +
+          csv.string(),
+      "ROOFBENCH_TEST_UNAVAILABLE=mv/blas/");
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.err.find("2 skipped"), std::string::npos) << r.err;
   for (const auto& [what, status] : statuses(csv))
-    if (what == "mv/blas") EXPECT_EQ(status.rfind("skipped: ", 0), 0u) << status;
-    else EXPECT_EQ(status, "ok") << what;
+    if (what == "mv/blas")
+      EXPECT_EQ(status.rfind("skipped: ", 0), 0u) << status;
+    else
+      EXPECT_EQ(status, "ok") << what;
 }
 
 // SIGKILL during the training sweep: the journal beside the output keeps the machine figures
@@ -889,9 +945,12 @@ TEST_F(Cli, KilledCalibrationPicksUpWhereItStopped) {
         nlohmann::json rep = nlohmann::json::parse(line);
         const std::string job = rep["rep"].get<std::string>();
         const int index = job_index.emplace(job, static_cast<int>(job_index.size())).first->second;
-        if (index % 8 == 2) rep["s"] = 1e-300;
-        else if (index % 4 == 1) rep["s"] = 3 * rep["s"].get<double>();
-        else if (index % 4 == 3) rep["s"] = rep["s"].get<double>() / 3;
+        if (index % 8 == 2)
+          rep["s"] = 1e-300;
+        else if (index % 4 == 1)
+          rep["s"] = 3 * rep["s"].get<double>();
+        else if (index % 4 == 3)
+          rep["s"] = rep["s"].get<double>() / 3;
         line = rep.dump();
       }
       poisoned << line << "\n";
@@ -910,12 +969,14 @@ TEST_F(Cli, KilledCalibrationPicksUpWhereItStopped) {
   EXPECT_FALSE(p.peaks.empty());
   EXPECT_FALSE(p.kernels.empty());
   EXPECT_FALSE(p.unfitted.empty());
-  for (const auto& u : p.unfitted) EXPECT_NE(u["reason"].get<std::string>().find("1e-300 s"), std::string::npos) << u.dump();
+  for (const auto& u : p.unfitted)
+    EXPECT_NE(u["reason"].get<std::string>().find("1e-300 s"), std::string::npos) << u.dump();
   // Only what the journal lacked was timed: fewer repetitions than the first worker planned.
   const auto planned = [](const std::string& log) {
     const std::size_t at = log.find(" repetitions, ");
     const std::size_t slash = log.rfind('/', at);
-    return at == std::string::npos || slash == std::string::npos ? 0 : std::stoul(log.substr(slash + 1, at - slash - 1));
+    return at == std::string::npos || slash == std::string::npos ? 0
+                                                                 : std::stoul(log.substr(slash + 1, at - slash - 1));
   };
   const std::size_t first_plan = planned(slurp(err)), second_plan = planned(r.err);
   EXPECT_GT(first_plan, 0u);

@@ -1,4 +1,4 @@
-// The cost model (kernels/cost.h) against values worked out by hand. The arithmetic is in the
+// The cost model (kernels/core/cost.h) against values worked out by hand. The arithmetic is in the
 // comments so a reader can check each number without running anything.
 #include <gtest/gtest.h>
 
@@ -6,9 +6,10 @@
 #include <stdexcept>
 #include <string>
 
-#include "kernels/cost.h"
-#include "kernels/dtype.h"
-#include "kernels/shape.h"
+#include "kernels/core/shape_file.h"
+#include "kernels/core/cost.h"
+#include "kernels/core/dtype.h"
+#include "kernels/core/shape.h"
 
 namespace roofbench {
 namespace {

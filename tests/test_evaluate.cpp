@@ -26,7 +26,8 @@ namespace {
 using namespace roofbench;
 namespace fs = std::filesystem;
 
-const std::string kHeader = "op,impl,dtype,threads,batch,shape,measured_s,predicted_s,classic_s,status,model,cv,level,bound\n";
+const std::string kHeader =
+    "op,impl,dtype,threads,batch,shape,measured_s,predicted_s,classic_s,status,model,cv,level,bound\n";
 
 // Four rows measured at 1 s, predicted +5 %, -20 %, +30 %, -2 %; the classic roofline says 0.5 s
 // (-50 %) for each. |errors| 2, 5, 20, 30 %: MAPE 14.25, median 12.5, within 10 % 2 of 4,
@@ -172,12 +173,13 @@ TEST(Evaluate, MalformedInputNamesFileLineAndColumn) {
   EXPECT_EQ(error_of([] { read_evaluation(kHeader, "h.csv"); }), "h.csv: has a header but no data rows");
   EXPECT_EQ(error_of([] { read_evaluation("op,impl,dtype,threads,batch,shape,measured_s,status\n", "c.csv"); }),
             "c.csv: missing columns predicted_s, classic_s (expected a CSV from `roofbench run --profile`)");
+  EXPECT_EQ(
+      error_of([] { read_evaluation("op,impl,dtype,threads,batch,shape,measured_s,predicted_s,status\nx", "c.csv"); }),
+      "c.csv: missing column classic_s (expected a CSV from `roofbench run --profile`)");
   EXPECT_EQ(error_of([] {
-              read_evaluation("op,impl,dtype,threads,batch,shape,measured_s,predicted_s,status\nx", "c.csv");
+              read_evaluation(kHeader + "gemm,opt,f32,2,1,s,1,1,1,ok,,,,\ngemm,opt,f32,2,1,s,1,abc,1,ok,,,,\n",
+                              "n.csv");
             }),
-            "c.csv: missing column classic_s (expected a CSV from `roofbench run --profile`)");
-  EXPECT_EQ(error_of([] { read_evaluation(kHeader + "gemm,opt,f32,2,1,s,1,1,1,ok,,,,\ngemm,opt,f32,2,1,s,1,abc,1,ok,,,,\n",
-                                          "n.csv"); }),
             "n.csv:3: predicted_s: 'abc' is not a number");
   EXPECT_EQ(error_of([] { read_evaluation(kHeader + "gemm,opt,f32,2,1,s,1,1,1,ok,,1.2.3,,\n", "n.csv"); }),
             "n.csv:2: cv: '1.2.3' is not a number");
@@ -210,8 +212,9 @@ TEST_F(EvaluateFiles, MissingFileDirectoryAndOutputDirectoryAreOneLineErrors) {
 // evaluate --profile: a profile that is missing or not JSON is one line naming it, and nothing
 // is scored from the CSV's own predictions instead.
 TEST_F(EvaluateFiles, ABadProfileToPredictAgainIsAOneLineError) {
-  const std::string run = write("measured.csv", "op,impl,dtype,threads,batch,shape,measured_s,status\n"
-                                                "gemm,opt,f32,2,1,gemm m=8 n=8 k=8,0.001,ok\n");
+  const std::string run = write("measured.csv",
+                                "op,impl,dtype,threads,batch,shape,measured_s,status\n"
+                                "gemm,opt,f32,2,1,gemm m=8 n=8 k=8,0.001,ok\n");
   const std::string missing = (dir_ / "nope.json").string();
   const std::string err = command_error({run, 5, "", "", missing});
   EXPECT_EQ(err.rfind(missing + ": cannot open", 0), 0u) << err;
@@ -254,21 +257,22 @@ const std::string kRoofHeader =
 const std::string kRoofRows = kRoofHeader +
                               "gemm,opt,f32,2,1,gemm m=8 n=8 k=8,1,1,1,ok,yes,1.5\n"
                               "gemm,opt,f32,2,1,gemm m=9 n=9 k=9,1,1,1,ok,no,0.8\n"
-                              "gemm,opt,f32,2,1,gemm m=7 n=7 k=7,1,1,1,ok,,\n"           // no peak: not held
+                              "gemm,opt,f32,2,1,gemm m=7 n=7 k=7,1,1,1,ok,,\n"  // no peak: not held
                               "gemm,opt,i8,2,1,gemm m=8 n=8 k=8,1,1,1,ok,yes,2\n"
-                              "mv,blas,f32,1,1,mv m=8 k=8,1,,,ok,no,0.5\n"               // no prediction: still held
+                              "mv,blas,f32,1,1,mv m=8 k=8,1,,,ok,no,0.5\n"             // no prediction: still held
                               "gemm,opt,i8,2,1,gemm m=9 n=9 k=9,,,,mismatch,yes,3\n";  // failed: not counted
 
 TEST(Evaluate, CountsRowsAboveTheRoofPerImplAndDtype) {
   const EvaluationInput in = read_evaluation(kRoofRows, "run.csv");
   using Key = std::pair<std::string, std::string>;
-  const std::map<Key, RoofCount> want = {{{"opt", "f32"}, {2, 1, 1.5}}, {{"opt", "i8"}, {1, 1, 2.0}},
-                                         {{"blas", "f32"}, {1, 0, 0.5}}};
+  const std::map<Key, RoofCount> want = {
+      {{"opt", "f32"}, {2, 1, 1.5}}, {{"opt", "i8"}, {1, 1, 2.0}}, {{"blas", "f32"}, {1, 0, 0.5}}};
   EXPECT_EQ(in.roofs, want);
   // Without roof_ratio the counts stand alone; without either column (an old CSV) there are none.
   std::string no_ratio;
-  for (std::string line : {std::string("op,impl,dtype,threads,batch,shape,measured_s,predicted_s,classic_s,status,above_roof\n"),
-                           std::string("gemm,opt,f32,2,1,g,1,1,1,ok,yes\n")})
+  for (std::string line :
+       {std::string("op,impl,dtype,threads,batch,shape,measured_s,predicted_s,classic_s,status,above_roof\n"),
+        std::string("gemm,opt,f32,2,1,g,1,1,1,ok,yes\n")})
     no_ratio += line;
   const EvaluationInput bare = read_evaluation(no_ratio, "run.csv");
   EXPECT_EQ(bare.roofs, (std::map<Key, RoofCount>{{{"opt", "f32"}, {1, 1, std::nullopt}}}));
@@ -285,8 +289,10 @@ TEST_F(EvaluateFiles, CommandCountsRowsAboveTheRoof) {
   ::testing::internal::CaptureStdout();
   EXPECT_EQ(evaluate_command({run, 0, ""}), 0);
   const std::string printed = ::testing::internal::GetCapturedStdout();
-  EXPECT_NE(printed.find("calibrated peak, column above_roof): 2 of 4: a calibration bug"), std::string::npos) << printed;
-  EXPECT_NE(printed.find("opt      i8        1 of     1 rows   highest achieved/peak 2.00"), std::string::npos) << printed;
+  EXPECT_NE(printed.find("calibrated peak, column above_roof): 2 of 4: a calibration bug"), std::string::npos)
+      << printed;
+  EXPECT_NE(printed.find("opt      i8        1 of     1 rows   highest achieved/peak 2.00"), std::string::npos)
+      << printed;
   EXPECT_NE(printed.find("blas     f32       0 of     1 rows"), std::string::npos) << printed;
 
   // An old CSV says nothing about roofs.
@@ -296,13 +302,13 @@ TEST_F(EvaluateFiles, CommandCountsRowsAboveTheRoof) {
 }
 
 TEST_F(EvaluateFiles, BinaryReportsABadCellAsOneLine) {
-  const std::string run = write("bad.csv", kHeader + "gemm,opt,f32,2,1,\"a, b\",1,1,1,ok,,,,\n"
-                                                     "gemm,opt,f32,2,1,s,fast,1,1,ok,,,,\n");
+  const std::string run = write("bad.csv", kHeader +
+                                               "gemm,opt,f32,2,1,\"a, b\",1,1,1,ok,,,,\n"
+                                               "gemm,opt,f32,2,1,s,fast,1,1,ok,,,,\n");
   const fs::path err = dir_ / "stderr.txt";
   const std::string out = (dir_ / "scores.csv").string();
-  const int raw = std::system((std::string(ROOFBENCH_BINARY) + " evaluate " + run + " --csv " + out + " >/dev/null 2>" +
-                               err.string())
-                                  .c_str());
+  const int raw = std::system(
+      (std::string(ROOFBENCH_BINARY) + " evaluate " + run + " --csv " + out + " >/dev/null 2>" + err.string()).c_str());
   ASSERT_TRUE(WIFEXITED(raw));
   EXPECT_EQ(WEXITSTATUS(raw), 1);
   std::stringstream ss;
@@ -355,9 +361,10 @@ TEST_F(EvaluateFiles, CommandSaysWhenTheMachineIsTooNoisyToJudgeAScore) {
   ::testing::internal::CaptureStdout();
   EXPECT_EQ(evaluate_command({run, 0, out}), 0);
   std::string printed = ::testing::internal::GetCapturedStdout();
-  EXPECT_NE(printed.find("verdict: the machine repeats itself within 10% on only 50.0% of rows (two halves of one run), "
-                         "below 90%: too noisy"),
-            std::string::npos)
+  EXPECT_NE(
+      printed.find("verdict: the machine repeats itself within 10% on only 50.0% of rows (two halves of one run), "
+                   "below 90%: too noisy"),
+      std::string::npos)
       << printed;
   EXPECT_NE(printed.find("fitted reaches 50.0% (1.00 of the floor)"), std::string::npos) << printed;
   std::ifstream in(out);
@@ -367,7 +374,8 @@ TEST_F(EvaluateFiles, CommandSaysWhenTheMachineIsTooNoisyToJudgeAScore) {
 
   // A quiet machine: both halves agree on every row; the verdict lets the score stand.
   std::string quiet = kHalvesHeader;
-  for (int m : {8, 16, 32, 64}) quiet += fmt::format("gemm,opt,f32,2,1,gemm m={0} n={0} k={0},1,1.05,0.5,ok,1,1.01\n", m);
+  for (int m : {8, 16, 32, 64})
+    quiet += fmt::format("gemm,opt,f32,2,1,gemm m={0} n={0} k={0},1,1.05,0.5,ok,1,1.01\n", m);
   ::testing::internal::CaptureStdout();
   EXPECT_EQ(evaluate_command({write("quiet.csv", quiet), 0, ""}), 0);
   printed = ::testing::internal::GetCapturedStdout();

@@ -18,7 +18,8 @@
 
 #include <unistd.h>
 
-#include "kernels/cost.h"
+#include "kernels/core/shape_file.h"
+#include "kernels/core/cost.h"
 #include "predictor/fit.h"
 #include "predictor/parallel.h"
 #include "predictor/roofline.h"
@@ -101,7 +102,9 @@ void expect_within_bounds(const Profile& m, const Kernel& k, const KernelFit& f,
 double draw(std::mt19937& rng, double lo, double hi) {
   return std::exp(std::uniform_real_distribution<double>(std::log(lo), std::log(hi))(rng));
 }
-std::int64_t dim(std::mt19937& rng, double lo, double hi) { return std::llround(draw(rng, lo, hi)); }
+std::int64_t dim(std::mt19937& rng, double lo, double hi) {
+  return std::llround(draw(rng, lo, hi));
+}
 
 struct Form {
   const char* name;
@@ -118,10 +121,13 @@ std::vector<Form> forms() {
   const auto gemm = [](std::mt19937& r) {
     return parse_shape(fmt::format("gemm m={} n={} k={}", dim(r, 1, 1024), dim(r, 8, 2048), dim(r, 8, 2048)));
   };
-  const auto mv = [](std::mt19937& r) { return parse_shape(fmt::format("mv m={} k={}", dim(r, 8, 16384), dim(r, 8, 8192))); };
+  const auto mv = [](std::mt19937& r) {
+    return parse_shape(fmt::format("mv m={} k={}", dim(r, 8, 16384), dim(r, 8, 8192)));
+  };
   const auto dense = [](std::mt19937& r) {
     const std::int64_t h = dim(r, 7, 56);
-    return parse_shape(fmt::format("conv2d n=1 c={} h={} w={} k={} r=3 s=3 pad=1", dim(r, 3, 256), h, h, dim(r, 8, 256)));
+    return parse_shape(
+        fmt::format("conv2d n=1 c={} h={} w={} k={} r=3 s=3 pad=1", dim(r, 3, 256), h, h, dim(r, 8, 256)));
   };
   const auto pointwise = [](std::mt19937& r) {
     const std::int64_t h = dim(r, 7, 56);
@@ -178,8 +184,14 @@ enum class Kind { clean, noisy, no_signal, one_slow, one_sample, identical, slow
 constexpr Kind kKinds[] = {Kind::clean,      Kind::noisy,     Kind::no_signal,  Kind::one_slow,
                            Kind::one_sample, Kind::identical, Kind::slow_phase, Kind::junk};
 const char* kind_name(Kind k) {
-  constexpr const char* names[] = {"clean", "noisy", "no signal in the optional terms", "one point 3x slow",
-                                   "one sample", "identical samples", "a slow phase", "junk times"};
+  constexpr const char* names[] = {"clean",
+                                   "noisy",
+                                   "no signal in the optional terms",
+                                   "one point 3x slow",
+                                   "one sample",
+                                   "identical samples",
+                                   "a slow phase",
+                                   "junk times"};
   return names[static_cast<int>(k)];
 }
 
@@ -247,7 +259,8 @@ TEST(FitBounds, ATermThatRunsToItsBoundIsDroppedAndTheFitRedoneWithoutIt) {
   const Profile m = machine();
   const Form dw{"depthwise", Op::conv2d, Impl::blas, DType::f32, nullptr};
   const Kernel& k = *select(Op::conv2d, Impl::blas, DType::f32);
-  KernelFit truth{"conv2d", "blas", "f32", kThreads, "depthwise", "v", 5e10, {2e11, 8e10, 4e10, 1e10}, 3e-6, 2e-6, 0, 0, 0};
+  KernelFit truth{"conv2d", "blas", "f32", kThreads, "depthwise", "v", 5e10, {2e11, 8e10, 4e10, 1e10}, 3e-6,
+                  2e-6,     0,      0,     0};
   std::vector<Sample> samples;
   for (int c : {32, 96, 320, 640})
     for (int h : {7, 14, 28}) {
@@ -279,8 +292,10 @@ TEST(FitBounds, TheProfilesRulesCatchABadFigureInOneFit) {
   EXPECT_THROW(check_kernel_fit(f, "the fit"), ProfileError);
 }
 
-nlohmann::json timing(const char* op, const char* impl, const char* dtype, int threads, const Shape& s, double seconds) {
-  return {{"op", op}, {"impl", impl}, {"dtype", dtype}, {"threads", threads}, {"shape", to_string(s)}, {"seconds", seconds}};
+nlohmann::json timing(const char* op, const char* impl, const char* dtype, int threads, const Shape& s,
+                      double seconds) {
+  return {{"op", op},           {"impl", impl},          {"dtype", dtype},
+          {"threads", threads}, {"shape", to_string(s)}, {"seconds", seconds}};
 }
 
 // A calibration's last step on poisoned training timings: the kernels whose timings no fit can
@@ -319,7 +334,8 @@ TEST(FitBounds, AKernelWhoseFitFailsFallsBackToTheClassicRooflineAndTheProfileIs
   EXPECT_EQ(p.kernels[0].op, "gemm");
   EXPECT_EQ(p.kernels[0].threads, kThreads);
 
-  const std::string path = (std::filesystem::temp_directory_path() / fmt::format("fallback-{}.json", ::getpid())).string();
+  const std::string path =
+      (std::filesystem::temp_directory_path() / fmt::format("fallback-{}.json", ::getpid())).string();
   write_profile(path, p);
   const Profile back = read_profile(path);
   std::filesystem::remove(path);

@@ -19,11 +19,12 @@
 #include <string>
 #include <vector>
 
+#include "kernels/core/shape_file.h"
 #include "kernels/check.h"
-#include "kernels/cost.h"
-#include "kernels/cpu.h"
+#include "kernels/core/cost.h"
+#include "kernels/core/cpu.h"
 #include "kernels/registry.h"
-#include "kernels/shape.h"
+#include "kernels/core/shape.h"
 #include "tests/opt_wide_emulated.h"
 
 namespace roofbench {
@@ -42,63 +43,84 @@ struct ShapeCase {
 // (RB=4 row blocks plus the row tail; 8-lane f32 / 4-lane f64 vectors, KU=2 unroll and the
 // scalar K tail), and batches 1,2,3,4,7 (VB=3 vector groups with 2 and 1 left over).
 const ShapeCase kMvShapes[] = {
-    {"mv m=1 k=1"},          {"mv m=3 k=7"},          {"mv m=4 k=8"},         {"mv m=5 k=9"},
-    {"mv m=7 k=15"},         {"mv m=37 k=16"},        {"mv m=64 k=17"},       {"mv m=257 k=33"},
-    {"mv m=1 k=1000"},       {"mv m=5 k=4099"},       {"mv m=4 k=17"},        {"mv m=7 k=33"},
-    {"mv m=3 k=1000"},       {"mv m=64 k=9"},         {"mv m=257 k=4099"},    {"mv m=37 k=1000", 2},
-    {"mv m=37 k=1000", 3},   {"mv m=37 k=1000", 4},   {"mv m=37 k=1000", 7},  {"mv m=5 k=17", 7},
-    {"mv m=257 k=33", 3},    {"mv m=1 k=1", 4},       {"mv m=4 k=8", 2},      {"mv m=7 k=5003", 2},  // large k
+    {"mv m=1 k=1"},        {"mv m=3 k=7"},        {"mv m=4 k=8"},        {"mv m=5 k=9"},        {"mv m=7 k=15"},
+    {"mv m=37 k=16"},      {"mv m=64 k=17"},      {"mv m=257 k=33"},     {"mv m=1 k=1000"},     {"mv m=5 k=4099"},
+    {"mv m=4 k=17"},       {"mv m=7 k=33"},       {"mv m=3 k=1000"},     {"mv m=64 k=9"},       {"mv m=257 k=4099"},
+    {"mv m=37 k=1000", 2}, {"mv m=37 k=1000", 3}, {"mv m=37 k=1000", 4}, {"mv m=37 k=1000", 7}, {"mv m=5 k=17", 7},
+    {"mv m=257 k=33", 3},  {"mv m=1 k=1", 4},     {"mv m=4 k=8", 2},     {"mv m=7 k=5003", 2},  // large k
 };
 
 // gemm: m,n over {1,5,6,7,15,16,17,31,33,97} (MR=6 and NR=8/16 edges), k over
 // {1,2,17,255,256,257,511,512,513,1500} (around KC=256 and KC=512), plus NC, MC, primes and
 // the AMX tile edges.
 const ShapeCase kGemmShapes[] = {
-    {"gemm m=1 n=1 k=1"},      {"gemm m=5 n=5 k=2"},       {"gemm m=6 n=16 k=17"},    {"gemm m=7 n=17 k=255"},
-    {"gemm m=15 n=31 k=256"},  {"gemm m=16 n=33 k=257"},   {"gemm m=17 n=97 k=1500"}, {"gemm m=31 n=6 k=1"},
-    {"gemm m=33 n=7 k=2"},     {"gemm m=97 n=15 k=17"},    {"gemm m=6 n=8 k=256"},    {"gemm m=1 n=97 k=257"},
-    {"gemm m=97 n=1 k=255"},   {"gemm m=7 n=33 k=1500"},   {"gemm m=5 n=16 k=1"},     {"gemm m=15 n=5 k=257"},
-    {"gemm m=33 n=97 k=2"},    {"gemm m=16 n=17 k=17"},    {"gemm m=31 n=31 k=255"},  {"gemm m=97 n=97 k=256"},
-    {"gemm m=12 n=32 k=512"},   // exact multiples of the tiles and of KC: no edge code at all
-    {"gemm m=13 n=33 k=511"},   {"gemm m=19 n=47 k=513"},  {"gemm m=6 n=16 k=1024"},
+    {"gemm m=1 n=1 k=1"},
+    {"gemm m=5 n=5 k=2"},
+    {"gemm m=6 n=16 k=17"},
+    {"gemm m=7 n=17 k=255"},
+    {"gemm m=15 n=31 k=256"},
+    {"gemm m=16 n=33 k=257"},
+    {"gemm m=17 n=97 k=1500"},
+    {"gemm m=31 n=6 k=1"},
+    {"gemm m=33 n=7 k=2"},
+    {"gemm m=97 n=15 k=17"},
+    {"gemm m=6 n=8 k=256"},
+    {"gemm m=1 n=97 k=257"},
+    {"gemm m=97 n=1 k=255"},
+    {"gemm m=7 n=33 k=1500"},
+    {"gemm m=5 n=16 k=1"},
+    {"gemm m=15 n=5 k=257"},
+    {"gemm m=33 n=97 k=2"},
+    {"gemm m=16 n=17 k=17"},
+    {"gemm m=31 n=31 k=255"},
+    {"gemm m=97 n=97 k=256"},
+    {"gemm m=12 n=32 k=512"},  // exact multiples of the tiles and of KC: no edge code at all
+    {"gemm m=13 n=33 k=511"},
+    {"gemm m=19 n=47 k=513"},
+    {"gemm m=6 n=16 k=1024"},
     {"gemm m=7 n=8300 k=3"},    // n > NC (4096 f32 / 2048 f64 with KC=512 and a 32 MiB L3)
     {"gemm m=7 n=8300 k=300"},  // crosses NC and KC together (accumulating across K blocks)
     {"gemm m=7 n=8300 k=800"},  // N > NC, so one K block per packing group: several groups per N block
     {"gemm m=300 n=33 k=257"},  // m > MC (60 rows with KC=512 and a 512 KiB L2)
     {"gemm m=600 n=40 k=300"},  // several MC blocks per thread
-    {"gemm m=37 n=29 k=53"},    {"gemm m=53 n=37 k=29"},   {"gemm m=29 n=53 k=37"},   // primes
-    {"gemm m=5 n=17 k=9", 3},   // batch 3 -> m=15
-    {"gemm m=7 n=17 k=5000"},   // large k
+    {"gemm m=37 n=29 k=53"},
+    {"gemm m=53 n=37 k=29"},
+    {"gemm m=29 n=53 k=37"},   // primes
+    {"gemm m=5 n=17 k=9", 3},  // batch 3 -> m=15
+    {"gemm m=7 n=17 k=5000"},  // large k
     // AMX tiles (32 x 32 micro-tiles of 16 x 16 tiles; K steps of 32 bf16 / 64 int8): exact
     // tiles, one tile more or less in M and N, a K one step long and one element past it
-    {"gemm m=32 n=32 k=64"},    {"gemm m=48 n=16 k=32"},   {"gemm m=16 n=48 k=65"},   {"gemm m=65 n=80 k=128"},
+    {"gemm m=32 n=32 k=64"},
+    {"gemm m=48 n=16 k=32"},
+    {"gemm m=16 n=48 k=65"},
+    {"gemm m=65 n=80 k=128"},
 };
 
 // conv2d: every path of the opt implicit GEMM (its B packer with padding and stride), the
 // depthwise direct loop, grouped GEMMs, and blas's im2col (identity for 1x1/1/0).
 const ShapeCase kConvShapes[] = {
-    {"conv2d n=1 c=8 h=12 w=12 k=16 r=3 s=3 pad=1"},            // 3x3 pad 1 stride 1
-    {"conv2d n=1 c=8 h=13 w=11 k=16 r=3 s=3 stride=2 pad=1"},   // stride 2 pad 1, odd sizes
-    {"conv2d n=1 c=4 h=10 w=9 k=8 r=5 s=3 pad=2"},              // r != s
-    {"conv2d n=1 c=16 h=7 w=9 k=24 r=1 s=1"},                   // 1x1: im2col is the input
-    {"conv2d n=1 c=16 h=9 w=9 k=24 r=1 s=1 stride=2"},          // 1x1 stride 2
-    {"conv2d n=1 c=4 h=9 w=9 k=8 r=1 s=1 stride=2 pad=3"},      // 1x1 with padding (DeepBench conv_49)
-    {"conv2d n=1 c=3 h=32 w=30 k=16 r=7 s=7 stride=2 pad=3"},   // ResNet stem, small image
-    {"conv2d n=1 c=5 h=6 w=19 k=7 r=3 s=3 pad=1"},              // h != w
-    {"conv2d n=1 c=3 h=1 w=1 k=5 r=1 s=1"},                     // 1x1 image
-    {"conv2d n=1 c=4 h=2 w=2 k=6 r=3 s=3 pad=1"},               // filter larger than the image
-    {"conv2d n=1 c=2 h=3 w=3 k=3 r=3 s=3 pad=2 stride=3"},      // stride = filter, wide padding
-    {"conv2d n=1 c=8 h=10 w=10 k=16 r=3 s=3 pad=1 g=2"},        // grouped
-    {"conv2d n=1 c=8 h=10 w=10 k=16 r=3 s=3 pad=1 g=4"},        // grouped
-    {"conv2d n=1 c=32 h=14 w=14 k=32 r=3 s=3 pad=1 g=32"},      // depthwise stride 1
+    {"conv2d n=1 c=8 h=12 w=12 k=16 r=3 s=3 pad=1"},                 // 3x3 pad 1 stride 1
+    {"conv2d n=1 c=8 h=13 w=11 k=16 r=3 s=3 stride=2 pad=1"},        // stride 2 pad 1, odd sizes
+    {"conv2d n=1 c=4 h=10 w=9 k=8 r=5 s=3 pad=2"},                   // r != s
+    {"conv2d n=1 c=16 h=7 w=9 k=24 r=1 s=1"},                        // 1x1: im2col is the input
+    {"conv2d n=1 c=16 h=9 w=9 k=24 r=1 s=1 stride=2"},               // 1x1 stride 2
+    {"conv2d n=1 c=4 h=9 w=9 k=8 r=1 s=1 stride=2 pad=3"},           // 1x1 with padding (DeepBench conv_49)
+    {"conv2d n=1 c=3 h=32 w=30 k=16 r=7 s=7 stride=2 pad=3"},        // ResNet stem, small image
+    {"conv2d n=1 c=5 h=6 w=19 k=7 r=3 s=3 pad=1"},                   // h != w
+    {"conv2d n=1 c=3 h=1 w=1 k=5 r=1 s=1"},                          // 1x1 image
+    {"conv2d n=1 c=4 h=2 w=2 k=6 r=3 s=3 pad=1"},                    // filter larger than the image
+    {"conv2d n=1 c=2 h=3 w=3 k=3 r=3 s=3 pad=2 stride=3"},           // stride = filter, wide padding
+    {"conv2d n=1 c=8 h=10 w=10 k=16 r=3 s=3 pad=1 g=2"},             // grouped
+    {"conv2d n=1 c=8 h=10 w=10 k=16 r=3 s=3 pad=1 g=4"},             // grouped
+    {"conv2d n=1 c=32 h=14 w=14 k=32 r=3 s=3 pad=1 g=32"},           // depthwise stride 1
     {"conv2d n=1 c=32 h=15 w=14 k=32 r=3 s=3 stride=2 pad=1 g=32"},  // depthwise stride 2
-    {"conv2d n=1 c=8 h=7 w=7 k=8 r=3 s=3 stride=3 pad=2 g=8"},  // depthwise, stride 3, pad 2
-    {"conv2d n=1 c=16 h=10 w=10 k=32 r=3 s=3 pad=1 g=16"},      // depthwise, channel multiplier 2
-    {"conv2d n=2 c=8 h=9 w=9 k=16 r=3 s=3 pad=1"},              // batch in the file
-    {"conv2d n=1 c=4 h=8 w=8 k=12 r=3 s=3 stride=2 pad=1", 3},  // batched() to n=3
-    {"conv2d n=1 c=4 h=8 w=8 k=300 r=3 s=3 pad=1"},             // M = k > MC
-    {"conv2d n=1 c=3 h=96 w=96 k=8 r=3 s=3 pad=1"},             // N = p*q = 9216 > NC
-    {"conv2d n=1 c=556 h=5 w=5 k=8 r=3 s=3 pad=1"},             // large reduction: 556*9 = 5004
+    {"conv2d n=1 c=8 h=7 w=7 k=8 r=3 s=3 stride=3 pad=2 g=8"},       // depthwise, stride 3, pad 2
+    {"conv2d n=1 c=16 h=10 w=10 k=32 r=3 s=3 pad=1 g=16"},           // depthwise, channel multiplier 2
+    {"conv2d n=2 c=8 h=9 w=9 k=16 r=3 s=3 pad=1"},                   // batch in the file
+    {"conv2d n=1 c=4 h=8 w=8 k=12 r=3 s=3 stride=2 pad=1", 3},       // batched() to n=3
+    {"conv2d n=1 c=4 h=8 w=8 k=300 r=3 s=3 pad=1"},                  // M = k > MC
+    {"conv2d n=1 c=3 h=96 w=96 k=8 r=3 s=3 pad=1"},                  // N = p*q = 9216 > NC
+    {"conv2d n=1 c=556 h=5 w=5 k=8 r=3 s=3 pad=1"},                  // large reduction: 556*9 = 5004
 };
 
 struct Case {
@@ -130,8 +152,10 @@ std::string case_name(const ::testing::TestParamInfo<Case>& info) {
     shape += " b=" + std::to_string(mv->b);
   std::string out = std::string(info.param.kernel->variant) + "__";
   for (char c : shape) {
-    if (c == ' ') out += '_';
-    else if (std::isalnum(static_cast<unsigned char>(c))) out += c;
+    if (c == ' ')
+      out += '_';
+    else if (std::isalnum(static_cast<unsigned char>(c)))
+      out += c;
   }
   return out;
 }
@@ -160,8 +184,7 @@ TEST_P(AgreesWithNaive, AtOneAndTwoThreads) {
 
 INSTANTIATE_TEST_SUITE_P(Mv, AgreesWithNaive, ::testing::ValuesIn(cases_for(Op::mv, kMvShapes)), case_name);
 INSTANTIATE_TEST_SUITE_P(Gemm, AgreesWithNaive, ::testing::ValuesIn(cases_for(Op::gemm, kGemmShapes)), case_name);
-INSTANTIATE_TEST_SUITE_P(Conv2d, AgreesWithNaive, ::testing::ValuesIn(cases_for(Op::conv2d, kConvShapes)),
-                         case_name);
+INSTANTIATE_TEST_SUITE_P(Conv2d, AgreesWithNaive, ::testing::ValuesIn(cases_for(Op::conv2d, kConvShapes)), case_name);
 
 // The smoke set is what `roofbench run` checks first; every kernel must agree on it too.
 TEST(Kernels, EveryRunnableKernelAgreesOnTheSmokeSet) {
@@ -365,8 +388,12 @@ void expect_perturbation_is_caught(DType d) {
   EXPECT_EQ(nan.worst, 37);
 }
 
-TEST(Agree, RejectsAPerturbedF32Output) { expect_perturbation_is_caught<float>(DType::f32); }
-TEST(Agree, RejectsAPerturbedF64Output) { expect_perturbation_is_caught<double>(DType::f64); }
+TEST(Agree, RejectsAPerturbedF32Output) {
+  expect_perturbation_is_caught<float>(DType::f32);
+}
+TEST(Agree, RejectsAPerturbedF64Output) {
+  expect_perturbation_is_caught<double>(DType::f64);
+}
 
 TEST(Agree, AKernelThatSkipsAnOutputFails) {
   // check_against_naive poisons the output: a kernel that leaves an element unwritten must not
@@ -398,8 +425,8 @@ TEST(CheckSlice, NaiveOnTheSliceIsThePrefixOfNaiveOnTheWhole) {
       const Shape s = batched(parse_shape(line), batch);
       for (std::int64_t max_ops : {std::int64_t{1}, ops(s) / 5, ops(s) / 2}) {
         const Shape slice = check_slice(s, max_ops);
-        SCOPED_TRACE(fmt::format("{} at batch {}, {}, max_ops {}: slice {}", line, batch, name(d), max_ops,
-                                 to_string(slice)));
+        SCOPED_TRACE(
+            fmt::format("{} at batch {}, {}, max_ops {}: slice {}", line, batch, name(d), max_ops, to_string(slice)));
         ASSERT_LT(ops(slice), ops(s));
         if (max_ops > 1) EXPECT_LE(ops(slice), max_ops);  // 1: a single row or filter, over any budget
         const AlignedBuffer whole = naive_output(s, d, 2), part = naive_output(slice, d, 2);

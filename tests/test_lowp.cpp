@@ -6,8 +6,9 @@
 #include <cstring>
 #include <vector>
 
+#include "kernels/core/shape_file.h"
 #include "kernels/check.h"
-#include "kernels/cost.h"
+#include "kernels/core/cost.h"
 #include "kernels/lowp.h"
 
 namespace {
@@ -35,13 +36,13 @@ TEST(Bf16, ConvertsWithRoundToNearestEven) {
 TEST(F16, ConvertsWithRoundToNearestEvenIncludingSubnormalsAndOverflow) {
   EXPECT_EQ(to_f16(1.0f).bits, 0x3c00);
   EXPECT_EQ(to_f16(-2.5f).bits, 0xc100);
-  EXPECT_EQ(to_f16(65504.0f).bits, 0x7bff);  // the largest f16
-  EXPECT_EQ(to_f16(65519.0f).bits, 0x7bff);  // below the half way point to 65536
-  EXPECT_EQ(to_f16(65520.0f).bits, 0x7c00);  // the tie goes to the even 65536: infinity
-  EXPECT_EQ(to_f16(0x1p-24f).bits, 0x0001);  // the smallest subnormal
-  EXPECT_EQ(to_f16(0x1p-25f).bits, 0x0000);  // tie between 0 and 2^-24: even is 0
-  EXPECT_EQ(to_f16(3 * 0x1p-25f).bits, 0x0002);  // tie between 1 and 2 units: even is 2
-  EXPECT_EQ(to_f16(0x1p-14f).bits, 0x0400);  // the smallest normal
+  EXPECT_EQ(to_f16(65504.0f).bits, 0x7bff);            // the largest f16
+  EXPECT_EQ(to_f16(65519.0f).bits, 0x7bff);            // below the half way point to 65536
+  EXPECT_EQ(to_f16(65520.0f).bits, 0x7c00);            // the tie goes to the even 65536: infinity
+  EXPECT_EQ(to_f16(0x1p-24f).bits, 0x0001);            // the smallest subnormal
+  EXPECT_EQ(to_f16(0x1p-25f).bits, 0x0000);            // tie between 0 and 2^-24: even is 0
+  EXPECT_EQ(to_f16(3 * 0x1p-25f).bits, 0x0002);        // tie between 1 and 2 units: even is 2
+  EXPECT_EQ(to_f16(0x1p-14f).bits, 0x0400);            // the smallest normal
   EXPECT_EQ(to_f16(1023.5f * 0x1p-24f).bits, 0x0400);  // rounds up from the subnormals into it
   EXPECT_EQ(to_float(f16{0x0001}), 0x1p-24f);
   EXPECT_TRUE(std::isinf(to_float(f16{0x7c00})));
@@ -71,11 +72,16 @@ TEST(I4, PackAndUnpackRoundTripWithoutTouchingTheNeighbour) {
 // The value the naive kernel reads for element i of an operand, as a double.
 double decoded(DType d, bool weights, std::span<const std::byte> buf, std::int64_t i) {
   switch (d) {
-    case DType::bf16: return to_float(as<bf16>(buf)[static_cast<std::size_t>(i)]);
-    case DType::f16: return to_float(as<f16>(buf)[static_cast<std::size_t>(i)]);
-    case DType::i8: return as<std::int8_t>(buf)[static_cast<std::size_t>(i)];
-    case DType::i4: return weights ? unpack_i4(buf, i) : as<std::int8_t>(buf)[static_cast<std::size_t>(i)];
-    default: return NAN;
+    case DType::bf16:
+      return to_float(as<bf16>(buf)[static_cast<std::size_t>(i)]);
+    case DType::f16:
+      return to_float(as<f16>(buf)[static_cast<std::size_t>(i)]);
+    case DType::i8:
+      return as<std::int8_t>(buf)[static_cast<std::size_t>(i)];
+    case DType::i4:
+      return weights ? unpack_i4(buf, i) : as<std::int8_t>(buf)[static_cast<std::size_t>(i)];
+    default:
+      return NAN;
   }
 }
 
@@ -104,8 +110,8 @@ std::vector<double> reference(const Shape& s, DType d, ProblemBuffers& b) {
                 for (std::int64_t t = 0; t < c.s; ++t) {
                   const std::int64_t y = p * c.stride - c.pad + r, x = q * c.stride - c.pad + t;
                   if (y < 0 || y >= c.h || x < 0 || x >= c.w) continue;
-                  out[((n * c.k + k) * P + p) * Q + q] += in(((n * c.c + k / kg * cg + ch) * c.h + y) * c.w + x) *
-                                                          w(((k * cg + ch) * c.r + r) * c.s + t);
+                  out[((n * c.k + k) * P + p) * Q + q] +=
+                      in(((n * c.c + k / kg * cg + ch) * c.h + y) * c.w + x) * w(((k * cg + ch) * c.r + r) * c.s + t);
                 }
   }
   return out;
@@ -116,9 +122,9 @@ class NaiveLowPrecision : public ::testing::TestWithParam<DType> {};
 TEST_P(NaiveLowPrecision, MatchesADoubleReferenceOnTheSameDecodedInputs) {
   const DType d = GetParam();
   const bool integer = d == DType::i8 || d == DType::i4;
-  for (const char* text : {"mv m=37 k=129", "mv m=5 k=33", "gemm m=7 n=19 k=65", "gemm m=1 n=3 k=1",
-                           "conv2d n=2 c=6 h=9 w=7 k=4 r=3 s=3 stride=2 pad=1 g=2",
-                           "conv2d n=1 c=8 h=6 w=6 k=8 r=3 s=3 pad=1 g=8"}) {
+  for (const char* text :
+       {"mv m=37 k=129", "mv m=5 k=33", "gemm m=7 n=19 k=65", "gemm m=1 n=3 k=1",
+        "conv2d n=2 c=6 h=9 w=7 k=4 r=3 s=3 stride=2 pad=1 g=2", "conv2d n=1 c=8 h=6 w=6 k=8 r=3 s=3 pad=1 g=8"}) {
     Shape s = parse_shape(text);
     if (std::holds_alternative<MvShape>(s.dims)) s = batched(s, 3);  // three right-hand vectors
     const Kernel* k = select(s.op(), Impl::naive, d);

@@ -17,7 +17,8 @@
 #include <variant>
 
 #include "tests/temp_files.h"
-#include "kernels/cost.h"
+#include "kernels/core/shape_file.h"
+#include "kernels/core/cost.h"
 #include "predictor/model.h"
 
 namespace {
@@ -271,9 +272,9 @@ class ModelCommand : public ::testing::Test {
 TEST_F(ModelCommand, PrintsTotalsAndNotesAndWritesTheCsv) {
   const std::string csv = (dir_ / "r18.csv").string();
   ASSERT_EQ(run("model resnet18 --threads 2 --profile " + profile_ + " --csv " + csv), 0) << err_;
-  for (const char* want : {"resnet18:layer4.0.downsample.0", "11.68M", "(11,678,912 weights)", "46.72  MB at 32-bit",
-                           "1.814  G", "3.81  MB (input + output of resnet18:conv1", "approximations",
-                           "classic roofline", "Horowitz, ISSCC 2014"})
+  for (const char* want :
+       {"resnet18:layer4.0.downsample.0", "11.68M", "(11,678,912 weights)", "46.72  MB at 32-bit", "1.814  G",
+        "3.81  MB (input + output of resnet18:conv1", "approximations", "classic roofline", "Horowitz, ISSCC 2014"})
     EXPECT_NE(out_.find(want), std::string::npos) << want << "\n" << out_;
   const std::string text = slurp(csv);
   EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 22);  // header + 21 layers
@@ -292,8 +293,7 @@ TEST_F(ModelCommand, ErrorsAreOneLineAndComeBeforeAnyWork) {
       {"model resnet18 --dtype f8 --profile " + profile_, "--dtype: unknown value 'f8'"},
       {"model resnet18 --impl fast --profile " + profile_, "--impl: unknown value 'fast'"},
       {"model resnet19 --profile " + profile_, "resnet19: no such model"},
-      {"model resnet18 --threads 2 --profile " + profile_ + " --csv " + (dir_ / "no/x.csv").string(),
-       "does not exist"},
+      {"model resnet18 --threads 2 --profile " + profile_ + " --csv " + (dir_ / "no/x.csv").string(), "does not exist"},
   };
   // Predictions need no kernel; --measure refuses a combination no kernel implements.
   if (!select(Op::conv2d, Impl::onednn, DType::i4))

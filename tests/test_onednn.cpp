@@ -15,8 +15,9 @@
 #include <cstring>
 #include <string>
 
+#include "kernels/core/shape_file.h"
 #include "kernels/check.h"
-#include "kernels/cost.h"
+#include "kernels/core/cost.h"
 #include "kernels/kernels.h"
 #include "kernels/onednn.h"
 #include "kernels/registry.h"
@@ -85,7 +86,8 @@ TEST(OnednnSearch, FirstFastExactStopsOnTheFirstGoodOffer) {
 // that a run skips the row instead of failing it. With VNNI (or AMX), prepare either builds a
 // plan that agrees with naive or refuses the same way, never with another error.
 TEST(OnednnSearch, NoFastExactImplementationIsUnavailableNotAnError) {
-  const char* lines[] = {"conv2d n=1 c=8 h=10 w=10 k=16 r=3 s=3 pad=1", "conv2d n=1 c=8 h=10 w=10 k=8 r=3 s=3 pad=1 g=8",
+  const char* lines[] = {"conv2d n=1 c=8 h=10 w=10 k=16 r=3 s=3 pad=1",
+                         "conv2d n=1 c=8 h=10 w=10 k=8 r=3 s=3 pad=1 g=8",
                          "conv2d n=1 c=3 h=13 w=13 k=8 r=3 s=3 stride=2 pad=1"};
   const Kernel* conv_i8 = nullptr;
   for (const Kernel& k : registry())

@@ -10,7 +10,8 @@
 #include <tuple>
 #include <vector>
 
-#include "kernels/cost.h"
+#include "kernels/core/shape_file.h"
+#include "kernels/core/cost.h"
 #include "predictor/evaluate.h"
 #include "predictor/fit.h"
 #include "predictor/roofline.h"
@@ -32,7 +33,9 @@ Profile machine() {
   return p;
 }
 
-Shape gemm(std::int64_t m, std::int64_t n, std::int64_t k) { return parse_shape(fmt::format("gemm m={} n={} k={}", m, n, k)); }
+Shape gemm(std::int64_t m, std::int64_t n, std::int64_t k) {
+  return parse_shape(fmt::format("gemm m={} n={} k={}", m, n, k));
+}
 
 KernelFit known_fit(double blend_p) {
   return {"gemm", "opt", "f32", 2, "dense", "v", 1.5e11, {3e11, 1.2e11, 6e10, 2e10}, 5e-6, 0, blend_p, 0, 0};
@@ -62,7 +65,7 @@ TEST(Roofline, MemoryPlaceScalesByTheMeasuredCurveBetweenItsPoints) {
   const MemoryPlace mid = memory_place(p, 16 << 20, 2, false);
   EXPECT_EQ(mid.level, "L3");
   EXPECT_NEAR(mid.scale, 0.5, 1e-12);
-  EXPECT_DOUBLE_EQ(memory_place(p, 16 << 20, 2, true).scale, 1);  // cold: DRAM's own figure
+  EXPECT_DOUBLE_EQ(memory_place(p, 16 << 20, 2, true).scale, 1);   // cold: DRAM's own figure
   EXPECT_DOUBLE_EQ(memory_place(p, 16 << 20, 1, false).scale, 1);  // no curve at 1 thread
 }
 
@@ -219,13 +222,15 @@ TEST(Fit, OneDisturbedPointCannotMakeALevelSlowerThanTheOnesBeyondIt) {
   KernelFit truth = known_fit(0);
   truth.op = "mv";
   std::vector<Sample> samples;
-  for (auto [m, k] : {std::pair{256, 512}, {128, 1024}, {1024, 1024}, {1024, 2048}, {2048, 2048}, {4096, 4096}, {8192, 4096}}) {
+  for (auto [m, k] :
+       {std::pair{256, 512}, {128, 1024}, {1024, 1024}, {1024, 2048}, {2048, 2048}, {4096, 4096}, {8192, 4096}}) {
     const Shape s = parse_shape(fmt::format("mv m={} k={}", m, k));
     samples.push_back(timed(p, truth, s, Impl::opt));
   }
   samples[1].seconds *= 20;  // the second L2 point shared its core with something else
   const KernelFit fit = fit_kernel(p, *select(Op::mv, Impl::opt, DType::f32), 2, samples);
-  for (std::size_t level = 1; level < 4; ++level) EXPECT_GE(fit.bytes_per_s[level - 1], fit.bytes_per_s[level]) << level;
+  for (std::size_t level = 1; level < 4; ++level)
+    EXPECT_GE(fit.bytes_per_s[level - 1], fit.bytes_per_s[level]) << level;
   samples.erase(samples.begin() + 1);
   EXPECT_LT(mean_abs_error(p, fit, samples), 0.1);  // the undisturbed points are still predicted
 }
@@ -239,7 +244,8 @@ TEST(Fit, UnseenLevelsAndRoofsFallBackToTheMachinesFigures) {
     samples.push_back({s, static_cast<double>(bytes(s, DType::f32)) / 1.25e10 + 1e-6});
   }
   const KernelFit fit = fit_kernel(p, *select(Op::mv, Impl::opt, DType::f32), 2, samples);
-  fmt::print("c {:.3g} L {:.3g} {:.3g} {:.3g} {:.3g} o {:.3g} b {} err {}\n", fit.compute_ops_per_s, fit.bytes_per_s[0], fit.bytes_per_s[1], fit.bytes_per_s[2], fit.bytes_per_s[3], fit.overhead_s, fit.blend, fit.train_mape);
+  fmt::print("c {:.3g} L {:.3g} {:.3g} {:.3g} {:.3g} o {:.3g} b {} err {}\n", fit.compute_ops_per_s, fit.bytes_per_s[0],
+             fit.bytes_per_s[1], fit.bytes_per_s[2], fit.bytes_per_s[3], fit.overhead_s, fit.blend, fit.train_mape);
   // Within 5%: with the compute term in the blend, a few percent of the time may go to it.
   EXPECT_NEAR(fit.bytes_per_s[3] / 1.25e10, 1, 0.05);
   EXPECT_NEAR(fit.bytes_per_s[2] / 0.5e11, 1, 0.05);  // L3: 50% of the machine's 1e11, like DRAM
@@ -302,7 +308,8 @@ TEST(Work, TheAvx512BlockingCountsItsOwnPanelsAndVectors) {
   EXPECT_DOUBLE_EQ(i8->work(gemm(6, 32, 63), 1).busiest_macs, 6.0 * 32 * 64);
   // The native AVX2 kernel on the same 33 columns, where it is the one this CPU runs.
   const Kernel& native = *select(Op::gemm, Impl::opt, DType::f32);
-  if (native.variant == "gemm_f32_6x16__avx2_fma") EXPECT_DOUBLE_EQ(native.work(gemm(7, 33, 64), 1).busiest_macs, 12.0 * 40 * 64);
+  if (native.variant == "gemm_f32_6x16__avx2_fma")
+    EXPECT_DOUBLE_EQ(native.work(gemm(7, 33, 64), 1).busiest_macs, 12.0 * 40 * 64);
 }
 
 // The AMX tiles (emulated): a micro-tile is 32 x 32 of C, a 1-column edge still costs a
@@ -312,7 +319,8 @@ TEST(Work, TheTileBlockingPadsMAndKToWholeTiles) {
   const auto find = [&](std::string_view variant) {
     return std::find_if(wide.begin(), wide.end(), [&](const Kernel& k) { return k.variant == variant; });
   };
-  const auto bf16 = find("gemm_bf16_32x32_tiles__emulated_amx_bf16"), i8 = find("gemm_i8_32x32_tiles__emulated_amx_int8");
+  const auto bf16 = find("gemm_bf16_32x32_tiles__emulated_amx_bf16"),
+             i8 = find("gemm_i8_32x32_tiles__emulated_amx_int8");
   ASSERT_NE(bf16, wide.end());
   ASSERT_NE(i8, wide.end());
   ASSERT_NE(bf16->work, nullptr);
@@ -453,10 +461,11 @@ TEST(Fit, HeldOutErrorsPointAtTheTimingTheModelCannotExplain) {
 }
 
 TEST(Fit, NeighboursStayNearInTheirClassAndAreReproducible) {
-  for (const char* d : {"gemm m=300 n=300 k=5000 name=train:x", "mv m=24 k=10000",
-                        "conv2d n=1 c=256 h=24 w=24 k=256 r=3 s=3 stride=1 pad=1 g=32",
-                        "conv2d n=1 c=192 h=40 w=40 k=192 r=3 s=3 stride=2 pad=1 g=192",
-                        "conv2d n=1 c=64 h=40 w=40 k=128 r=1 s=1", "conv2d n=1 c=3 h=160 w=160 k=24 r=3 s=3 stride=2 pad=1"}) {
+  for (const char* d :
+       {"gemm m=300 n=300 k=5000 name=train:x", "mv m=24 k=10000",
+        "conv2d n=1 c=256 h=24 w=24 k=256 r=3 s=3 stride=1 pad=1 g=32",
+        "conv2d n=1 c=192 h=40 w=40 k=192 r=3 s=3 stride=2 pad=1 g=192", "conv2d n=1 c=64 h=40 w=40 k=128 r=1 s=1",
+        "conv2d n=1 c=3 h=160 w=160 k=24 r=3 s=3 stride=2 pad=1"}) {
     SCOPED_TRACE(d);
     const Shape s = parse_shape(d);
     std::mt19937 a(7), b(7);
@@ -513,18 +522,20 @@ TEST(Evaluate, RepredictsEveryRowFromAnotherProfileAsRunWould) {
   EXPECT_EQ(in.rows[2].model, "classic");  // no blas fit in the profile
   EXPECT_DOUBLE_EQ(*in.rows[2].classic_s, in.rows[2].predicted_s);
 
-  EvaluationInput bad = read_evaluation("op,impl,dtype,threads,batch,shape,measured_s,status\n"
-                                        "gemm,opt,f32,2,1,gemm m=0 n=1 k=1,0.001,ok\n",
-                                        "bad.csv", false);
+  EvaluationInput bad = read_evaluation(
+      "op,impl,dtype,threads,batch,shape,measured_s,status\n"
+      "gemm,opt,f32,2,1,gemm m=0 n=1 k=1,0.001,ok\n",
+      "bad.csv", false);
   try {
     repredict(bad, p, "bad.csv");
     ADD_FAILURE() << "a shape that does not parse was predicted";
   } catch (const std::runtime_error& e) {
     EXPECT_TRUE(std::string(e.what()).starts_with("bad.csv:2: ")) << e.what();
   }
-  EvaluationInput no_peak = read_evaluation("op,impl,dtype,threads,batch,shape,measured_s,status\n"
-                                            "gemm,opt,f64,2,1,gemm m=8 n=8 k=8,0.001,ok\n",
-                                            "f64.csv", false);
+  EvaluationInput no_peak = read_evaluation(
+      "op,impl,dtype,threads,batch,shape,measured_s,status\n"
+      "gemm,opt,f64,2,1,gemm m=8 n=8 k=8,0.001,ok\n",
+      "f64.csv", false);
   EXPECT_THROW(repredict(no_peak, p, "f64.csv"), std::runtime_error);
 }
 

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "tests/temp_files.h"
-#include "kernels/cpu.h"
+#include "kernels/core/cpu.h"
 #include "predictor/levels.h"
 #include "predictor/profile.h"
 
@@ -34,9 +34,10 @@ using roofbench::ProfileError;
 
 Profile full_profile() {
   Profile p;
-  p.machine = {{"cpu", "Test CPU @ 3.0GHz"}, {"cores", 2}, {"isa", {"avx2", "fma"}},
-               {"caches", {{"L1", 32768}, {"L2", 524288}, {"L3", 33554432}}}, {"compiler", "GCC 12.2"},
-               {"date", "2024-01-01T00:00:00Z"}, {"host", "testhost"}};
+  p.machine = {{"cpu", "Test CPU @ 3.0GHz"}, {"cores", 2},
+               {"isa", {"avx2", "fma"}},     {"caches", {{"L1", 32768}, {"L2", 524288}, {"L3", 33554432}}},
+               {"compiler", "GCC 12.2"},     {"date", "2024-01-01T00:00:00Z"},
+               {"host", "testhost"}};
   p.peaks = {{"f32", 2, 2.2912345678901e11, "avx2+fma", 0.0125}, {"f64", 1, 5.7e10, "avx2+fma", 0}};
   p.bandwidth = {{"L1", 65536, 2, 3.2e11, "read"},
                  {"L2", 1048576, 2, 1.6e11, "read"},
@@ -45,10 +46,25 @@ Profile full_profile() {
   p.curves = {{"read", 2, {{4096, 3.3e11, 0.01}, {8192, 3.25e11, 0.02}, {268435456, 2.4e10, 0}}}};
   p.latency = {{"L1", 16384, 1, 1.1}, {"L2", 262144, 1, 3.4}, {"L3", 16777216, 1, 11.25}, {"DRAM", 134217728, 1, 97.5}};
   p.latency_curve = {{4096, 1.0}, {8192, 1.05}, {134217728, 97.5}};
-  p.kernels = {{"gemm", "opt", "f32", 2, "dense", "gemm_f32_6x16__avx2_fma", 1.9e11, {4e11, 1.5e11, 8e10, 2.4e10}, 3.5e-6, 2.5e-7, 0, 24,
+  p.kernels = {{"gemm",
+                "opt",
+                "f32",
+                2,
+                "dense",
+                "gemm_f32_6x16__avx2_fma",
+                1.9e11,
+                {4e11, 1.5e11, 8e10, 2.4e10},
+                3.5e-6,
+                2.5e-7,
+                0,
+                24,
                 0.031}};
   p.spec = {{"peak_f32", 3.84e11}, {"dram_bytes_per_s", 5.12e10}};
-  p.unfitted = json::array({{{"op", "mv"}, {"impl", "opt"}, {"dtype", "f32"}, {"threads", 2}, {"class", "dense"},
+  p.unfitted = json::array({{{"op", "mv"},
+                             {"impl", "opt"},
+                             {"dtype", "f32"},
+                             {"threads", 2},
+                             {"class", "dense"},
                              {"reason", "no f32 peak at 2 threads"}}});
   return p;
 }
@@ -83,7 +99,8 @@ void expect_error(const std::function<void()>& f, const std::vector<std::string>
   } catch (const ProfileError& e) {
     const std::string msg = e.what();
     EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
-    for (const std::string& frag : fragments) EXPECT_NE(msg.find(frag), std::string::npos) << "'" << frag << "' not in: " << msg;
+    for (const std::string& frag : fragments)
+      EXPECT_NE(msg.find(frag), std::string::npos) << "'" << frag << "' not in: " << msg;
   }
 }
 
@@ -130,10 +147,11 @@ TEST(ProfileJson, RoundTripsInMemory) {
 }
 
 TEST(ProfileJson, OptionalKeysTakeTheirDefaults) {
-  const json j = {{"schema", 1},
-                  {"machine", json::object()},
-                  {"peaks", {{{"dtype", "i8"}, {"threads", 1}, {"ops_per_s", 1e12}}}},
-                  {"bandwidth", {{{"level", "L2"}, {"capacity_bytes", 524288}, {"threads", 1}, {"bytes_per_s", 1e11}}}}};
+  const json j = {
+      {"schema", 1},
+      {"machine", json::object()},
+      {"peaks", {{{"dtype", "i8"}, {"threads", 1}, {"ops_per_s", 1e12}}}},
+      {"bandwidth", {{{"level", "L2"}, {"capacity_bytes", 524288}, {"threads", 1}, {"bytes_per_s", 1e11}}}}};
   const Profile p = roofbench::profile_from_json(j, "mem");
   ASSERT_EQ(p.peaks.size(), 1u);
   EXPECT_EQ(p.peaks[0].isa, "");
@@ -148,10 +166,15 @@ TEST(ProfileJson, OptionalKeysTakeTheirDefaults) {
 
   // A fit written before group_overhead_s existed predicts without it.
   json old = j;
-  old["kernels"] = {{{"op", "conv2d"}, {"impl", "blas"}, {"dtype", "f32"}, {"threads", 1}, {"class", "depthwise"},
+  old["kernels"] = {{{"op", "conv2d"},
+                     {"impl", "blas"},
+                     {"dtype", "f32"},
+                     {"threads", 1},
+                     {"class", "depthwise"},
                      {"compute_ops_per_s", 1e11},
                      {"bytes_per_s", {{"L1", 4e11}, {"L2", 2e11}, {"L3", 1e11}, {"DRAM", 2e10}}},
-                     {"overhead_s", 1e-6}, {"blend", 0}}};
+                     {"overhead_s", 1e-6},
+                     {"blend", 0}}};
   const Profile q = roofbench::profile_from_json(old, "mem");
   ASSERT_EQ(q.kernels.size(), 1u);
   EXPECT_EQ(q.kernels[0].group_overhead_s, 0);
@@ -195,39 +218,54 @@ TEST(ProfileJson, MalformedProfilesNameTheKey) {
                     {"missing key \"L2\"", "(at /kernels/0/bytes_per_s/L2)"});
   expect_json_error([](json& j) { j["kernels"][0]["compute_ops_per_s"] = 0; },
                     {"must be > 0", "(at /kernels/0/compute_ops_per_s)"});
-  expect_json_error([](json& j) { j["kernels"][0]["overhead_s"] = -1e-6; }, {"must be >= 0", "(at /kernels/0/overhead_s)"});
+  expect_json_error([](json& j) { j["kernels"][0]["overhead_s"] = -1e-6; },
+                    {"must be >= 0", "(at /kernels/0/overhead_s)"});
   expect_json_error([](json& j) { j["kernels"][0]["group_overhead_s"] = -1e-7; },
                     {"must be >= 0", "(at /kernels/0/group_overhead_s)"});
   expect_json_error([](json& j) { j["spec"] = json::array(); }, {"\"spec\" must be an object", "(at /spec)"});
 
   expect_json_error([](json& j) { j["peaks"][1] = 5; }, {"a peak must be an object", "(at /peaks/1)"});
-  expect_json_error([](json& j) { j["peaks"][1]["ops_per_s"] = 0; }, {"\"ops_per_s\" must be > 0", "(at /peaks/1/ops_per_s)"});
+  expect_json_error([](json& j) { j["peaks"][1]["ops_per_s"] = 0; },
+                    {"\"ops_per_s\" must be > 0", "(at /peaks/1/ops_per_s)"});
   expect_json_error([](json& j) { j["peaks"][1]["ops_per_s"] = -1e9; }, {"must be > 0", "(at /peaks/1/ops_per_s)"});
-  expect_json_error([](json& j) { j["peaks"][1]["ops_per_s"] = "1e9"; }, {"must be a number", "string", "(at /peaks/1/ops_per_s)"});
+  expect_json_error([](json& j) { j["peaks"][1]["ops_per_s"] = "1e9"; },
+                    {"must be a number", "string", "(at /peaks/1/ops_per_s)"});
   expect_json_error([](json& j) { j["peaks"][0]["ops_per_s"] = std::numeric_limits<double>::quiet_NaN(); },
                     {"must be a finite number", "nan", "(at /peaks/0/ops_per_s)"});
   expect_json_error([](json& j) { j["peaks"][0]["ops_per_s"] = std::numeric_limits<double>::infinity(); },
                     {"must be a finite number", "(at /peaks/0/ops_per_s)"});
-  expect_json_error([](json& j) { j["peaks"][0].erase("ops_per_s"); }, {"missing key \"ops_per_s\"", "(at /peaks/0/ops_per_s)"});
-  expect_json_error([](json& j) { j["peaks"][0]["dtype"] = "f33"; }, {"unknown dtype \"f33\"", "f64, f32", "(at /peaks/0/dtype)"});
-  expect_json_error([](json& j) { j["peaks"][0]["dtype"] = 32; }, {"\"dtype\" must be a string", "(at /peaks/0/dtype)"});
-  expect_json_error([](json& j) { j["peaks"][0]["threads"] = 0; }, {"\"threads\" must be >= 1", "(at /peaks/0/threads)"});
-  expect_json_error([](json& j) { j["peaks"][0]["threads"] = "2"; }, {"\"threads\" must be an integer", "(at /peaks/0/threads)"});
-  expect_json_error([](json& j) { j["peaks"][0]["threads"] = 2.5; }, {"\"threads\" must be an integer", "(at /peaks/0/threads)"});
-  expect_json_error([](json& j) { j["peaks"][0]["threads"] = 1ull << 40; }, {"\"threads\" must be <=", "(at /peaks/0/threads)"});
+  expect_json_error([](json& j) { j["peaks"][0].erase("ops_per_s"); },
+                    {"missing key \"ops_per_s\"", "(at /peaks/0/ops_per_s)"});
+  expect_json_error([](json& j) { j["peaks"][0]["dtype"] = "f33"; },
+                    {"unknown dtype \"f33\"", "f64, f32", "(at /peaks/0/dtype)"});
+  expect_json_error([](json& j) { j["peaks"][0]["dtype"] = 32; },
+                    {"\"dtype\" must be a string", "(at /peaks/0/dtype)"});
+  expect_json_error([](json& j) { j["peaks"][0]["threads"] = 0; },
+                    {"\"threads\" must be >= 1", "(at /peaks/0/threads)"});
+  expect_json_error([](json& j) { j["peaks"][0]["threads"] = "2"; },
+                    {"\"threads\" must be an integer", "(at /peaks/0/threads)"});
+  expect_json_error([](json& j) { j["peaks"][0]["threads"] = 2.5; },
+                    {"\"threads\" must be an integer", "(at /peaks/0/threads)"});
+  expect_json_error([](json& j) { j["peaks"][0]["threads"] = 1ull << 40; },
+                    {"\"threads\" must be <=", "(at /peaks/0/threads)"});
   expect_json_error([](json& j) { j["peaks"][0]["isa"] = 1; }, {"\"isa\" must be a string", "(at /peaks/0/isa)"});
-  expect_json_error([](json& j) { j["peaks"][0]["spread"] = -0.1; }, {"\"spread\" must be >= 0", "(at /peaks/0/spread)"});
+  expect_json_error([](json& j) { j["peaks"][0]["spread"] = -0.1; },
+                    {"\"spread\" must be >= 0", "(at /peaks/0/spread)"});
 
-  expect_json_error([](json& j) { j["bandwidth"][2]["level"] = "L4"; }, {"unknown level \"L4\"", "(at /bandwidth/2/level)"});
+  expect_json_error([](json& j) { j["bandwidth"][2]["level"] = "L4"; },
+                    {"unknown level \"L4\"", "(at /bandwidth/2/level)"});
   expect_json_error([](json& j) { j["bandwidth"][2].erase("bytes_per_s"); },
                     {"missing key \"bytes_per_s\"", "(at /bandwidth/2/bytes_per_s)"});
   expect_json_error([](json& j) { j["bandwidth"][2]["capacity_bytes"] = -1; },
                     {"\"capacity_bytes\" must be >= 0", "(at /bandwidth/2/capacity_bytes)"});
   expect_json_error([](json& j) { j["bandwidth"][0]["threads"] = 0; }, {"must be >= 1", "(at /bandwidth/0/threads)"});
-  expect_json_error([](json& j) { j["bandwidth"][0]["kernel"] = ""; }, {"must not be empty", "(at /bandwidth/0/kernel)"});
+  expect_json_error([](json& j) { j["bandwidth"][0]["kernel"] = ""; },
+                    {"must not be empty", "(at /bandwidth/0/kernel)"});
 
-  expect_json_error([](json& j) { j["curves"][0].erase("kernel"); }, {"missing key \"kernel\"", "(at /curves/0/kernel)"});
-  expect_json_error([](json& j) { j["curves"][0]["points"] = 1; }, {"\"points\" must be an array", "(at /curves/0/points)"});
+  expect_json_error([](json& j) { j["curves"][0].erase("kernel"); },
+                    {"missing key \"kernel\"", "(at /curves/0/kernel)"});
+  expect_json_error([](json& j) { j["curves"][0]["points"] = 1; },
+                    {"\"points\" must be an array", "(at /curves/0/points)"});
   expect_json_error([](json& j) { j["curves"][0]["points"][1]["bytes"] = 0; },
                     {"\"bytes\" must be >= 1", "(at /curves/0/points/1/bytes)"});
   expect_json_error([](json& j) { j["curves"][0]["points"][1]["bytes"] = 1024; },
@@ -244,10 +282,14 @@ TEST(ProfileJson, MalformedLatencyNamesTheKey) {
   for (const char* key : {"level", "bytes", "threads", "ns_per_load"})
     expect_json_error([&](json& j) { j["latency"][1].erase(key); },
                       {fmt::format("missing key \"{}\"", key), fmt::format("(at /latency/1/{})", key)});
-  expect_json_error([](json& j) { j["latency"][0]["level"] = "L4"; }, {"unknown level \"L4\"", "(at /latency/0/level)"});
-  expect_json_error([](json& j) { j["latency"][0]["level"] = 1; }, {"\"level\" must be a string", "(at /latency/0/level)"});
-  expect_json_error([](json& j) { j["latency"][0]["ns_per_load"] = 0; }, {"must be > 0", "(at /latency/0/ns_per_load)"});
-  expect_json_error([](json& j) { j["latency"][0]["ns_per_load"] = -1.5; }, {"must be > 0", "(at /latency/0/ns_per_load)"});
+  expect_json_error([](json& j) { j["latency"][0]["level"] = "L4"; },
+                    {"unknown level \"L4\"", "(at /latency/0/level)"});
+  expect_json_error([](json& j) { j["latency"][0]["level"] = 1; },
+                    {"\"level\" must be a string", "(at /latency/0/level)"});
+  expect_json_error([](json& j) { j["latency"][0]["ns_per_load"] = 0; },
+                    {"must be > 0", "(at /latency/0/ns_per_load)"});
+  expect_json_error([](json& j) { j["latency"][0]["ns_per_load"] = -1.5; },
+                    {"must be > 0", "(at /latency/0/ns_per_load)"});
   expect_json_error([](json& j) { j["latency"][0]["ns_per_load"] = "1.1"; },
                     {"must be a number", "string", "(at /latency/0/ns_per_load)"});
   expect_json_error([](json& j) { j["latency"][0]["ns_per_load"] = std::numeric_limits<double>::infinity(); },
@@ -256,8 +298,10 @@ TEST(ProfileJson, MalformedLatencyNamesTheKey) {
   expect_json_error([](json& j) { j["latency"][2]["bytes"] = 1.5; }, {"must be an integer", "(at /latency/2/bytes)"});
   expect_json_error([](json& j) { j["latency"][2]["threads"] = 0; }, {"must be >= 1", "(at /latency/2/threads)"});
 
-  expect_json_error([](json& j) { j["latency_curve"] = 2; }, {"\"latency_curve\" must be an array", "(at /latency_curve)"});
-  expect_json_error([](json& j) { j["latency_curve"][1]["bytes"] = 1024; }, {"ascending", "(at /latency_curve/1/bytes)"});
+  expect_json_error([](json& j) { j["latency_curve"] = 2; },
+                    {"\"latency_curve\" must be an array", "(at /latency_curve)"});
+  expect_json_error([](json& j) { j["latency_curve"][1]["bytes"] = 1024; },
+                    {"ascending", "(at /latency_curve/1/bytes)"});
   expect_json_error([](json& j) { j["latency_curve"][2]["ns_per_load"] = 0.0; },
                     {"must be > 0", "(at /latency_curve/2/ns_per_load)"});
   expect_json_error([](json& j) { j["latency_curve"][0].erase("ns_per_load"); },
@@ -265,8 +309,10 @@ TEST(ProfileJson, MalformedLatencyNamesTheKey) {
 }
 
 TEST(ProfileJson, MalformedUnfittedNamesTheKey) {
-  expect_json_error([](json& j) { j["unfitted"] = json::object(); }, {"\"unfitted\" must be an array", "(at /unfitted)"});
-  expect_json_error([](json& j) { j["unfitted"][0] = "mv"; }, {"an unfitted kernel must be an object", "(at /unfitted/0)"});
+  expect_json_error([](json& j) { j["unfitted"] = json::object(); },
+                    {"\"unfitted\" must be an array", "(at /unfitted)"});
+  expect_json_error([](json& j) { j["unfitted"][0] = "mv"; },
+                    {"an unfitted kernel must be an object", "(at /unfitted/0)"});
   for (const char* key : {"op", "impl", "dtype", "class", "reason", "threads"})
     expect_json_error([&](json& j) { j["unfitted"][0].erase(key); },
                       {fmt::format("missing key \"{}\"", key), fmt::format("(at /unfitted/0/{})", key)});
@@ -320,8 +366,10 @@ double synthetic_bandwidth(std::int64_t bytes, int i) {
   const double bw[] = {200e9, 100e9, 70e9, 25e9};
   double v = bw[3];
   for (int l = 2; l >= 0; --l) {
-    if (2 * bytes <= caps[l]) v = bw[l];
-    else if (bytes <= 2 * caps[l]) v = std::sqrt(bw[l] * bw[l + 1]);
+    if (2 * bytes <= caps[l])
+      v = bw[l];
+    else if (bytes <= 2 * caps[l])
+      v = std::sqrt(bw[l] * bw[l + 1]);
   }
   return v * (1 + 0.03 * ((i % 3) - 1));
 }
@@ -369,11 +417,19 @@ TEST(Levels, ShortSweepsDetectOnlyTheLevelsTheyReach) {
 
 TEST(Levels, PlateauBoundsAndMedian) {
   // L1 plateau: bytes <= 16 KiB; L2 plateau: (64 KiB, 256 KiB]; DRAM: >= 128 MiB.
-  const BandwidthCurve c{"read", 1,
-                         {{4 * KiB, 1, 0}, {8 * KiB, 2, 0}, {12 * KiB, 3, 0}, {16 * KiB, 10, 0},  // median 2.5
-                          {16 * KiB + 1, 99, 0}, {64 * KiB, 99, 0},                               // transition
-                          {64 * KiB + 1, 5, 0}, {256 * KiB, 7, 0}, {256 * KiB + 1, 99, 0},      // median 6
-                          {128 * MiB - 1, 99, 0}, {128 * MiB, 4, 0}}};
+  const BandwidthCurve c{"read",
+                         1,
+                         {{4 * KiB, 1, 0},
+                          {8 * KiB, 2, 0},
+                          {12 * KiB, 3, 0},
+                          {16 * KiB, 10, 0},  // median 2.5
+                          {16 * KiB + 1, 99, 0},
+                          {64 * KiB, 99, 0},  // transition
+                          {64 * KiB + 1, 5, 0},
+                          {256 * KiB, 7, 0},
+                          {256 * KiB + 1, 99, 0},  // median 6
+                          {128 * MiB - 1, 99, 0},
+                          {128 * MiB, 4, 0}}};
   const auto levels = roofbench::detect_levels(c, kCaches);
   ASSERT_EQ(names(levels), (std::vector<std::string>{"L1", "L2", "DRAM"}));
   EXPECT_EQ(levels[0].bytes_per_s, 2.5);

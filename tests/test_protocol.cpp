@@ -14,7 +14,9 @@ namespace {
 constexpr double kTrue = 1e-3;  // the kernel's time at the machine's own speed
 
 // Deterministic jitter in [0, amplitude): noise on a quiet machine only ever adds time.
-double jitter(int i, double amplitude) { return amplitude * std::fmod(0.618034 * (i + 1), 1.0); }
+double jitter(int i, double amplitude) {
+  return amplitude * std::fmod(0.618034 * (i + 1), 1.0);
+}
 
 std::vector<Repetition> clean(int n, double amplitude = 0.01) {
   std::vector<Repetition> r;
@@ -22,7 +24,9 @@ std::vector<Repetition> clean(int n, double amplitude = 0.01) {
   return r;
 }
 
-void append(std::vector<Repetition>& to, const std::vector<Repetition>& more) { to.insert(to.end(), more.begin(), more.end()); }
+void append(std::vector<Repetition>& to, const std::vector<Repetition>& more) {
+  to.insert(to.end(), more.begin(), more.end());
+}
 
 // A first round of 5 that the rejection throws out entirely: the row is not done, gets another
 // round, and a clean one gives the true floor.
@@ -123,7 +127,8 @@ TEST(Protocol, NoisySeriesNeedsMoreRepetitionsUpToTheCap) {
 // vCPU 10-15% of each of the first round's repetitions, and they ran that much longer.
 TEST(Protocol, ThreadThatWaitedForItsVcpuIsRejectedAndRetaken) {
   std::vector<Repetition> r;
-  for (int i = 0; i < 5; ++i) r.push_back({1.15 * kTrue * (1 + jitter(i, 0.01)), 1.02, 0.07 * (i % 2), 0.10 + 0.01 * i});
+  for (int i = 0; i < 5; ++i)
+    r.push_back({1.15 * kTrue * (1 + jitter(i, 0.01)), 1.02, 0.07 * (i % 2), 0.10 + 0.01 * i});
   expect_rejected_then_retaken(r);
 }
 

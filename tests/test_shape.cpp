@@ -17,8 +17,9 @@
 #include <thread>
 #include <vector>
 
-#include "kernels/shape.h"
-#include "kernels/text_file.h"
+#include "kernels/core/shape_file.h"
+#include "kernels/core/shape.h"
+#include "kernels/core/text_file.h"
 
 namespace roofbench {
 namespace {
@@ -245,8 +246,7 @@ const BadCase kBad[] = {
     {"mv m=1 k=9223372036854775807", {"too large"}},
     {"mv m=1 k=2 repeat=99999999999999999999", {"repeat", "too large"}},
     // products that overflow int64, and buffers beyond physical memory
-    {"conv2d n=2147483648 c=2147483648 h=2147483648 w=2147483648 k=2147483648 r=2147483648 s=2147483648",
-     {"overflow"}},
+    {"conv2d n=2147483648 c=2147483648 h=2147483648 w=2147483648 k=2147483648 r=2147483648 s=2147483648", {"overflow"}},
     {"gemm m=2147483648 n=2147483648 k=2147483648", {"overflow"}},
     {"gemm m=2000000000 n=1000 k=1000", {"GiB"}},
     {"mv m=2000000000 k=1000", {"GiB"}},
@@ -281,7 +281,8 @@ TEST_P(BadDescriptor, IsAOneLineShapeErrorNamingTheProblem) {
 
 std::string bad_name(const ::testing::TestParamInfo<BadCase>& info) {
   std::string s = std::to_string(info.index) + "_";
-  for (char ch : std::string(info.param.line).substr(0, 40)) s += std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
+  for (char ch : std::string(info.param.line).substr(0, 40))
+    s += std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
   return s;
 }
 
@@ -393,8 +394,8 @@ TEST(ShapeFile, OnlyCommentsIsAnError) {
 }
 
 TEST(ShapeFile, MissingPathIsAShapeErrorNamingThePath) {
-  for (const std::string& path : {std::string("/nonexistent/dir/missing.shapes"), std::string("no-such-set"),
-                                 std::string("./missing.shapes")}) {
+  for (const std::string& path :
+       {std::string("/nonexistent/dir/missing.shapes"), std::string("no-such-set"), std::string("./missing.shapes")}) {
     try {
       load_shapes(path);
       FAIL() << "expected a ShapeError for " << path;
@@ -482,9 +483,9 @@ TEST(AtomicWrite, ConcurrentWritersNeverMixTheirTexts) {
 
 TEST(Printable, EscapesControlAndNonUtf8BytesKeepsUtf8AndCuts) {
   EXPECT_EQ(printable("gemm m=4"), "gemm m=4");
-  EXPECT_EQ(printable("caf\xc3\xa9"), "caf\xc3\xa9");                // valid UTF-8 stays
-  EXPECT_EQ(printable("a\nb\x1b[2Jc"), "a\\x0ab\\x1b[2Jc");          // no new line, no terminal escape
-  EXPECT_EQ(printable("\xff\xc3"), "\\xff\\xc3");                     // a stray and a truncated sequence
+  EXPECT_EQ(printable("caf\xc3\xa9"), "caf\xc3\xa9");        // valid UTF-8 stays
+  EXPECT_EQ(printable("a\nb\x1b[2Jc"), "a\\x0ab\\x1b[2Jc");  // no new line, no terminal escape
+  EXPECT_EQ(printable("\xff\xc3"), "\\xff\\xc3");            // a stray and a truncated sequence
   EXPECT_EQ(printable(std::string(100, 'x'), 10), std::string(10, 'x') + "...");
 }
 
@@ -492,7 +493,8 @@ TEST(Printable, EscapesControlAndNonUtf8BytesKeepsUtf8AndCuts) {
 // terminal raw, and the quoted token is cut short.
 TEST(ShapeFile, BinaryGarbageIsOnePrintableLine) {
   std::string garbage;
-  for (int i = 0; i < 3000; ++i) garbage += static_cast<char>((i * 7919 + 13) % 256 == '\n' ? 'x' : (i * 7919 + 13) % 256);
+  for (int i = 0; i < 3000; ++i)
+    garbage += static_cast<char>((i * 7919 + 13) % 256 == '\n' ? 'x' : (i * 7919 + 13) % 256);
   std::istringstream in(garbage);
   try {
     parse_shapes(in, "garbage.bin");
@@ -511,7 +513,8 @@ namespace roofbench {
 
 // `--shapes <(generate-shapes)` hands roofbench a pipe, not a regular file: read like a file.
 TEST(ShapeFile, APipeIsReadLikeAFile) {
-  const std::string fifo = (std::filesystem::temp_directory_path() / ("roofbench_fifo_" + std::to_string(::getpid()))).string();
+  const std::string fifo =
+      (std::filesystem::temp_directory_path() / ("roofbench_fifo_" + std::to_string(::getpid()))).string();
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   std::thread writer([&] { std::ofstream(fifo) << "gemm m=4 n=5 k=6\n"; });
   const std::vector<Shape> shapes = load_shapes(fifo);

@@ -15,7 +15,7 @@
 #include "kernels/amx_tiles.h"
 #include "benchmarks/calib.h"
 #include "benchmarks/calibrate.h"
-#include "kernels/cpu.h"
+#include "kernels/core/cpu.h"
 #include "predictor/profile.h"
 #include "predictor/roofline.h"
 #include "tests/amx_emulated.h"
@@ -36,9 +36,9 @@ using emu::Tile;
 
 // ---- (a) CPUID / XCR0 decoding ----------------------------------------------------------------
 
-constexpr std::uint32_t kOsxsave = 1u << 27;                                   // leaf 1 ECX
+constexpr std::uint32_t kOsxsave = 1u << 27;                                            // leaf 1 ECX
 constexpr std::uint32_t kAmxBf16 = 1u << 22, kAmxTile = 1u << 24, kAmxInt8 = 1u << 25;  // leaf 7.0 EDX
-constexpr std::uint64_t kXcr0Avx512 = 0xe7;                                    // x87, SSE, AVX, opmask, ZMM
+constexpr std::uint64_t kXcr0Avx512 = 0xe7;                                             // x87, SSE, AVX, opmask, ZMM
 constexpr std::uint64_t kXtilecfg = 1ull << 17, kXtiledata = 1ull << 18;
 
 TEST(AmxDetection, NeedsTheCpuidBitsAndBothXcr0Bits) {
@@ -213,7 +213,8 @@ TEST(AmxEmulation, TheRealLoopsComputeWhatTheEmulationDoes) {
   // Emulated on every CPU: 4 accumulators x 100 passes x 32 products of 2^-10.
   EXPECT_EQ(emulated_loop_result(true, 100), 4 * 100 * 32 / 1024.0);
   EXPECT_EQ(emulated_loop_result(false, 100), 0);
-  if (!cpu().has(Isa::amx_bf16)) GTEST_SKIP() << "amx_bf16 absent, the real tdpbf16ps loop not run: " << cpu().amx_absent;
+  if (!cpu().has(Isa::amx_bf16))
+    GTEST_SKIP() << "amx_bf16 absent, the real tdpbf16ps loop not run: " << cpu().amx_absent;
   EXPECT_EQ(peak_bf16_amx(100), emulated_loop_result(true, 100));
   if (!cpu().has(Isa::amx_int8)) GTEST_SKIP() << "amx_int8 absent, the real tdpbusd loop not run: " << cpu().amx_absent;
   EXPECT_EQ(peak_i8_amx(100), emulated_loop_result(false, 100));
@@ -247,18 +248,24 @@ TEST(Roof, IsTheFastestEntryThatCountsNotTheFirst) {
 TEST(Roof, NewKeysRoundTripAndOldProfilesLoad) {
   Profile p;
   p.machine = {{"measured_hz", 3.2e9}};
-  p.peaks = {{.dtype = "f16", .threads = 1, .ops_per_s = 2e11, .isa = "avx512_fp16 (vfmadd231ph)", .spread = 0.01,
-              .ops_per_cycle = 62.5, .roof = false}};
+  p.peaks = {{.dtype = "f16",
+              .threads = 1,
+              .ops_per_s = 2e11,
+              .isa = "avx512_fp16 (vfmadd231ph)",
+              .spread = 0.01,
+              .ops_per_cycle = 62.5,
+              .roof = false}};
   const json j = to_json(p);
   EXPECT_EQ(j["peaks"][0]["ops_per_cycle"], 62.5);
   EXPECT_EQ(j["peaks"][0]["roof"], false);
   EXPECT_EQ(profile_from_json(j, "mem"), p);
 
   // A profile of before: no ops_per_cycle, no roof, no measured_hz.
-  const json old = {{"schema", 1},
-                    {"machine", {{"cpu", "old"}}},
-                    {"peaks", {{{"dtype", "f32"}, {"threads", 1}, {"ops_per_s", 1e11}, {"isa", "avx2+fma"}, {"spread", 0}}}},
-                    {"bandwidth", json::array()}};
+  const json old = {
+      {"schema", 1},
+      {"machine", {{"cpu", "old"}}},
+      {"peaks", {{{"dtype", "f32"}, {"threads", 1}, {"ops_per_s", 1e11}, {"isa", "avx2+fma"}, {"spread", 0}}}},
+      {"bandwidth", json::array()}};
   const Profile q = profile_from_json(old, "old.json");
   ASSERT_EQ(q.peaks.size(), 1u);
   EXPECT_EQ(q.peaks[0].ops_per_cycle, 0);
@@ -283,11 +290,15 @@ void expect_error(const std::function<void(json&)>& mutate, std::initializer_lis
 }
 
 TEST(Roof, MalformedNewKeysAreOneLineErrors) {
-  expect_error([](json& j) { j["peaks"][0]["roof"] = "yes"; }, {"\"roof\" must be true or false", "(at /peaks/0/roof)"});
+  expect_error([](json& j) { j["peaks"][0]["roof"] = "yes"; },
+               {"\"roof\" must be true or false", "(at /peaks/0/roof)"});
   expect_error([](json& j) { j["peaks"][0]["roof"] = 1; }, {"\"roof\" must be true or false", "(at /peaks/0/roof)"});
-  expect_error([](json& j) { j["peaks"][0]["ops_per_cycle"] = -1; }, {"\"ops_per_cycle\" must be >= 0", "(at /peaks/0/ops_per_cycle)"});
-  expect_error([](json& j) { j["peaks"][0]["ops_per_cycle"] = "9"; }, {"must be a number", "(at /peaks/0/ops_per_cycle)"});
-  expect_error([](json& j) { j["machine"]["measured_hz"] = 0; }, {"\"measured_hz\" must be > 0", "(at /machine/measured_hz)"});
+  expect_error([](json& j) { j["peaks"][0]["ops_per_cycle"] = -1; },
+               {"\"ops_per_cycle\" must be >= 0", "(at /peaks/0/ops_per_cycle)"});
+  expect_error([](json& j) { j["peaks"][0]["ops_per_cycle"] = "9"; },
+               {"must be a number", "(at /peaks/0/ops_per_cycle)"});
+  expect_error([](json& j) { j["machine"]["measured_hz"] = 0; },
+               {"\"measured_hz\" must be > 0", "(at /machine/measured_hz)"});
 }
 
 // ---- (e) every unit's loop, where the CPU has it -----------------------------------------------
@@ -348,7 +359,8 @@ TEST_P(EveryUnit, IsListedAndItsLoopRunsWhereTheCpuHasIt) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Calibrate, EveryUnit, ::testing::ValuesIn(kUnits), [](const auto& info) {
-  std::string n = std::string(info.param.dtype) + "_" + std::to_string(info.index) + "_" + std::string(name(info.param.isa));
+  std::string n =
+      std::string(info.param.dtype) + "_" + std::to_string(info.index) + "_" + std::string(name(info.param.isa));
   for (char& c : n)
     if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
   return n;
@@ -363,8 +375,9 @@ TEST(EveryUnitTable, NamesEachUnitOnceAndEveryDtypeHasARoof) {
   }
   for (std::string_view d : {"f64", "f32", "bf16", "f16", "i8"}) {
     bool roof = false;
-    for (const PeakLoop& l : peak_loops()) roof = roof || (l.dtype == d && l.roof && l.isa == Isa::avx2_fma) ||
-                                                   (l.dtype == d && l.roof && l.isa == Isa::f16c);
+    for (const PeakLoop& l : peak_loops())
+      roof =
+          roof || (l.dtype == d && l.roof && l.isa == Isa::avx2_fma) || (l.dtype == d && l.roof && l.isa == Isa::f16c);
     EXPECT_TRUE(roof) << d << " has no roof unit on a plain AVX2 CPU";
   }
 }
@@ -410,11 +423,11 @@ Profile first_pass() {
 TEST(SecondPass, EachFigureKeepsItsBetterValue) {
   Profile into = first_pass();
   Profile again = first_pass();
-  again.peaks[0].ops_per_s = 3.11e11;  // -15%: slower, listed, not kept
-  again.peaks[1].ops_per_s = 2.33e11;  // +1.3%: faster, kept, within 2% so not listed
+  again.peaks[0].ops_per_s = 3.11e11;              // -15%: slower, listed, not kept
+  again.peaks[1].ops_per_s = 2.33e11;              // +1.3%: faster, kept, within 2% so not listed
   again.curves[0].points[1].bytes_per_s = 5.0e11;  // +11%: kept and listed
-  again.latency[0].ns_per_load = 133.0;  // slower: listed, not kept
-  again.latency_curve[1].ns_per_load = 15.0;  // faster by 6%: kept and listed
+  again.latency[0].ns_per_load = 133.0;            // slower: listed, not kept
+  again.latency_curve[1].ns_per_load = 15.0;       // faster by 6%: kept and listed
   const auto moved = roofbench::keep_faster(into, again);
   EXPECT_DOUBLE_EQ(into.peaks[0].ops_per_s, 3.66e11);
   EXPECT_DOUBLE_EQ(into.peaks[1].ops_per_s, 2.33e11);

@@ -27,8 +27,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
   for (const ScoredRow& r : input.rows) {
-    const bool ok = std::isfinite(r.measured_s) && r.measured_s > 0 && std::isfinite(r.predicted_s) && r.predicted_s > 0 &&
-                    (!r.classic_s || (std::isfinite(*r.classic_s) && *r.classic_s > 0));
+    const bool ok = std::isfinite(r.measured_s) && r.measured_s > 0 && std::isfinite(r.predicted_s) &&
+                    r.predicted_s > 0 && (!r.classic_s || (std::isfinite(*r.classic_s) && *r.classic_s > 0));
     if (!ok) {
       std::fprintf(stderr, "line %d accepted with measured %g predicted %g\n", r.line, r.measured_s, r.predicted_s);
       __builtin_trap();

@@ -14,7 +14,8 @@
 #include <string_view>
 #include <vector>
 
-#include "kernels/shape.h"
+#include "kernels/core/shape_file.h"
+#include "kernels/core/shape.h"
 #include "predictor/model.h"
 #include "predictor/profile.h"
 #include "predictor/roofline.h"

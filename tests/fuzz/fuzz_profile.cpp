@@ -22,7 +22,8 @@
 #include <string_view>
 #include <vector>
 
-#include "kernels/shape.h"
+#include "kernels/core/shape_file.h"
+#include "kernels/core/shape.h"
 #include "predictor/model.h"
 #include "predictor/profile.h"
 #include "predictor/roofline.h"
@@ -128,7 +129,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // What write_profile would write, read back.
   try {
     const std::string written = to_json(p).dump(2, ' ', false, json::error_handler_t::replace);
-    if (!(profile_from_json(json::parse(written), "written") == p)) fail("a loaded profile changes when written and read back");
+    if (!(profile_from_json(json::parse(written), "written") == p))
+      fail("a loaded profile changes when written and read back");
   } catch (const ProfileError& e) {
     std::fprintf(stderr, "%s\n", e.what());
     fail("a loaded profile is rejected when written and read back");

@@ -1,4 +1,4 @@
-// libFuzzer target: the shape-file parser (kernels/shape.h). Every malformed input must end
+// libFuzzer target: the shape-file parser (kernels/core/shape.h). Every malformed input must end
 // in a ShapeError with a one-line message, and every shape that parses must print and parse
 // back to itself.
 // Built with -DROOFBENCH_FUZZ=ON; run with scripts/fuzz.sh.
@@ -9,7 +9,8 @@
 #include <string>
 #include <string_view>
 
-#include "kernels/shape.h"
+#include "kernels/core/shape_file.h"
+#include "kernels/core/shape.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace roofbench;

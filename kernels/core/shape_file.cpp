@@ -1,4 +1,4 @@
-#include "kernels/shape.h"
+#include "kernels/core/shape_file.h"
 
 #include <fmt/format.h>
 
@@ -9,9 +9,9 @@
 #include <map>
 #include <sstream>
 
-#include "kernels/cost.h"
-#include "kernels/cpu.h"
-#include "kernels/text_file.h"
+#include "kernels/core/cost.h"
+#include "kernels/core/cpu.h"
+#include "kernels/core/text_file.h"
 
 #ifndef ROOFBENCH_SHAPES_DIR
 #define ROOFBENCH_SHAPES_DIR "benchmarks/shapes"
@@ -78,26 +78,18 @@ void check_size(const Shape& s) {
   if (const auto* c = std::get_if<ConvShape>(&s.dims)) {
     const double n = static_cast<double>(c->n), ch = static_cast<double>(c->c);
     const double padded = n * ch * static_cast<double>(c->h + 2 * c->pad) * static_cast<double>(c->w + 2 * c->pad);
-    const double im2col = n * ch * static_cast<double>(c->r) * static_cast<double>(c->s) *
-                          static_cast<double>(c->p()) * static_cast<double>(c->q());
+    const double im2col = n * ch * static_cast<double>(c->r) * static_cast<double>(c->s) * static_cast<double>(c->p()) *
+                          static_cast<double>(c->q());
     if (std::max(padded, im2col) > kMaxDerivedElems)
-      throw ShapeError(fmt::format("dimensions too large: the padded input ({:.3g} elements) or the im2col matrix "
-                                   "({:.3g}) exceeds 2^50 elements",
-                                   padded, im2col));
+      throw ShapeError(
+          fmt::format("dimensions too large: the padded input ({:.3g} elements) or the im2col matrix "
+                      "({:.3g}) exceeds 2^50 elements",
+                      padded, im2col));
   }
   const double have = static_cast<double>(physical_memory_bytes());
   if (need > have)
     throw ShapeError(fmt::format("buffers need {:.1f} GiB at f64 but this machine has {:.1f} GiB", need / (1 << 30),
                                  have / (1 << 30)));
-}
-
-std::string_view name(Op op) {
-  switch (op) {
-    case Op::mv: return "mv";
-    case Op::gemm: return "gemm";
-    case Op::conv2d: return "conv2d";
-  }
-  return "?";
 }
 
 Shape parse_shape(std::string_view line) {
@@ -114,8 +106,8 @@ Shape parse_shape(std::string_view line) {
     keys = {{"m", &d.m, true}, {"n", &d.n, true}, {"k", &d.k, true}};
   } else if (op == "conv2d") {
     auto& d = shape.dims.emplace<ConvShape>();
-    keys = {{"n", &d.n, true},       {"c", &d.c, true},     {"h", &d.h, true}, {"w", &d.w, true},
-            {"k", &d.k, true},       {"r", &d.r, true},     {"s", &d.s, true}, {"stride", &d.stride, false},
+    keys = {{"n", &d.n, true},         {"c", &d.c, true}, {"h", &d.h, true}, {"w", &d.w, true},
+            {"k", &d.k, true},         {"r", &d.r, true}, {"s", &d.s, true}, {"stride", &d.stride, false},
             {"pad", &d.pad, false, 0}, {"g", &d.g, false}};
   } else {
     throw ShapeError(fmt::format("unknown op '{}' (expected mv, gemm or conv2d)", printable(op)));
@@ -158,28 +150,6 @@ Shape parse_shape(std::string_view line) {
   return shape;
 }
 
-std::string to_string(const Shape& s) {
-  std::string out;
-  std::visit(
-      [&](const auto& d) {
-        using T = std::decay_t<decltype(d)>;
-        if constexpr (std::is_same_v<T, MvShape>) {
-          out = fmt::format("mv m={} k={}", d.m, d.k);
-        } else if constexpr (std::is_same_v<T, GemmShape>) {
-          out = fmt::format("gemm m={} n={} k={}", d.m, d.n, d.k);
-        } else {
-          out = fmt::format("conv2d n={} c={} h={} w={} k={} r={} s={}", d.n, d.c, d.h, d.w, d.k, d.r, d.s);
-          if (d.stride != 1) out += fmt::format(" stride={}", d.stride);
-          if (d.pad != 0) out += fmt::format(" pad={}", d.pad);
-          if (d.g != 1) out += fmt::format(" g={}", d.g);
-        }
-      },
-      s.dims);
-  if (!s.name.empty()) out += fmt::format(" name={}", s.name);
-  if (s.repeat != 1) out += fmt::format(" repeat={}", s.repeat);
-  return out;
-}
-
 std::vector<Shape> parse_shapes(std::istream& in, std::string_view source) {
   std::vector<Shape> shapes;
   std::string line;
@@ -214,7 +184,8 @@ std::vector<Shape> load_shapes(std::string_view file_or_set) {
   if (!is_input_file(file_or_set)) {
     const fs::path builtin = fs::path(ROOFBENCH_SHAPES_DIR) / (std::string(file_or_set) + std::string(kShapeExt));
     if (file_or_set.find('/') != std::string_view::npos || !fs::is_regular_file(builtin, ec)) {
-      if (fs::is_directory(path, ec)) throw ShapeError(fmt::format("{}: is a directory, not a shape file", file_or_set));
+      if (fs::is_directory(path, ec))
+        throw ShapeError(fmt::format("{}: is a directory, not a shape file", file_or_set));
       throw ShapeError(fmt::format("{}: no such shape file or built-in set (sets: {})", file_or_set,
                                    fmt::join(builtin_shape_sets(), ", ")));
     }
@@ -223,19 +194,6 @@ std::vector<Shape> load_shapes(std::string_view file_or_set) {
   std::ifstream in(path);
   if (!in) throw ShapeError(fmt::format("{}: cannot open", path.string()));
   return parse_shapes(in, path.string());
-}
-
-Shape batched(const Shape& s, std::int64_t batch) {
-  Shape out = s;
-  std::visit(
-      [&](auto& d) {
-        using T = std::decay_t<decltype(d)>;
-        if constexpr (std::is_same_v<T, MvShape>) d.b = d.b * batch;
-        else if constexpr (std::is_same_v<T, GemmShape>) d.m = d.m * batch;
-        else d.n = d.n * batch;
-      },
-      out.dims);
-  return out;
 }
 
 }  // namespace roofbench

@@ -12,9 +12,21 @@ namespace roofbench {
 // The AMX values come last so the bits of the older ones (CpuInfo::flags) keep their places.
 // amx_tile is the tile architecture itself (ldtilecfg, tileloadd); amx_bf16 and amx_int8 are
 // built on it, so disabling amx_tile disables both.
-enum class Isa { none, avx2_fma, avx512f, avx512_bf16, avx512_vnni, avx_vnni, f16c, avx512_fp16, amx_tile, amx_bf16, amx_int8 };
-inline constexpr Isa kAllIsas[] = {Isa::none,        Isa::avx2_fma, Isa::avx512f,     Isa::avx512_bf16,
-                                   Isa::avx512_vnni, Isa::avx_vnni, Isa::f16c,        Isa::avx512_fp16,
+enum class Isa {
+  none,
+  avx2_fma,
+  avx512f,
+  avx512_bf16,
+  avx512_vnni,
+  avx_vnni,
+  f16c,
+  avx512_fp16,
+  amx_tile,
+  amx_bf16,
+  amx_int8
+};
+inline constexpr Isa kAllIsas[] = {Isa::none,        Isa::avx2_fma, Isa::avx512f, Isa::avx512_bf16,
+                                   Isa::avx512_vnni, Isa::avx_vnni, Isa::f16c,    Isa::avx512_fp16,
                                    Isa::amx_tile,    Isa::amx_bf16, Isa::amx_int8};
 std::string_view name(Isa isa);
 
@@ -44,8 +56,8 @@ std::string request_amx_permission();
 
 struct CacheLevel {
   int level = 0;
-  std::int64_t bytes = 0;   // one instance
-  int shared_by = 1;        // logical CPUs sharing one instance
+  std::int64_t bytes = 0;  // one instance
+  int shared_by = 1;       // logical CPUs sharing one instance
 };
 
 struct CpuInfo {

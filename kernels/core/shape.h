@@ -39,7 +39,7 @@ struct ConvShape {
 
 struct Shape {
   std::variant<MvShape, GemmShape, ConvShape> dims;
-  std::string name;        // optional label, e.g. resnet50:layer1.0.conv2
+  std::string name;         // optional label, e.g. resnet50:layer1.0.conv2
   std::int64_t repeat = 1;  // how often the layer occurs in its model
   Op op() const { return static_cast<Op>(dims.index()); }
   bool operator==(const Shape&) const = default;
@@ -55,22 +55,7 @@ struct ShapeError : std::runtime_error {
 // rejects typos like k=40960000000 before any arithmetic.
 inline constexpr std::int64_t kMaxDim = std::int64_t{1} << 31;
 
-Shape parse_shape(std::string_view line);  // one descriptor, no comment
-std::string to_string(const Shape& s);     // canonical form; parse_shape(to_string(s)) == s
-
-// Parses a whole file (comments and blank lines skipped); errors name source and line.
-std::vector<Shape> parse_shapes(std::istream& in, std::string_view source);
-// A set is a path to a file, or the name of a file in benchmarks/shapes/ ("resnet50").
-std::vector<Shape> load_shapes(std::string_view file_or_set);
-std::vector<std::string> builtin_shape_sets();
-
-// Largest padded input or im2col matrix of a conv2d, in elements (see check_size).
-inline constexpr double kMaxDerivedElems = 0x1p50;
-
-// Throws ShapeError when a (batched) shape's counts overflow, its conv2d's padded input or
-// im2col matrix exceeds kMaxDerivedElems, or its buffers at the widest
-// dtype would not fit in this machine's physical memory. parse_shape calls it at batch 1.
-void check_size(const Shape& s);
+std::string to_string(const Shape& s);  // canonical form; parse_shape(to_string(s)) == s
 
 // The shape that batch B runs: conv2d n <- B*n, gemm m <- B*m, mv b <- B.
 Shape batched(const Shape& s, std::int64_t batch);

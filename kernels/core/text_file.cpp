@@ -1,4 +1,4 @@
-#include "kernels/text_file.h"
+#include "kernels/core/text_file.h"
 
 #include <fmt/format.h>
 #include <fcntl.h>
@@ -23,7 +23,8 @@ bool is_input_file(std::string_view path) {
 void check_writable(const std::string& path) {
   const fs::path dir = fs::absolute(path).parent_path();
   std::error_code ec;
-  if (!fs::is_directory(dir, ec)) throw std::runtime_error(fmt::format("{}: directory {} does not exist", path, dir.string()));
+  if (!fs::is_directory(dir, ec))
+    throw std::runtime_error(fmt::format("{}: directory {} does not exist", path, dir.string()));
   if (::access(dir.c_str(), W_OK) != 0) throw std::runtime_error(fmt::format("{}: directory is not writable", path));
   if (fs::is_directory(path, ec)) throw std::runtime_error(fmt::format("{}: is a directory", path));
 }
@@ -93,6 +94,8 @@ std::string csv_field(std::string_view s) {
   return q + "\"";
 }
 
-std::string csv_number(const std::optional<double>& v) { return v ? fmt::format("{:.6g}", *v) : std::string{}; }
+std::string csv_number(const std::optional<double>& v) {
+  return v ? fmt::format("{:.6g}", *v) : std::string{};
+}
 
 }  // namespace roofbench

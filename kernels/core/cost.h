@@ -11,8 +11,8 @@
 
 #include <cstdint>
 
-#include "kernels/dtype.h"
-#include "kernels/shape.h"
+#include "kernels/core/dtype.h"
+#include "kernels/core/shape.h"
 
 namespace roofbench {
 

@@ -10,8 +10,7 @@ namespace roofbench {
 
 enum class DType { f64, f32, bf16, f16, i8, i4 };
 
-inline constexpr std::array kAllDTypes{DType::f64, DType::f32, DType::bf16,
-                                       DType::f16, DType::i8,  DType::i4};
+inline constexpr std::array kAllDTypes{DType::f64, DType::f32, DType::bf16, DType::f16, DType::i8, DType::i4};
 
 std::string_view name(DType d);
 std::optional<DType> parse_dtype(std::string_view s);
