@@ -1,5 +1,5 @@
 // The AMX tile layout, as plain data: the 64-byte tile configuration (every tile 16 rows x 64
-// bytes, which both the calibration loop and the opt kernels' micro-kernel, kernels/amx.inc,
+// bytes, which both the calibration loop and the opt kernels' micro-kernel, kernels/opt/ukernel_amx.inc,
 // load), which tiles each multiply of the calibration loop reads and writes, and the ops one
 // multiply performs. calib_amx.cpp runs exactly this schedule; tests/test_units.cpp checks the
 // bytes against the architecture's layout and runs the schedule through a plain C++ emulation

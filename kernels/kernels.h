@@ -53,7 +53,7 @@ std::shared_ptr<void> onednn_prepare_bf16(const Shape&, const Operands&, int thr
 std::shared_ptr<void> onednn_prepare_i8(const Shape&, const Operands&, int threads);
 #endif
 
-// opt_avx2.cpp / opt_avx512.cpp: hand-written, one file per ISA (compiled with its flags).
+// opt/avx2.cpp / opt/avx512.cpp: hand-written, one file per ISA (compiled with its flags).
 #define ROOFBENCH_DECLARE_OPT(isa)                                              \
   void mv_opt_f64__##isa(const Shape&, const Operands&, int threads);           \
   void mv_opt_f32__##isa(const Shape&, const Operands&, int threads);           \
@@ -73,7 +73,7 @@ std::shared_ptr<void> onednn_prepare_i8(const Shape&, const Operands&, int threa
   void gemm_opt_pack_f32__##isa(const Shape&, const Operands&, std::byte* dst); \
   std::size_t gemm_opt_pack_bytes_f64__##isa(const Shape&);                     \
   std::size_t gemm_opt_pack_bytes_f32__##isa(const Shape&);
-// opt_lowp_avx2.cpp: MV in the low-precision dtypes
+// opt/mv_lowp_avx2.cpp: MV in the low-precision dtypes
 void mv_opt_bf16__avx2(const Shape&, const Operands&, int threads);
 void mv_opt_f16__avx2(const Shape&, const Operands&, int threads);
 void mv_opt_i8__avx2(const Shape&, const Operands&, int threads);
@@ -81,10 +81,10 @@ void mv_opt_i4__avx2(const Shape&, const Operands&, int threads);
 std::size_t mv_opt_workspace_half__avx2(const Shape&, int threads);
 std::size_t mv_opt_workspace_i4__avx2(const Shape&, int threads);
 
-// opt.inc's low-precision GEMM and conv2d: bf16, f16 by conversion to f32 and i8, i4 as int16
-// pairs (ROOFBENCH_LOWP: opt_avx2.cpp, opt_avx512.cpp); i8, i4 by vpdpbusd (ROOFBENCH_INT_DOT:
-// opt_avx512_vnni.cpp); bf16 by vdpbf16ps (ROOFBENCH_BF16_DOT: opt_avx512_bf16.cpp); bf16, i8
-// and i4 on the AMX tiles (ROOFBENCH_AMX: opt_amx.cpp).
+// opt's low-precision GEMM and conv2d (opt/lowp_*.inc): bf16, f16 by conversion to f32 and i8,
+// i4 as int16 pairs (ROOFBENCH_LOWP: opt/avx2.cpp, opt/avx512.cpp); i8, i4 by vpdpbusd
+// (ROOFBENCH_INT_DOT: opt/avx512_vnni.cpp); bf16 by vdpbf16ps (ROOFBENCH_BF16_DOT:
+// opt/avx512_bf16.cpp); bf16, i8 and i4 on the AMX tiles (ROOFBENCH_AMX: opt/amx.cpp).
 #define ROOFBENCH_DECLARE_OPT_HALF(isa)                                          \
   void gemm_opt_bf16__##isa(const Shape&, const Operands&, int threads);         \
   void gemm_opt_f16__##isa(const Shape&, const Operands&, int threads);          \

@@ -40,7 +40,7 @@ struct Operands {
 
 // threads is the caller's choice and the most a kernel uses: OpenMP regions and the BLAS library
 // run that many, except that opt (like OpenBLAS) runs problems too small to pay for a fork and
-// join on fewer (opt.inc, useful_threads).
+// join on fewer (opt/config.inc, useful_threads).
 using KernelFn = void (*)(const Shape& s, const Operands& io, int threads);
 using WorkspaceFn = std::size_t (*)(const Shape& s, int threads);
 // Library backends (onednn) must create a primitive for the exact shape and reorder the weights

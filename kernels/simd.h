@@ -1,5 +1,5 @@
 // Thin SIMD traits, one struct per (ISA, element type), so the same kernel templates in
-// opt.inc compile to AVX2 or AVX-512 code depending on the file that includes them.
+// kernels/opt/ compile to AVX2 or AVX-512 code depending on the file that includes them.
 // Only the per-ISA translation units include this header, each with its own -m flags.
 #pragma once
 
@@ -188,9 +188,9 @@ struct Avx512I16Pairs {
 // int8 quads (k..k+3 in the four bytes of a 32-bit element, the lowest k in the lowest byte),
 // multiplied and added into int32 by one vpdpbusd: 64 products per instruction, twice what
 // vpdpwssd's int16 pairs do at the same rate. vpdpbusd multiplies an unsigned byte by a signed
-// one, so B is packed as u8 = s8 + 128 (kOffsetB; opt.inc flips each byte's top bit while
+// one, so B is packed as u8 = s8 + 128 (kOffsetB; opt/lowp_pack.inc flips each byte's top bit while
 // packing) and each lane gets sum a*(b + 128) = sum a*b + 128 * sum a: C starts at
-// -128 * (row sum of A) instead of 0 (opt.inc, row_init). Exact over the whole int8 range: a
+// -128 * (row sum of A) instead of 0 (opt/lowp_gemm.inc, row_init). Exact over the whole int8 range: a
 // product is at most 255 * 128, four fit int32, and the accumulation wraps as vpaddd does.
 struct Avx512VnniU8S8Quads : Avx512I16Pairs {
   static constexpr int kGroup = 4;  // k per packed element
@@ -202,7 +202,7 @@ struct Avx512VnniU8S8Quads : Avx512I16Pairs {
 #if defined(__AVX512BF16__)
 // bf16 pairs (k, k+1) in 32-bit elements, the raw bits as int32: vdpbf16ps adds both products
 // into one f32 lane. Packed operands (T, V) and C (float, __m512) differ, so load and store are
-// overloaded on the pointer type and zero/add work on the C side (CSide in opt.inc).
+// overloaded on the pointer type and zero/add work on the C side (CSide in opt/ukernel.inc).
 struct Avx512Bf16Pairs {
   using T = std::int32_t;
   using V = __m512i;
@@ -224,7 +224,7 @@ struct Avx512Bf16Pairs {
 // GCC spells the -mamx-* macros __AMX_TILE__ and so on, clang __AMXTILE__.
 #if (defined(__AMX_TILE__) && defined(__AMX_BF16__) && defined(__AMX_INT8__)) || \
     (defined(__AMXTILE__) && defined(__AMXBF16__) && defined(__AMXINT8__))
-// The tile instructions for kernels/amx.inc's micro-kernel (opt_amx.cpp). GCC 12's tile
+// The tile instructions for kernels/opt/ukernel_amx.inc's micro-kernel (opt/amx.cpp). GCC 12's tile
 // intrinsics are macros that paste the tile number into the instruction text, so it must be
 // a literal: each wrapper picks its instruction with if constexpr. They are asm statements
 // that name no memory, so a compiler barrier before each load and after each store keeps the
@@ -280,7 +280,7 @@ struct AmxTiles {
   }
 };
 
-// The micro-kernel's four multiplies (amx.inc): c += a b for (c, a, b) in (0, 4, 6), (2, 5, 6),
+// The micro-kernel's four multiplies (opt/ukernel_amx.inc): c += a b for (c, a, b) in (0, 4, 6), (2, 5, 6),
 // (1, 4, 7), (3, 5, 7).
 #define ROOFBENCH_TILE_DOT(op)                                                                                    \
   template <int c, int a, int b>                                                                                  \

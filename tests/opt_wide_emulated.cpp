@@ -96,7 +96,7 @@ struct EmulatedDpbf16 {
 #define ROOFBENCH_F64 simd::Pair<simd::Avx2F64>
 #define ROOFBENCH_INT simd::Pair<simd::Avx2I16Pairs>
 #define ROOFBENCH_LOWP 1
-#include "kernels/opt.inc"
+#include "kernels/opt/opt.inc"
 #undef ROOFBENCH_ISA
 #undef ROOFBENCH_F64
 #undef ROOFBENCH_INT
@@ -106,7 +106,7 @@ struct EmulatedDpbf16 {
 #define ROOFBENCH_ISA avx2x2_dot
 #define ROOFBENCH_INT_DOT simd::EmulatedDpbusd
 #define ROOFBENCH_BF16_DOT simd::EmulatedDpbf16
-#include "kernels/opt.inc"
+#include "kernels/opt/opt.inc"
 #undef ROOFBENCH_ISA
 #undef ROOFBENCH_INT_DOT
 #undef ROOFBENCH_BF16_DOT
@@ -187,7 +187,7 @@ struct EmulatedI8Tiles : EmulatedDotTiles<std::int32_t, testing::tdpbssd> {
 #define ROOFBENCH_AMX 1
 #define ROOFBENCH_AMX_BF16 simd::EmulatedBf16Tiles
 #define ROOFBENCH_AMX_INT8 simd::EmulatedI8Tiles
-#include "kernels/opt.inc"
+#include "kernels/opt/opt.inc"
 
 #include "tests/opt_wide_emulated.h"
 

@@ -25,15 +25,18 @@
 #include <cstring>
 
 #include "kernels/core/buffer.h"
+#include "kernels/core/cpu.h"
 #include "kernels/kernels.h"
 
 namespace roofbench {
 namespace {
 
-using i64 = std::int64_t;
+// The block sizes and thread thresholds of every opt kernel (this MV's rows per block and
+// kMvMacsPerThread among them) are in config.inc.
+#include "kernels/opt/arith.inc"
+#include "kernels/opt/config.inc"
 
-constexpr i64 kRows = 4;                    // rows per block: one input load feeds four rows
-constexpr i64 kMvMacsPerThread = 16 << 10;  // as opt.inc: below this a second thread only costs
+constexpr i64 kRows = MvBlocks::kRows;
 
 int mv_threads(const MvShape& d, int threads) {
   const i64 t = d.m * d.k * d.b / kMvMacsPerThread;

@@ -4,4 +4,4 @@
 #define ROOFBENCH_ISA avx512_bf16
 #define ROOFBENCH_F32 simd::Avx512F32
 #define ROOFBENCH_BF16_DOT simd::Avx512Bf16Pairs
-#include "kernels/opt.inc"
+#include "kernels/opt/opt.inc"

@@ -5,4 +5,4 @@
 #define ROOFBENCH_ISA avx512_vnni
 #define ROOFBENCH_F32 simd::Avx512F32
 #define ROOFBENCH_INT_DOT simd::Avx512VnniU8S8Quads
-#include "kernels/opt.inc"
+#include "kernels/opt/opt.inc"

@@ -8,4 +8,4 @@
 #define ROOFBENCH_AMX 1
 #define ROOFBENCH_AMX_BF16 simd::AmxBf16Tiles
 #define ROOFBENCH_AMX_INT8 simd::AmxI8Tiles
-#include "kernels/opt.inc"
+#include "kernels/opt/opt.inc"
