@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/temp_files.h"
+#include "tests/fixtures.h"
 #include "predictor/evaluate.h"
 
 namespace {
@@ -58,18 +58,8 @@ std::string error_of(F&& f) {
   return "";
 }
 
-class EvaluateFiles : public ::testing::Test {
+class EvaluateFiles : public roofbench::testing::TempDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("roofbench_evaluate_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string write(const std::string& name, const std::string& text) {
-    std::ofstream(dir_ / name, std::ios::binary) << text;
-    return (dir_ / name).string();
-  }
   // evaluate_command's error message, with its table output swallowed.
   std::string command_error(const EvaluateOptions& opt) {
     ::testing::internal::CaptureStdout();
@@ -77,7 +67,6 @@ class EvaluateFiles : public ::testing::Test {
     ::testing::internal::GetCapturedStdout();
     return err;
   }
-  fs::path dir_;
 };
 
 TEST(Evaluate, ScoresMatchHandComputedFixture) {
