@@ -59,12 +59,26 @@ int interrupt_roofbench(const std::vector<std::string>& args, const std::filesys
   return WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
 }
 
+// A quick run of the smoke set: `roofbench run --shapes smoke OPTIONS --repetitions 1
+// --min-time 0.001 --csv CSV`, with env's VAR=value assignments.
+inline Result run_smoke(const std::string& options, const std::filesystem::path& csv, const std::string& env = "") {
+  return run_roofbench("run --shapes smoke " + options + " --repetitions 1 --min-time 0.001 --csv " + csv.string(),
+                       env);
+}
+
 // The one-line error contract: exactly one line, prefixed, naming what went wrong.
 inline void expect_one_line_error(const Result& r, const std::string& mentions) {
   EXPECT_NE(r.status, 0);
   EXPECT_EQ(r.err.rfind("roofbench: error: ", 0), 0u) << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   EXPECT_NE(r.err.find(mentions), std::string::npos) << r.err;
+}
+
+// Each `roofbench run --shapes smoke OPTION --csv x.csv` is refused with one line mentioning
+// its word: {OPTION, word} pairs.
+inline void expect_run_errors(const std::vector<std::pair<std::string, std::string>>& cases) {
+  for (const auto& [option, mentions] : cases)
+    expect_one_line_error(run_roofbench("run --shapes smoke " + option + " --csv x.csv"), mentions);
 }
 
 // The command-line tests' fixture: a fresh directory for each test (tests/fixtures.h).

@@ -38,17 +38,15 @@ TEST_F(Cli, MissingShapeFile) {
 }
 
 TEST_F(Cli, UnknownFilterValues) {
-  expect_one_line_error(run_roofbench("run --shapes smoke --dtypes f33 --csv x.csv"), "f33");
-  expect_one_line_error(run_roofbench("run --shapes smoke --impls fast --csv x.csv"), "fast");
-  expect_one_line_error(run_roofbench("run --shapes smoke --ops matmul --csv x.csv"), "matmul");
+  expect_run_errors({{"--dtypes f33", "f33"}, {"--impls fast", "fast"}, {"--ops matmul", "matmul"}});
 }
 
 TEST_F(Cli, BadNumbers) {
-  expect_one_line_error(run_roofbench("run --shapes smoke --threads 0 --csv x.csv"), "--threads");
-  expect_one_line_error(run_roofbench("run --shapes smoke --batch -2 --csv x.csv"), "--batch");
-  expect_one_line_error(run_roofbench("run --shapes smoke --batch two --csv x.csv"), "--batch");
-  expect_one_line_error(run_roofbench("run --shapes smoke --max-repetitions 0 --csv x.csv"), "--max-repetitions");
-  expect_one_line_error(run_roofbench("run --shapes smoke --repetitions 0 --csv x.csv"), "--repetitions");
+  expect_run_errors({{"--threads 0", "--threads"},
+                     {"--batch -2", "--batch"},
+                     {"--batch two", "--batch"},
+                     {"--max-repetitions 0", "--max-repetitions"},
+                     {"--repetitions 0", "--repetitions"}});
 }
 
 TEST_F(Cli, MissingRequiredOptionsAndSubcommand) {

@@ -60,15 +60,20 @@ std::multimap<std::string, std::string> statuses(const fs::path& csv) {
   return out;
 }
 
+// The mv blas rows' statuses start with prefix; every other row is ok.
+void expect_only_mv_blas_starts(const std::multimap<std::string, std::string>& rows, const std::string& prefix) {
+  for (const auto& [what, status] : rows)
+    if (what == "mv/blas")
+      EXPECT_EQ(status.rfind(prefix, 0), 0u) << status;
+    else
+      EXPECT_EQ(status, "ok") << what;
+}
+
 }  // namespace
 
 TEST_F(Cli, ACrashInsideAKernelCostsThatRowAndTheRunGoesOn) {
   const fs::path csv = dir_ / "out.csv";
-  const Result r = run_roofbench(
-      "run --shapes smoke --impls opt,blas --dtypes f32 --threads 1 --repetitions 1 "
-      "--min-time 0.001 --csv " +
-          csv.string(),
-      "ROOFBENCH_TEST_CRASH=gemm/blas/");
+  const Result r = run_smoke("--impls opt,blas --dtypes f32 --threads 1", csv, "ROOFBENCH_TEST_CRASH=gemm/blas/");
   EXPECT_EQ(r.status, 1) << r.err;  // a crashed row is a failed row
   EXPECT_NE(r.err.find("crashed with SIGSEGV"), std::string::npos) << r.err;
   const auto rows = statuses(csv);
@@ -88,37 +93,23 @@ TEST_F(Cli, ACrashInsideAKernelCostsThatRowAndTheRunGoesOn) {
 
 TEST_F(Cli, AHungKernelIsKilledAfterItsLimitAndCostsThatRow) {
   const fs::path csv = dir_ / "out.csv";
-  const Result r = run_roofbench(
-      "run --shapes smoke --ops mv --impls opt,blas --dtypes f32 --threads 1 "
-      "--repetitions 1 --min-time 0.001 --csv " +
-          csv.string(),
-      "ROOFBENCH_TEST_HANG=mv/blas/ ROOFBENCH_HANG_SECONDS=1");
+  const Result r = run_smoke("--ops mv --impls opt,blas --dtypes f32 --threads 1", csv,
+                             "ROOFBENCH_TEST_HANG=mv/blas/ ROOFBENCH_HANG_SECONDS=1");
   EXPECT_EQ(r.status, 1) << r.err;
   const auto rows = statuses(csv);
   EXPECT_EQ(rows.size(), 4u) << r.err;
-  for (const auto& [what, status] : rows)
-    if (what == "mv/blas")
-      EXPECT_EQ(status.rfind("hung: no result after 1 s", 0), 0u) << status;
-    else
-      EXPECT_EQ(status, "ok") << what;
+  expect_only_mv_blas_starts(rows, "hung: no result after 1 s");
 }
 
 // A library declining a shape (KernelUnavailable, as oneDNN does where it has only reference
 // loops) is a skip: the row says why, and the run still succeeds.
 TEST_F(Cli, AShapeALibraryDeclinesIsASkippedRowNotAFailure) {
   const fs::path csv = dir_ / "out.csv";
-  const Result r = run_roofbench(
-      "run --shapes smoke --ops mv --impls opt,blas --dtypes f32 --threads 1 "
-      "--repetitions 1 --min-time 0.001 --csv " +
-          csv.string(),
-      "ROOFBENCH_TEST_UNAVAILABLE=mv/blas/");
+  const Result r =
+      run_smoke("--ops mv --impls opt,blas --dtypes f32 --threads 1", csv, "ROOFBENCH_TEST_UNAVAILABLE=mv/blas/");
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.err.find("2 skipped"), std::string::npos) << r.err;
-  for (const auto& [what, status] : statuses(csv))
-    if (what == "mv/blas")
-      EXPECT_EQ(status.rfind("skipped: ", 0), 0u) << status;
-    else
-      EXPECT_EQ(status, "ok") << what;
+  expect_only_mv_blas_starts(statuses(csv), "skipped: ");
 }
 
 // Ctrl-C in the middle of timing: the CSV holds every row measured so far, whole, each saying

@@ -261,10 +261,7 @@ TEST_F(Cli, NaiveIsLeftOutOfLargeProblemsUnlessNamed) {
 
 TEST_F(Cli, BenchmarkFilterSelectsRowsAndABadOneIsAnError) {
   const fs::path csv = dir_ / "out.csv";
-  const Result r = run_roofbench(
-      "run --shapes smoke --benchmark_filter=^gemm/opt/f32 --repetitions 1 "
-      "--min-time 0.001 --csv " +
-      csv.string());
+  const Result r = run_smoke("--benchmark_filter=^gemm/opt/f32", csv);
   ASSERT_EQ(r.status, 0) << r.err;
   std::ifstream in(csv);
   std::string line;
@@ -280,10 +277,7 @@ TEST_F(Cli, BenchmarkFilterSelectsRowsAndABadOneIsAnError) {
 
 TEST_F(Cli, ColdCacheRunsAndIsRecorded) {
   const fs::path csv = dir_ / "out.csv";
-  const Result r = run_roofbench(
-      "run --shapes smoke --ops mv --impls opt --dtypes f32 --cache cold --repetitions 1 "
-      "--min-time 0.001 --csv " +
-      csv.string());
+  const Result r = run_smoke("--ops mv --impls opt --dtypes f32 --cache cold", csv);
   ASSERT_EQ(r.status, 0) << r.err;
   std::ifstream in(csv);
   std::string header, line;
