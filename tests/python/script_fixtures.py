@@ -88,3 +88,10 @@ def assert_refuses_rows(tmp_path, script, keep, out, *words):
     csv_ = write_rows(tmp_path / "run.csv", [r for r in rows_of() if keep(r)])
     r = run(script, csv_, "--out", out)
     assert_refused(r, script, csv_, *words)
+
+
+def report_text(out, plots, profile=PROFILE, run_csv=RUN):
+    """The report scripts/report.py writes to out from profile, run_csv and plots; it must succeed."""
+    r = run("report.py", "--profile", profile, "--run", run_csv, "--plots", plots, "--out", out)
+    assert r.returncode == 0, r.stderr
+    return out.read_text()

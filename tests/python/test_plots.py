@@ -85,9 +85,12 @@ def test_batch(tmp_path):
     assert no_temp_files(tmp_path)
 
 
-def test_batch_refuses_a_run_at_one_batch_size(tmp_path):
-    assert_refuses_rows(tmp_path, "plot_batch.py", lambda r: r["batch"] == "1", tmp_path / "plots",
-                        "two or more batch sizes")
+@pytest.mark.parametrize("script, keep, out, words", [
+    ("plot_batch.py", lambda r: r["batch"] == "1", "plots", "two or more batch sizes"),
+    ("plot_bitwidth.py", lambda r: r["dtype"] == "f32", "b.png", "two or more dtypes"),
+], ids=["batch_refuses_a_run_at_one_batch_size", "bitwidth_refuses_a_single_dtype"])
+def test_refuses_a_run_it_cannot_draw(script, keep, out, words, tmp_path):
+    assert_refuses_rows(tmp_path, script, keep, tmp_path / out, words)
 
 
 def test_bitwidth(tmp_path):
@@ -100,11 +103,6 @@ def test_bitwidth_without_bound_column(tmp_path):
     rows = rows_of()
     csv_ = write_rows(tmp_path / "run.csv", rows, [f for f in rows[0] if f != "bound"])
     assert_plots("plot_bitwidth.py", csv_, "--out", tmp_path / "b.png", png=tmp_path / "b.png")
-
-
-def test_bitwidth_refuses_a_single_dtype(tmp_path):
-    assert_refuses_rows(tmp_path, "plot_bitwidth.py", lambda r: r["dtype"] == "f32", tmp_path / "b.png",
-                        "two or more dtypes")
 
 
 def test_bandwidth(tmp_path):

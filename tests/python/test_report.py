@@ -3,7 +3,8 @@
 import json
 import sys
 
-from script_fixtures import PROFILE, RUN, SCRIPTS, assert_refused, no_temp_files, rows_of, run, write_rows
+from script_fixtures import (PROFILE, RUN, SCRIPTS, assert_refused, no_temp_files, report_text, rows_of, run,
+                             write_rows)
 
 
 def test_report_latency_table(tmp_path):
@@ -22,9 +23,7 @@ def test_report_latency_table(tmp_path):
     prof.pop("latency_curve")
     old = tmp_path / "old.json"
     old.write_text(json.dumps(prof))
-    r = run("report.py", "--profile", old, "--run", RUN, "--plots", tmp_path, "--out", out)
-    assert r.returncode == 0, r.stderr
-    assert "The profile has no latency figures" in out.read_text()
+    assert "The profile has no latency figures" in report_text(out, tmp_path, profile=old)
     # a broken latency entry is refused like any other broken section
     prof = json.loads(PROFILE.read_text())
     prof["latency"][0]["ns_per_load"] = 0
@@ -40,9 +39,7 @@ def test_report(tmp_path):
     assert run("plot_latency.py", PROFILE, "--out", plots / "latency.png").returncode == 0
     assert run("plot_predicted.py", RUN, "--out", plots / "predicted.png").returncode == 0
     out = tmp_path / "report.md"
-    r = run("report.py", "--profile", PROFILE, "--run", RUN, "--plots", plots, "--out", out)
-    assert r.returncode == 0, r.stderr
-    text = out.read_text()
+    text = report_text(out, plots)
     for heading in ("## Machine", "## Compute peaks", "## Bandwidth per memory level", "## Memory latency per level",
                     "## Prediction scores",
                     "## Kernel fits", "## Plots"):
@@ -85,9 +82,7 @@ def test_report_names_every_unit_and_its_roof(tmp_path):
     plots = tmp_path / "plots"
     plots.mkdir()
     out = tmp_path / "report.md"
-    r = run("report.py", "--profile", prof, "--run", RUN, "--plots", plots, "--out", out)
-    assert r.returncode == 0, r.stderr
-    text = out.read_text()
+    text = report_text(out, plots, profile=prof)
     assert "| bf16 | 2 | amx_bf16 (tdpbf16ps) | 3900.0 GFLOP/s | 975.0 | yes |" in text
     assert "| bf16 | 2 | avx512_bf16 (vdpbf16ps) | 210.0 GFLOP/s | 52.5 | no |" in text
     # Faster than the f16 roof, but accumulating in f16: listed, never the roof.
@@ -120,9 +115,7 @@ def test_report_scores(tmp_path):
     mape = 100 * sum(errs) / len(errs)
     w10 = 100 * sum(e <= 0.10 + 1e-12 for e in errs) / len(errs)
     out = tmp_path / "report.md"
-    r = run("report.py", "--profile", PROFILE, "--run", RUN, "--plots", tmp_path, "--out", out)
-    assert r.returncode == 0, r.stderr
-    line = next(l for l in out.read_text().splitlines() if l.startswith("| fitted (predicted_s) |"))
+    line = next(l for l in report_text(out, tmp_path).splitlines() if l.startswith("| fitted (predicted_s) |"))
     cells = [c.strip() for c in line.strip("|").split("|")]
     assert cells[1] == str(len(rows))
     assert cells[2] == f"{mape:.1f}"
@@ -148,8 +141,7 @@ def test_report_noise_floor(tmp_path):
     line = next(l for l in out.read_text().splitlines() if l.startswith("| noise floor"))
     cells = [c.strip() for c in line.strip("|").split("|")]
     assert cells[1] == str(len(ok)) and cells[4] == f"{w10:.0f}", line
-    r = run("report.py", "--profile", PROFILE, "--run", RUN, "--plots", tmp_path, "--out", out)
-    assert r.returncode == 0 and "| noise floor" not in out.read_text()
+    assert "| noise floor" not in report_text(out, tmp_path)
 
 
 def test_report_refuses_missing_plots_dir(tmp_path):
@@ -186,9 +178,7 @@ def test_report_measurement_section(tmp_path):
     prof["canary"] = [{"threads": 2, "seconds": 1.25e-4}]
     p = tmp_path / "profile.json"
     p.write_text(json.dumps(prof))
-    r = run("report.py", "--profile", p, "--run", new, "--plots", tmp_path, "--out", out)
-    assert r.returncode == 0, r.stderr
-    text = out.read_text()
+    text = report_text(out, tmp_path, profile=p, run_csv=new)
     assert "## Measurement" in text
     assert f"| repetitions kept / rejected | {9 * k} / 3 " in text
     assert "| rows with a rejected repetition | 1 |" in text
