@@ -9,7 +9,6 @@ sets that level covers, in the colour of its curve.
 
     scripts/plot_bandwidth.py results/<machine-id>/profile.json --out plots/bandwidth.png
 """
-import argparse
 import os
 import sys
 
@@ -23,11 +22,7 @@ THREAD_STYLES = ["-", "--", ":", "-."]
 
 
 def parse_args():
-    p = rp.ArgumentParser(prog=PROG, description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("profile", metavar="PROFILE.json", help="a profile written by `roofbench calibrate`")
-    p.add_argument("--out", required=True, metavar="FILE.png", help="the PNG to write")
-    return p.parse_args()
+    return rp.plot_parser(PROG, __doc__, [rp.PROFILE_INPUT]).parse_args()
 
 
 def mark_capacities(ax, prof, xmin, xmax):

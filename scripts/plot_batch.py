@@ -11,7 +11,6 @@ the batch, and throughput is not 1 / latency.
     roofbench run --shapes bert-base --batch 1,2,4,8,16,32 ... --csv batch.csv
     scripts/plot_batch.py batch.csv --out plots/
 """
-import argparse
 import os
 import sys
 
@@ -27,12 +26,11 @@ MAX_SHAPES = 4
 
 
 def parse_args():
-    p = rp.ArgumentParser(prog=PROG, description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("run", metavar="RUN.csv", help="a CSV written by `roofbench run --batch LIST`")
-    p.add_argument("--out", required=True, metavar="DIR", help="directory for batch.png (created)")
-    p.add_argument("--threads", type=int, metavar="T", help="thread count to plot (default: the largest)")
-    p.add_argument("--dtype", metavar="D", help="dtype to plot (default: f32 if measured, else the most measured)")
+    p = rp.plot_parser(PROG, __doc__, [("run", "RUN.csv", "a CSV written by `roofbench run --batch LIST`")],
+                       out="DIR", out_help="directory for batch.png (created)",
+                       threads_help="thread count to plot (default: the largest)")
+    p.add_argument("--dtype", metavar="D",
+                   help="dtype to plot (default: f32 if measured, else the most measured)")
     return p.parse_args()
 
 

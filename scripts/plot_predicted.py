@@ -9,7 +9,6 @@ gives each model's share of rows within ±10%.
 
     scripts/plot_predicted.py results/<machine-id>/run.csv --out plots/predicted.png
 """
-import argparse
 import os
 import sys
 
@@ -23,11 +22,8 @@ BAND = 0.10
 
 
 def parse_args():
-    p = rp.ArgumentParser(prog=PROG, description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("run", metavar="RUN.csv", help="a CSV written by `roofbench run --profile P.json`")
-    p.add_argument("--out", required=True, metavar="FILE.png", help="the PNG to write")
-    return p.parse_args()
+    inputs = [("run", "RUN.csv", "a CSV written by `roofbench run --profile P.json`")]
+    return rp.plot_parser(PROG, __doc__, inputs).parse_args()
 
 
 def within(pred, meas, band=BAND):

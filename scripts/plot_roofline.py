@@ -9,7 +9,6 @@ T defaults to the largest thread count in the CSV; only rows at T are drawn.
 
     scripts/plot_roofline.py results/<machine-id>/profile.json results/<machine-id>/run.csv --out plots/
 """
-import argparse
 import os
 import sys
 
@@ -24,13 +23,9 @@ LEVEL_STYLE = {"L1": ("#b8860b", (0, (1, 1))), "L2": ("#8b5a2b", (0, (4, 2))),
 
 
 def parse_args():
-    p = rp.ArgumentParser(prog=PROG, description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("profile", metavar="PROFILE.json", help="a profile written by `roofbench calibrate`")
-    p.add_argument("run", metavar="RUN.csv", help="a CSV written by `roofbench run`")
-    p.add_argument("--out", required=True, metavar="DIR", help="directory for roofline-<dtype>.png (created)")
-    p.add_argument("--threads", type=int, metavar="T",
-                   help="thread count of the roofs and points (default: the largest in the CSV)")
+    p = rp.plot_parser(PROG, __doc__, [rp.PROFILE_INPUT, ("run", "RUN.csv", "a CSV written by `roofbench run`")],
+                       out="DIR", out_help="directory for roofline-<dtype>.png (created)",
+                       threads_help="thread count of the roofs and points (default: the largest in the CSV)")
     return p.parse_args()
 
 
@@ -142,14 +137,7 @@ def plot_dtype(plt, dtype, rows, prof, threads, run_name, prof_name):
 def run():
     args = parse_args()
     prof = rp.load_profile(args.profile, need=("peaks", "bandwidth"))
-    df = rp.load_csv(args.run, REQUIRED, NUMERIC)
-    rows = rp.measured_rows(df, args.run)
-    for col in ("ops", "bytes"):
-        if rows[col].isna().any():
-            i = rows.index[rows[col].isna()][0]
-            raise rp.InputError(args.run, f"line {i + 2}: {col} is empty")
-        rp.positive(rows, col, args.run)
-    rp.int_column(rows, "threads", args.run)
+    df, rows = rp.counted_rows(args.run, REQUIRED, NUMERIC)
     threads = args.threads if args.threads is not None else int(rows["threads"].max())
     rows = rows[rows["threads"] == threads]
     if rows.empty:
