@@ -9,7 +9,6 @@ sets that level covers, in the colour of its curve.
 
     scripts/plot_bandwidth.py results/<machine-id>/profile.json --out plots/bandwidth.png
 """
-import argparse
 import os
 import sys
 
@@ -23,11 +22,56 @@ THREAD_STYLES = ["-", "--", ":", "-."]
 
 
 def parse_args():
-    p = rp.ArgumentParser(prog=PROG, description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("profile", metavar="PROFILE.json", help="a profile written by `roofbench calibrate`")
-    p.add_argument("--out", required=True, metavar="FILE.png", help="the PNG to write")
-    return p.parse_args()
+    return rp.plot_parser(PROG, __doc__, [rp.PROFILE_INPUT]).parse_args()
+
+
+def mark_capacities(ax, prof, xmin, xmax):
+    """Dotted lines at the cache capacities, labelled with the thread counts they hold at;
+    returns the capacities by (threads, level) and the x range widened to show them all."""
+    # Levels: capacities per thread count (L1/L2 grow with threads, a shared L3 does not).
+    caps = {}  # (threads, level) -> capacity
+    for b in prof["bandwidth"]:
+        if b["capacity_bytes"] > 0 and b["level"] != "DRAM":
+            caps[(b["threads"], b["level"])] = b["capacity_bytes"]
+    by_cap = {}
+    for (t, lv), cap in caps.items():
+        by_cap.setdefault((lv, cap), []).append(t)
+    trans = ax.get_xaxis_transform()
+    for i, ((lv, cap), ts) in enumerate(sorted(by_cap.items(), key=lambda kv: kv[0][1])):
+        ax.axvline(cap, color="#555555", linestyle=":", linewidth=1.0, zorder=1)
+        ts_label = ",".join(str(t) for t in sorted(ts))
+        ax.text(cap * 1.04, 0.99 - 0.05 * (i % 2), f"{lv} {rp.fmt_bytes(cap)}\n({ts_label} thr)",
+                transform=trans, ha="left", va="top", fontsize=8, color="#333333")
+        xmin, xmax = min(xmin, cap / 1.5), max(xmax, cap * 1.5)
+    return caps, xmin, xmax
+
+
+def mark_levels(ax, prof, caps, colors, styles, thread_counts, xmin, xmax):
+    """Each level's figure as a shaded mark over the working sets it covers (the read ones
+    labelled); returns the figures drawn, in GB/s."""
+    ys = []
+    # Horizontal marks: each level's figure over the working sets it covers.
+    for b in prof["bandwidth"]:
+        if b["kernel"] not in colors:
+            continue
+        t, lv = b["threads"], b["level"]
+        order = rp.LEVELS.index(lv)
+        lower = max([caps[(t, l)] for l in rp.LEVELS[:order] if (t, l) in caps] or [xmin])
+        upper = caps.get((t, lv)) if lv != "DRAM" else xmax
+        if upper is None or upper <= lower:
+            lower, upper = xmin, xmax
+        if lv == "DRAM":
+            lower = max(lower, xmin)
+        y = b["bytes_per_s"] / 1e9
+        ys.append(y)
+        ax.plot([lower, upper], [y, y], color=colors[b["kernel"]], linestyle=styles.get(t, "-"),
+                linewidth=5, alpha=0.25, solid_capstyle="butt", zorder=0)
+        if b["kernel"] == "read":  # the roofline's figures; labels of the other kernels would pile up
+            frac = 0.25 + 0.5 * (thread_counts.index(t) % 2) if t in thread_counts else 0.5
+            xl = lower * (upper / lower) ** frac
+            ax.text(xl, y, f"{y:.0f}", fontsize=7.5, color=colors["read"], ha="center", va="bottom",
+                    fontweight="bold", bbox=dict(facecolor="white", alpha=0.7, edgecolor="none", pad=0.6))
+    return ys
 
 
 def run():
@@ -58,43 +102,8 @@ def run():
                 markersize=4, label=f"{c['kernel']}, {c['threads']} thread{'s' if c['threads'] > 1 else ''}")
     xmin, xmax = min(xs) / 1.5, max(xs) * 1.5
 
-    # Levels: capacities per thread count (L1/L2 grow with threads, a shared L3 does not).
-    caps = {}  # (threads, level) -> capacity
-    for b in prof["bandwidth"]:
-        if b["capacity_bytes"] > 0 and b["level"] != "DRAM":
-            caps[(b["threads"], b["level"])] = b["capacity_bytes"]
-    by_cap = {}
-    for (t, lv), cap in caps.items():
-        by_cap.setdefault((lv, cap), []).append(t)
-    trans = ax.get_xaxis_transform()
-    for i, ((lv, cap), ts) in enumerate(sorted(by_cap.items(), key=lambda kv: kv[0][1])):
-        ax.axvline(cap, color="#555555", linestyle=":", linewidth=1.0, zorder=1)
-        ts_label = ",".join(str(t) for t in sorted(ts))
-        ax.text(cap * 1.04, 0.99 - 0.05 * (i % 2), f"{lv} {rp.fmt_bytes(cap)}\n({ts_label} thr)",
-                transform=trans, ha="left", va="top", fontsize=8, color="#333333")
-        xmin, xmax = min(xmin, cap / 1.5), max(xmax, cap * 1.5)
-
-    # Horizontal marks: each level's figure over the working sets it covers.
-    for b in prof["bandwidth"]:
-        if b["kernel"] not in colors:
-            continue
-        t, lv = b["threads"], b["level"]
-        order = rp.LEVELS.index(lv)
-        lower = max([caps[(t, l)] for l in rp.LEVELS[:order] if (t, l) in caps] or [xmin])
-        upper = caps.get((t, lv)) if lv != "DRAM" else xmax
-        if upper is None or upper <= lower:
-            lower, upper = xmin, xmax
-        if lv == "DRAM":
-            lower = max(lower, xmin)
-        y = b["bytes_per_s"] / 1e9
-        ys.append(y)
-        ax.plot([lower, upper], [y, y], color=colors[b["kernel"]], linestyle=styles.get(t, "-"),
-                linewidth=5, alpha=0.25, solid_capstyle="butt", zorder=0)
-        if b["kernel"] == "read":  # the roofline's figures; labels of the other kernels would pile up
-            frac = 0.25 + 0.5 * (thread_counts.index(t) % 2) if t in thread_counts else 0.5
-            xl = lower * (upper / lower) ** frac
-            ax.text(xl, y, f"{y:.0f}", fontsize=7.5, color=colors["read"], ha="center", va="bottom",
-                    fontweight="bold", bbox=dict(facecolor="white", alpha=0.7, edgecolor="none", pad=0.6))
+    caps, xmin, xmax = mark_capacities(ax, prof, xmin, xmax)
+    ys += mark_levels(ax, prof, caps, colors, styles, thread_counts, xmin, xmax)
 
     ax.set_xscale("log")
     ax.set_xlim(xmin, xmax)

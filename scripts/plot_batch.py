@@ -11,7 +11,6 @@ the batch, and throughput is not 1 / latency.
     roofbench run --shapes bert-base --batch 1,2,4,8,16,32 ... --csv batch.csv
     scripts/plot_batch.py batch.csv --out plots/
 """
-import argparse
 import os
 import sys
 
@@ -27,12 +26,11 @@ MAX_SHAPES = 4
 
 
 def parse_args():
-    p = rp.ArgumentParser(prog=PROG, description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("run", metavar="RUN.csv", help="a CSV written by `roofbench run --batch LIST`")
-    p.add_argument("--out", required=True, metavar="DIR", help="directory for batch.png (created)")
-    p.add_argument("--threads", type=int, metavar="T", help="thread count to plot (default: the largest)")
-    p.add_argument("--dtype", metavar="D", help="dtype to plot (default: f32 if measured, else the most measured)")
+    p = rp.plot_parser(PROG, __doc__, [("run", "RUN.csv", "a CSV written by `roofbench run --batch LIST`")],
+                       out="DIR", out_help="directory for batch.png (created)",
+                       threads_help="thread count to plot (default: the largest)")
+    p.add_argument("--dtype", metavar="D",
+                   help="dtype to plot (default: f32 if measured, else the most measured)")
     return p.parse_args()
 
 
@@ -51,8 +49,9 @@ def pick_shapes(rows):
     return chosen[:MAX_SHAPES]
 
 
-def run():
-    args = parse_args()
+def select_rows(args):
+    """The measured rows to plot (one thread count, one dtype), whether they carry predictions,
+    and the layers picked; refuses a run with nothing to plot."""
     df = rp.load_csv(args.run, REQUIRED, NUMERIC, optional_numeric=["predicted_s"])
     rows = rp.measured_rows(df, args.run)
     rp.int_column(rows, "threads", args.run)
@@ -77,20 +76,14 @@ def run():
     if not shapes:
         raise rp.InputError(args.run, f"no layer measured at two or more batch sizes ({dtype}, {threads} threads; "
                                       "run with --batch 1,4,16)")
-    out = rp.out_path(args.out, is_dir=True)
+    return rows, has_pred, threads, dtype, shapes
 
-    plt = rp.pyplot()
-    from matplotlib.lines import Line2D
-    from matplotlib.ticker import FixedLocator, NullLocator
 
-    fig, (ax_lat, ax_thr) = plt.subplots(1, 2, figsize=(14, 5.8))
-    impls = rp.impl_order(rows["impl"].unique())
+def draw_lines(ax_lat, ax_thr, rows, shapes, impls, has_pred):
+    """One line per (shape, impl) on both panels, predictions dashed; returns the batch sizes drawn."""
     batches = set()
-    handles = [Line2D([], [], linestyle="none", label="layer (colour)")]
-    headers = {handles[0].get_label()}
     for i, (op, shape) in enumerate(shapes):
         color = SHAPE_COLORS[i % len(SHAPE_COLORS)]
-        handles.append(Line2D([], [], color=color, linewidth=2, label=rp.short_shape(shape, 44)))
         for impl in impls:
             sel = rows[(rows["op"] == op) & (rows["shape"] == shape) & (rows["impl"] == impl)]
             if sel.empty:
@@ -112,6 +105,18 @@ def run():
                                 linewidth=1.0, alpha=0.8)
                     ax_thr.plot(p["batch"], p["batch"] / p["predicted_s"], color=color, linestyle="--",
                                 linewidth=1.0, alpha=0.8)
+    return batches
+
+
+def legend_handles(shapes, impls, has_pred):
+    """The legend's entries (layer colours, impl markers, line styles) and its bold headers."""
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], linestyle="none", label="layer (colour)")]
+    headers = {handles[0].get_label()}
+    for i, (_, shape) in enumerate(shapes):
+        color = SHAPE_COLORS[i % len(SHAPE_COLORS)]
+        handles.append(Line2D([], [], color=color, linewidth=2, label=rp.short_shape(shape, 44)))
     handles.append(Line2D([], [], linestyle="none", label="impl (marker)"))
     headers.add(handles[-1].get_label())
     for impl in impls:
@@ -122,6 +127,12 @@ def run():
     handles.append(Line2D([], [], color="#444444", linewidth=1.6, label="measured"))
     if has_pred:
         handles.append(Line2D([], [], color="#444444", linewidth=1.0, linestyle="--", label="predicted (fitted)"))
+    return handles, headers
+
+
+def label_axes(ax_lat, ax_thr, batches):
+    """Log axes with the batch sizes as ticks, and the panels' labels and titles."""
+    from matplotlib.ticker import FixedLocator, NullLocator
 
     ticks = sorted(batches)
     for ax in (ax_lat, ax_thr):
@@ -135,6 +146,19 @@ def run():
     ax_lat.set_title("Latency per call against batch")
     ax_thr.set_ylabel("throughput = B / latency (samples/s)")
     ax_thr.set_title("Throughput = B / latency against batch (not 1 / latency)")
+
+
+def run():
+    args = parse_args()
+    rows, has_pred, threads, dtype, shapes = select_rows(args)
+    out = rp.out_path(args.out, is_dir=True)
+
+    plt = rp.pyplot()
+    fig, (ax_lat, ax_thr) = plt.subplots(1, 2, figsize=(14, 5.8))
+    impls = rp.impl_order(rows["impl"].unique())
+    batches = draw_lines(ax_lat, ax_thr, rows, shapes, impls, has_pred)
+    handles, headers = legend_handles(shapes, impls, has_pred)
+    label_axes(ax_lat, ax_thr, batches)
     leg = ax_thr.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False,
                         borderaxespad=0.0)
     for text in leg.get_texts():

@@ -10,7 +10,6 @@ highest and the lowest).
 
     scripts/plot_bitwidth.py results/<machine-id>/run.csv --out plots/bitwidth.png
 """
-import argparse
 import os
 import sys
 
@@ -24,12 +23,8 @@ LAYER = ["op", "shape", "batch"]
 
 
 def parse_args():
-    p = rp.ArgumentParser(prog=PROG, description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("run", metavar="RUN.csv", help="a CSV written by `roofbench run --dtypes LIST`")
-    p.add_argument("--out", required=True, metavar="FILE.png", help="the PNG to write")
-    p.add_argument("--threads", type=int, metavar="T", help="thread count to plot (default: the largest)")
-    return p.parse_args()
+    return rp.plot_parser(PROG, __doc__, [("run", "RUN.csv", "a CSV written by `roofbench run --dtypes LIST`")],
+                          threads_help="thread count to plot (default: the largest)").parse_args()
 
 
 def layer_table(rows):
@@ -74,13 +69,7 @@ def choose(layers):
 
 def run():
     args = parse_args()
-    df = rp.load_csv(args.run, REQUIRED, NUMERIC)
-    rows = rp.measured_rows(df, args.run)
-    for col in ("ops", "bytes"):
-        if rows[col].isna().any():
-            raise rp.InputError(args.run, f"line {rows.index[rows[col].isna()][0] + 2}: {col} is empty")
-        rp.positive(rows, col, args.run)
-    rp.int_column(rows, "threads", args.run)
+    _, rows = rp.counted_rows(args.run, REQUIRED, NUMERIC)
     threads = args.threads if args.threads is not None else int(rows["threads"].max())
     rows = rows[rows["threads"] == threads]
     if rows.empty:

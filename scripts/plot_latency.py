@@ -8,7 +8,6 @@ log scale: the figures span two orders of magnitude, about 1 ns in L1 to about 1
 
     scripts/plot_latency.py results/<machine-id>/profile.json --out plots/latency.png
 """
-import argparse
 import os
 import sys
 
@@ -20,10 +19,7 @@ LEVEL_COLORS = {"L1": "#2ca02c", "L2": "#1f77b4", "L3": "#9467bd", "DRAM": "#d62
 
 
 def parse_args():
-    p = rp.ArgumentParser(prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("profile", metavar="PROFILE.json", help="a profile written by `roofbench calibrate`")
-    p.add_argument("--out", required=True, metavar="FILE.png", help="the PNG to write")
-    return p.parse_args()
+    return rp.plot_parser(PROG, __doc__, [rp.PROFILE_INPUT]).parse_args()
 
 
 def run():

@@ -9,7 +9,6 @@ T defaults to the largest thread count in the CSV; only rows at T are drawn.
 
     scripts/plot_roofline.py results/<machine-id>/profile.json results/<machine-id>/run.csv --out plots/
 """
-import argparse
 import os
 import sys
 
@@ -24,21 +23,15 @@ LEVEL_STYLE = {"L1": ("#b8860b", (0, (1, 1))), "L2": ("#8b5a2b", (0, (4, 2))),
 
 
 def parse_args():
-    p = rp.ArgumentParser(prog=PROG, description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("profile", metavar="PROFILE.json", help="a profile written by `roofbench calibrate`")
-    p.add_argument("run", metavar="RUN.csv", help="a CSV written by `roofbench run`")
-    p.add_argument("--out", required=True, metavar="DIR", help="directory for roofline-<dtype>.png (created)")
-    p.add_argument("--threads", type=int, metavar="T",
-                   help="thread count of the roofs and points (default: the largest in the CSV)")
+    p = rp.plot_parser(PROG, __doc__, [rp.PROFILE_INPUT, ("run", "RUN.csv", "a CSV written by `roofbench run`")],
+                       out="DIR", out_help="directory for roofline-<dtype>.png (created)",
+                       threads_help="thread count of the roofs and points (default: the largest in the CSV)")
     return p.parse_args()
 
 
-def plot_dtype(plt, dtype, rows, prof, threads, run_name, prof_name):
-    from matplotlib.lines import Line2D
-    import numpy as np
-
-    unit = rp.ops_unit(dtype)
+def roofs_of(prof, dtype, threads, prof_name):
+    """The compute roof (dtype it comes from, ops/s or None, unit) and the read bandwidths by
+    level at threads; warns on stderr of a roof the plot will lack."""
     # i4 computes on the i8 units once unpacked (as the predictor's machine_peak says).
     # The roof is the fastest unit that counts (a bf16 roof may be AMX tiles, or f32 FMA after
     # converting while packing): the legend names it.
@@ -58,27 +51,13 @@ def plot_dtype(plt, dtype, rows, prof, threads, run_name, prof_name):
     if not levels:
         print(f"{PROG}: warning: {prof_name}: no read bandwidth at {threads} threads; "
               f"roofline-{dtype}.png has no memory roof", file=sys.stderr)
+    return roof_dtype, peak, roof_unit, bws, levels
 
-    intensity = (rows["ops"] / rows["bytes"]).to_numpy()
-    achieved = (rows["ops"] / rows["measured_s"]).to_numpy()
-    xs = list(intensity) + ([peak / bws[lv] for lv in levels] if peak else [])
-    xmin, xmax = min(xs) / 3, max(xs) * 3
-    x = np.logspace(np.log10(xmin), np.log10(xmax), 400)
 
-    fig, ax = plt.subplots(figsize=(10, 6.2))
-    handles = [Line2D([], [], linestyle="none", label=f"roofs ({threads} threads)")]
-    headers = [handles[0]]
-    for lv in levels:
-        color, style = LEVEL_STYLE[lv]
-        y = bws[lv] * x if peak is None else np.minimum(bws[lv] * x, peak)
-        (line,) = ax.plot(x, y / 1e9, color=color, linestyle=style, linewidth=1.6,
-                          label=f"{lv} read {bws[lv] / 1e9:.0f} GB/s")
-        handles.append(line)
-    if peak:
-        (line,) = ax.plot([xmin, xmax], [peak / 1e9] * 2, color="black", linewidth=2.2,
-                          label=f"{roof_dtype} roof {peak / 1e9:.0f} G{unit}/s"
-                                + (f": {roof_unit}" if roof_unit else ""))
-        handles.append(line)
+def draw_points(ax, rows, intensity, achieved, handles, headers):
+    """A point per row, coloured by impl and marked by op; adds their legend entries and
+    headers to handles and headers."""
+    from matplotlib.lines import Line2D
 
     impls = rp.impl_order(rows["impl"].unique())
     ops = rp.op_order(rows["op"].unique())
@@ -104,6 +83,37 @@ def plot_dtype(plt, dtype, rows, prof, threads, run_name, prof_name):
         handles.append(Line2D([], [], linestyle="none", marker=rp.op_marker(op, all_ops), markersize=7,
                               color="#bbbbbb", markeredgecolor="black", markeredgewidth=0.4, label=op))
 
+
+def plot_dtype(plt, dtype, rows, prof, threads, run_name, prof_name):
+    from matplotlib.lines import Line2D
+    import numpy as np
+
+    unit = rp.ops_unit(dtype)
+    roof_dtype, peak, roof_unit, bws, levels = roofs_of(prof, dtype, threads, prof_name)
+
+    intensity = (rows["ops"] / rows["bytes"]).to_numpy()
+    achieved = (rows["ops"] / rows["measured_s"]).to_numpy()
+    xs = list(intensity) + ([peak / bws[lv] for lv in levels] if peak else [])
+    xmin, xmax = min(xs) / 3, max(xs) * 3
+    x = np.logspace(np.log10(xmin), np.log10(xmax), 400)
+
+    fig, ax = plt.subplots(figsize=(10, 6.2))
+    handles = [Line2D([], [], linestyle="none", label=f"roofs ({threads} threads)")]
+    headers = [handles[0]]
+    for lv in levels:
+        color, style = LEVEL_STYLE[lv]
+        y = bws[lv] * x if peak is None else np.minimum(bws[lv] * x, peak)
+        (line,) = ax.plot(x, y / 1e9, color=color, linestyle=style, linewidth=1.6,
+                          label=f"{lv} read {bws[lv] / 1e9:.0f} GB/s")
+        handles.append(line)
+    if peak:
+        (line,) = ax.plot([xmin, xmax], [peak / 1e9] * 2, color="black", linewidth=2.2,
+                          label=f"{roof_dtype} roof {peak / 1e9:.0f} G{unit}/s"
+                                + (f": {roof_unit}" if roof_unit else ""))
+        handles.append(line)
+
+    draw_points(ax, rows, intensity, achieved, handles, headers)
+
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(xmin, xmax)
@@ -127,14 +137,7 @@ def plot_dtype(plt, dtype, rows, prof, threads, run_name, prof_name):
 def run():
     args = parse_args()
     prof = rp.load_profile(args.profile, need=("peaks", "bandwidth"))
-    df = rp.load_csv(args.run, REQUIRED, NUMERIC)
-    rows = rp.measured_rows(df, args.run)
-    for col in ("ops", "bytes"):
-        if rows[col].isna().any():
-            i = rows.index[rows[col].isna()][0]
-            raise rp.InputError(args.run, f"line {i + 2}: {col} is empty")
-        rp.positive(rows, col, args.run)
-    rp.int_column(rows, "threads", args.run)
+    df, rows = rp.counted_rows(args.run, REQUIRED, NUMERIC)
     threads = args.threads if args.threads is not None else int(rows["threads"].max())
     rows = rows[rows["threads"] == threads]
     if rows.empty:

@@ -41,6 +41,35 @@ class ArgumentParser(argparse.ArgumentParser):
         sys.exit(2)
 
 
+# The profile argument of the plot scripts that read one, for plot_parser.
+PROFILE_INPUT = ("profile", "PROFILE.json", "a profile written by `roofbench calibrate`")
+
+
+def plot_parser(prog, doc, inputs, out="FILE.png", out_help="the PNG to write", threads_help=None):
+    """The command line of a plot script: its inputs ((name, metavar, help) each, positional),
+    --out, and --threads when threads_help is given."""
+    p = ArgumentParser(prog=prog, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    for name, metavar, help_ in inputs:
+        p.add_argument(name, metavar=metavar, help=help_)
+    p.add_argument("--out", required=True, metavar=out, help=out_help)
+    if threads_help:
+        p.add_argument("--threads", type=int, metavar="T", help=threads_help)
+    return p
+
+
+def counted_rows(path, required, numeric):
+    """The run CSV at path (as load_csv) and its measured rows, threads as integers; refuses a
+    row whose ops or bytes is empty or not positive, naming the line."""
+    df = load_csv(path, required, numeric)
+    rows = measured_rows(df, path)
+    for col in ("ops", "bytes"):
+        if rows[col].isna().any():
+            raise InputError(path, f"line {rows.index[rows[col].isna()][0] + 2}: {col} is empty")
+        positive(rows, col, path)
+    int_column(rows, "threads", path)
+    return df, rows
+
+
 def main(prog, fn):
     """Run fn(), reporting an InputError (or any unexpected failure) as one line, exit 1.
     Set ROOFBENCH_DEBUG=1 to see the traceback of an unexpected failure."""

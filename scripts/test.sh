@@ -6,7 +6,9 @@
 #      into build-asan/ (ROOFBENCH_SANITIZERS=0 skips it),
 #   4. the libFuzzer targets over their seed corpora, built with clang into build-fuzz/
 #      (ROOFBENCH_FUZZ_SEEDS=0 skips it),
-#   5. pytest on tests/python, when that folder has test_*.py files.
+#   5. pytest on tests/python, when that folder has test_*.py files (among them the layout
+#      check, tests/python/test_layout.py: no source file over 600 lines, no function outside
+#      tests/ over 80).
 # Exits non-zero, naming the step that failed, on any failure.
 # -E: the ERR trap below also fires for a failure inside a function of deps.sh.
 set -Eeuo pipefail

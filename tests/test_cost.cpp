@@ -31,6 +31,17 @@ void expect_counts(const Shape& s, const Counts& c) {
   EXPECT_EQ(reduction_len(s), c.reduction);
 }
 
+// A conv2d shape: its output height and width, its counts (as expect_counts) and its f32 bytes.
+Shape expect_conv(const std::string& text, i64 p, i64 q, const Counts& c, i64 f32_bytes) {
+  const Shape s = parse_shape(text);
+  const auto& d = std::get<ConvShape>(s.dims);
+  EXPECT_EQ(d.p(), p);
+  EXPECT_EQ(d.q(), q);
+  expect_counts(s, c);
+  EXPECT_EQ(bytes(s, DType::f32), f32_bytes);
+  return s;
+}
+
 // ---- mv -----------------------------------------------------------------------------------
 
 TEST(Cost, MvLlamaDecode) {
@@ -137,33 +148,25 @@ TEST(Cost, GemmBatchScalesRowsNotWeights) {
 // ---- conv2d -------------------------------------------------------------------------------
 
 TEST(Cost, Conv3x3Pad1) {
-  const Shape s = parse_shape("conv2d n=1 c=64 h=56 w=56 k=64 r=3 s=3 stride=1 pad=1");
-  const auto& d = std::get<ConvShape>(s.dims);
   // P = (56 + 2*1 - 3)/1 + 1 = 56, Q = 56
-  EXPECT_EQ(d.p(), 56);
-  EXPECT_EQ(d.q(), 56);
   // MACs = n*k*p*q*(c/g)*r*s = 1*64*56*56*64*3*3 = 64*3136*576 = 115,605,504
   // params = k*(c/g)*r*s = 64*64*9 = 36,864; input = 64*56*56 = 200,704
   // output = 64*56*56 = 200,704; reduction = 64*9 = 576
-  expect_counts(s, {115'605'504, 36'864, 200'704, 200'704, 576});
   // f32: 4 * (200,704 + 36,864 + 200,704) = 4 * 438,272 = 1,753,088
-  EXPECT_EQ(bytes(s, DType::f32), 1'753'088);
+  const Shape s = expect_conv("conv2d n=1 c=64 h=56 w=56 k=64 r=3 s=3 stride=1 pad=1", 56, 56,
+                              {115'605'504, 36'864, 200'704, 200'704, 576}, 1'753'088);
   // AI = 231,211,008 / 1,753,088 ~ 131.9
   EXPECT_DOUBLE_EQ(arithmetic_intensity(s, DType::f32), 231'211'008.0 / 1'753'088.0);
 }
 
 TEST(Cost, ConvResNetStemStrided) {
-  const Shape s = parse_shape("conv2d n=1 c=3 h=224 w=224 k=64 r=7 s=7 stride=2 pad=3");
-  const auto& d = std::get<ConvShape>(s.dims);
   // P = (224 + 6 - 7)/2 + 1 = 223/2 + 1 = 111 + 1 = 112 (integer division)
-  EXPECT_EQ(d.p(), 112);
-  EXPECT_EQ(d.q(), 112);
   // MACs = 64*112*112*3*7*7 = 64*12,544*147 = 118,013,952
   // params = 64*3*49 = 9,408; input = 3*224*224 = 150,528; output = 64*112*112 = 802,816
   // reduction = 3*49 = 147
-  expect_counts(s, {118'013'952, 9'408, 150'528, 802'816, 147});
   // f32: 4 * (150,528 + 9,408 + 802,816) = 4 * 962,752 = 3,851,008
-  EXPECT_EQ(bytes(s, DType::f32), 3'851'008);
+  const Shape s = expect_conv("conv2d n=1 c=3 h=224 w=224 k=64 r=7 s=7 stride=2 pad=3", 112, 112,
+                              {118'013'952, 9'408, 150'528, 802'816, 147}, 3'851'008);
   // i8: 150,528 + 9,408 + 4*802,816 = 150,528 + 9,408 + 3,211,264 = 3,371,200
   EXPECT_EQ(bytes(s, DType::i8), 3'371'200);
 }

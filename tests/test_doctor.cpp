@@ -14,7 +14,7 @@
 #include <string>
 
 #include "benchmarks/doctor.h"
-#include "tests/run_binary.h"
+#include "tests/fixtures.h"
 
 namespace {
 
@@ -237,7 +237,7 @@ Output doctor(const std::string& args) {
 }
 
 TEST(DoctorCli, TwoSecondsWriteTheSummaryAndTheSeries) {
-  const fs::path csv = fs::temp_directory_path() / ("roofbench_doctor_" + std::to_string(::getpid()) + ".csv");
+  const fs::path csv = roofbench::testing::temp_path("doctor").replace_extension(".csv");
   const Output r = doctor("--seconds 2 --churn-gib 0 --csv " + csv.string());
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_TRUE(has(r.out, "\nMeasurements on this machine repeat to about \u00b1")) << r.out;
@@ -253,7 +253,7 @@ TEST(DoctorCli, TwoSecondsWriteTheSummaryAndTheSeries) {
 }
 
 TEST(DoctorCli, BadValuesAreOneLineErrorsAndWriteNothing) {
-  const fs::path csv = fs::temp_directory_path() / ("roofbench_doctor_bad_" + std::to_string(::getpid()) + ".csv");
+  const fs::path csv = roofbench::testing::temp_path("doctor_bad").replace_extension(".csv");
   for (const char* args :
        {"--seconds 0", "--seconds 99999", "--churn-gib -1", "--churn-gib 100000", "--threads 0", "--seconds two"}) {
     SCOPED_TRACE(args);

@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/temp_files.h"
+#include "tests/fixtures.h"
 #include "predictor/evaluate.h"
 
 namespace {
@@ -58,18 +58,8 @@ std::string error_of(F&& f) {
   return "";
 }
 
-class EvaluateFiles : public ::testing::Test {
+class EvaluateFiles : public roofbench::testing::TempDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("roofbench_evaluate_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string write(const std::string& name, const std::string& text) {
-    std::ofstream(dir_ / name, std::ios::binary) << text;
-    return (dir_ / name).string();
-  }
   // evaluate_command's error message, with its table output swallowed.
   std::string command_error(const EvaluateOptions& opt) {
     ::testing::internal::CaptureStdout();
@@ -77,7 +67,6 @@ class EvaluateFiles : public ::testing::Test {
     ::testing::internal::GetCapturedStdout();
     return err;
   }
-  fs::path dir_;
 };
 
 TEST(Evaluate, ScoresMatchHandComputedFixture) {
@@ -168,33 +157,30 @@ TEST(Evaluate, SkippedRowsAreCountedByReason) {
 }
 
 TEST(Evaluate, MalformedInputNamesFileLineAndColumn) {
-  EXPECT_EQ(error_of([] { read_evaluation("", "e.csv"); }), "e.csv: file is empty");
-  EXPECT_EQ(error_of([] { read_evaluation("\n\n", "e.csv"); }), "e.csv: file is empty");
-  EXPECT_EQ(error_of([] { read_evaluation(kHeader, "h.csv"); }), "h.csv: has a header but no data rows");
-  EXPECT_EQ(error_of([] { read_evaluation("op,impl,dtype,threads,batch,shape,measured_s,status\n", "c.csv"); }),
-            "c.csv: missing columns predicted_s, classic_s (expected a CSV from `roofbench run --profile`)");
-  EXPECT_EQ(
-      error_of([] { read_evaluation("op,impl,dtype,threads,batch,shape,measured_s,predicted_s,status\nx", "c.csv"); }),
-      "c.csv: missing column classic_s (expected a CSV from `roofbench run --profile`)");
-  EXPECT_EQ(error_of([] {
-              read_evaluation(kHeader + "gemm,opt,f32,2,1,s,1,1,1,ok,,,,\ngemm,opt,f32,2,1,s,1,abc,1,ok,,,,\n",
-                              "n.csv");
-            }),
-            "n.csv:3: predicted_s: 'abc' is not a number");
-  EXPECT_EQ(error_of([] { read_evaluation(kHeader + "gemm,opt,f32,2,1,s,1,1,1,ok,,1.2.3,,\n", "n.csv"); }),
-            "n.csv:2: cv: '1.2.3' is not a number");
-  EXPECT_EQ(error_of([] { read_evaluation(kHeader + "gemm,opt,f32,2,1,s,nan,1,1,ok,,,,\n", "n.csv"); }),
-            "n.csv:2: measured_s: 'nan' is not a number");
-  EXPECT_EQ(error_of([] { read_evaluation(kHeader + "gemm,opt,f32,2,1,s,-1e-6,1,1,ok,,,,\n", "n.csv"); }),
-            "n.csv:2: measured_s: -1e-6 is negative");
-  EXPECT_EQ(error_of([] { read_evaluation(kHeader + "gemm,opt,f32,2,1,s,1,1,1,ok,,\x1b[2J,,\n", "n.csv"); }),
-            "n.csv:2: cv: '\\x1b[2J' is not a number");  // a terminal escape is shown, not sent
-  EXPECT_EQ(error_of([] { read_evaluation(kHeader + "gemm,opt,f32,two,1,s,1,1,1,ok,,,,\n", "n.csv"); }),
-            "n.csv:2: threads: 'two' is not a positive integer");
-  EXPECT_EQ(error_of([] { read_evaluation(kHeader + "gemm,opt,f32,2,1,s,1,1\n", "f.csv"); }),
-            "f.csv:2: 8 fields, the header has 14");
-  EXPECT_EQ(error_of([] { read_evaluation(kHeader + "gemm,opt,f32,2,1,s,1,,,ok,,,,\n", "p.csv"); }),
-            "p.csv: no row has both measured_s and predicted_s: run with --profile");
+  struct Case {
+    std::string text, file, error;
+  };
+  const Case cases[] = {
+      {"", "e.csv", "e.csv: file is empty"},
+      {"\n\n", "e.csv", "e.csv: file is empty"},
+      {kHeader, "h.csv", "h.csv: has a header but no data rows"},
+      {"op,impl,dtype,threads,batch,shape,measured_s,status\n", "c.csv",
+       "c.csv: missing columns predicted_s, classic_s (expected a CSV from `roofbench run --profile`)"},
+      {"op,impl,dtype,threads,batch,shape,measured_s,predicted_s,status\nx", "c.csv",
+       "c.csv: missing column classic_s (expected a CSV from `roofbench run --profile`)"},
+      {kHeader + "gemm,opt,f32,2,1,s,1,1,1,ok,,,,\ngemm,opt,f32,2,1,s,1,abc,1,ok,,,,\n", "n.csv",
+       "n.csv:3: predicted_s: 'abc' is not a number"},
+      {kHeader + "gemm,opt,f32,2,1,s,1,1,1,ok,,1.2.3,,\n", "n.csv", "n.csv:2: cv: '1.2.3' is not a number"},
+      {kHeader + "gemm,opt,f32,2,1,s,nan,1,1,ok,,,,\n", "n.csv", "n.csv:2: measured_s: 'nan' is not a number"},
+      {kHeader + "gemm,opt,f32,2,1,s,-1e-6,1,1,ok,,,,\n", "n.csv", "n.csv:2: measured_s: -1e-6 is negative"},
+      // a terminal escape is shown, not sent
+      {kHeader + "gemm,opt,f32,2,1,s,1,1,1,ok,,\x1b[2J,,\n", "n.csv", "n.csv:2: cv: '\\x1b[2J' is not a number"},
+      {kHeader + "gemm,opt,f32,two,1,s,1,1,1,ok,,,,\n", "n.csv", "n.csv:2: threads: 'two' is not a positive integer"},
+      {kHeader + "gemm,opt,f32,2,1,s,1,1\n", "f.csv", "f.csv:2: 8 fields, the header has 14"},
+      {kHeader + "gemm,opt,f32,2,1,s,1,,,ok,,,,\n", "p.csv",
+       "p.csv: no row has both measured_s and predicted_s: run with --profile"},
+  };
+  for (const Case& c : cases) EXPECT_EQ(error_of([&] { read_evaluation(c.text, c.file); }), c.error) << c.text;
 }
 
 TEST_F(EvaluateFiles, MissingFileDirectoryAndOutputDirectoryAreOneLineErrors) {

@@ -15,6 +15,17 @@ namespace {
 
 using namespace roofbench;
 
+// Every 16-bit pattern of T that is not a NaN converts to float and back (by to) unchanged.
+template <class T, class To>
+void expect_every_value_round_trips(To to) {
+  for (std::uint32_t b = 0; b < 0x10000; ++b) {
+    const T v{static_cast<std::uint16_t>(b)};
+    if (!std::isnan(to_float(v))) {
+      EXPECT_EQ(to(to_float(v)).bits, v.bits) << b;
+    }
+  }
+}
+
 TEST(Bf16, ConvertsWithRoundToNearestEven) {
   EXPECT_EQ(to_bf16(1.0f).bits, 0x3f80);
   EXPECT_EQ(to_bf16(-2.0f).bits, 0xc000);
@@ -25,12 +36,7 @@ TEST(Bf16, ConvertsWithRoundToNearestEven) {
   EXPECT_EQ(to_bf16(1.0f + 3 * 0x1p-8f).bits, 0x3f82);
   EXPECT_EQ(to_bf16(1.0f + 0x1p-8f + 0x1p-20f).bits, 0x3f81);  // just above half: up
   EXPECT_TRUE(std::isnan(to_float(to_bf16(NAN))));
-  for (std::uint32_t b = 0; b < 0x10000; ++b) {
-    const bf16 v{static_cast<std::uint16_t>(b)};
-    if (!std::isnan(to_float(v))) {
-      EXPECT_EQ(to_bf16(to_float(v)).bits, v.bits) << b;
-    }
-  }
+  expect_every_value_round_trips<bf16>([](float x) { return to_bf16(x); });
 }
 
 TEST(F16, ConvertsWithRoundToNearestEvenIncludingSubnormalsAndOverflow) {
@@ -47,12 +53,7 @@ TEST(F16, ConvertsWithRoundToNearestEvenIncludingSubnormalsAndOverflow) {
   EXPECT_EQ(to_float(f16{0x0001}), 0x1p-24f);
   EXPECT_TRUE(std::isinf(to_float(f16{0x7c00})));
   EXPECT_TRUE(std::isnan(to_float(to_f16(NAN))));
-  for (std::uint32_t b = 0; b < 0x10000; ++b) {
-    const f16 v{static_cast<std::uint16_t>(b)};
-    if (!std::isnan(to_float(v))) {
-      EXPECT_EQ(to_f16(to_float(v)).bits, v.bits) << b;
-    }
-  }
+  expect_every_value_round_trips<f16>([](float x) { return to_f16(x); });
 }
 
 TEST(I4, PackAndUnpackRoundTripWithoutTouchingTheNeighbour) {

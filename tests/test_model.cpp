@@ -16,7 +16,7 @@
 #include <utility>
 #include <variant>
 
-#include "tests/temp_files.h"
+#include "tests/fixtures.h"
 #include "kernels/core/shape_file.h"
 #include "kernels/core/cost.h"
 #include "predictor/model.h"
@@ -25,16 +25,9 @@ namespace {
 
 using namespace roofbench;
 
-// A machine with round figures, 2 threads: L1 64 KiB, L2 1 MiB, L3 32 MiB (as in
-// test_predictor.cpp).
+// A machine with round figures, 2 threads: L1 64 KiB, L2 1 MiB, L3 32 MiB (tests/fixtures.h).
 Profile machine() {
-  Profile p;
-  p.peaks = {{"f32", 2, 2e11, "avx2+fma", 0}, {"i8", 2, 8e11, "avx2", 0}};
-  p.bandwidth = {{"L1", 65536, 2, 4e11, "read"},
-                 {"L2", 1 << 20, 2, 2e11, "read"},
-                 {"L3", 32 << 20, 2, 1e11, "read"},
-                 {"DRAM", 0, 2, 2.5e10, "read"}};
-  return p;
+  return roofbench::testing::round_figures_machine();
 }
 
 ModelMetrics metrics(const std::string& model, DType d = DType::f32, std::int64_t batch = 1,
@@ -242,30 +235,20 @@ TEST(ModelErrors, MissingMachineFiguresAreNamed) {
 }
 
 // The command as a user meets it, on the synthetic machine written as a profile file.
-class ModelCommand : public ::testing::Test {
+class ModelCommand : public roofbench::testing::TempDirTest {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("roofbench_model_" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir_);
+    TempDirTest::SetUp();
     profile_ = (dir_ / "p.json").string();
     write_profile(profile_, machine());
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
   // Runs roofbench with args; returns the exit status, fills out_ and err_.
   int run(const std::string& args) {
-    const std::string out = (dir_ / "out.txt").string(), err = (dir_ / "err.txt").string();
-    const int raw = std::system((std::string(ROOFBENCH_BINARY) + " " + args + " >" + out + " 2>" + err).c_str());
-    out_ = slurp(out);
-    err_ = slurp(err);
-    return WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
+    roofbench::testing::Output o = roofbench::testing::run_roofbench_output(args);
+    out_ = std::move(o.out);
+    err_ = std::move(o.err);
+    return o.status;
   }
-  static std::string slurp(const std::filesystem::path& p) {
-    std::ifstream in(p);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
-  std::filesystem::path dir_;
   std::string profile_, out_, err_;
 };
 
@@ -276,7 +259,7 @@ TEST_F(ModelCommand, PrintsTotalsAndNotesAndWritesTheCsv) {
        {"resnet18:layer4.0.downsample.0", "11.68M", "(11,678,912 weights)", "46.72  MB at 32-bit", "1.814  G",
         "3.81  MB (input + output of resnet18:conv1", "approximations", "classic roofline", "Horowitz, ISSCC 2014"})
     EXPECT_NE(out_.find(want), std::string::npos) << want << "\n" << out_;
-  const std::string text = slurp(csv);
+  const std::string text = roofbench::testing::slurp(csv);
   EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 22);  // header + 21 layers
   EXPECT_EQ(text.rfind("model,layer,op,shape,repeat,", 0), 0u);
   EXPECT_FALSE(roofbench::testing::temporary_left_beside(csv));

@@ -15,21 +15,18 @@
 #include "predictor/evaluate.h"
 #include "predictor/fit.h"
 #include "predictor/roofline.h"
+#include "tests/fixtures.h"
 #include "tests/opt_wide_emulated.h"
 
 namespace {
 
 using namespace roofbench;
 
-// A machine with round figures, 2 threads: L1 64 KiB, L2 1 MiB, L3 32 MiB.
+// A machine with round figures, 2 threads: L1 64 KiB, L2 1 MiB, L3 32 MiB (tests/fixtures.h),
+// and a DRAM stream figure.
 Profile machine() {
-  Profile p;
-  p.peaks = {{"f32", 2, 2e11, "avx2+fma", 0}, {"i8", 2, 8e11, "avx2", 0}};
-  p.bandwidth = {{"L1", 65536, 2, 4e11, "read"},
-                 {"L2", 1 << 20, 2, 2e11, "read"},
-                 {"L3", 32 << 20, 2, 1e11, "read"},
-                 {"DRAM", 0, 2, 2.5e10, "read"},
-                 {"DRAM", 0, 2, 4e10, "stream"}};
+  Profile p = roofbench::testing::round_figures_machine();
+  p.bandwidth.push_back({"DRAM", 0, 2, 4e10, "stream"});
   return p;
 }
 

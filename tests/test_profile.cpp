@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/temp_files.h"
+#include "tests/fixtures.h"
 #include "kernels/core/cpu.h"
 #include "predictor/levels.h"
 #include "predictor/profile.h"
@@ -69,27 +69,9 @@ Profile full_profile() {
   return p;
 }
 
-class ProfileFile : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("roofbench_profile_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string write(const std::string& name, const std::string& text) {
-    std::ofstream(dir_ / name, std::ios::binary) << text;
-    return (dir_ / name).string();
-  }
-  fs::path dir_;
-};
+class ProfileFile : public roofbench::testing::TempDirTest {};
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using roofbench::testing::slurp;
 
 // Runs f, which must throw a ProfileError of one line containing every fragment.
 void expect_error(const std::function<void()>& f, const std::vector<std::string>& fragments) {

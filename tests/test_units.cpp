@@ -34,6 +34,17 @@ using nlohmann::json;
 namespace emu = roofbench::testing;  // unqualified, testing:: would be ambiguous with GoogleTest's
 using emu::Tile;
 
+// Tile c holds the 16 x 16 product am bm, summed in Acc over the depth of am's rows, exactly.
+template <class Acc, class A, std::size_t K, class B>
+void expect_product(const Tile& c, const A (&am)[16][K], const B (&bm)[K][16]) {
+  for (int m = 0; m < 16; ++m)
+    for (int n = 0; n < 16; ++n) {
+      Acc want = 0;
+      for (std::size_t k = 0; k < K; ++k) want += am[m][k] * bm[k][n];
+      EXPECT_EQ(emu::get<Acc>(c, m, n), want) << m << "," << n;
+    }
+}
+
 // ---- (a) CPUID / XCR0 decoding ----------------------------------------------------------------
 
 constexpr std::uint32_t kOsxsave = 1u << 27;                                            // leaf 1 ECX
@@ -134,12 +145,7 @@ TEST(AmxEmulation, Tdpbf16psIsAMatrixProductOverBf16Pairs) {
   const std::int64_t macs = emu::tdpbf16ps(c, a, b, full, full, full);
   EXPECT_EQ(macs, 16 * 16 * 32);
   EXPECT_EQ(static_cast<double>(macs), amx::kBf16MacsPerMultiply);
-  for (int m = 0; m < 16; ++m)
-    for (int n = 0; n < 16; ++n) {
-      float want = 0;
-      for (int k = 0; k < 32; ++k) want += am[m][k] * bm[k][n];
-      EXPECT_EQ(emu::get<float>(c, m, n), want) << m << "," << n;
-    }
+  expect_product<float>(c, am, bm);
 }
 
 TEST(AmxEmulation, TdpbusdIsAMatrixProductOverU8S8Quads) {
@@ -158,12 +164,7 @@ TEST(AmxEmulation, TdpbusdIsAMatrixProductOverU8S8Quads) {
   const std::int64_t macs = emu::tdpbusd(c, a, b, full, full, full);
   EXPECT_EQ(macs, 16 * 16 * 64);
   EXPECT_EQ(static_cast<double>(macs), amx::kI8MacsPerMultiply);
-  for (int m = 0; m < 16; ++m)
-    for (int n = 0; n < 16; ++n) {
-      std::int32_t want = 0;
-      for (int k = 0; k < 64; ++k) want += am[m][k] * bm[k][n];
-      EXPECT_EQ(emu::get<std::int32_t>(c, m, n), want) << m << "," << n;
-    }
+  expect_product<std::int32_t>(c, am, bm);
 }
 
 TEST(AmxEmulation, TheScheduleKeepsFourIndependentAccumulators) {
