@@ -32,9 +32,8 @@ using namespace fit_detail;
 double mean_abs_error(const Profile& machine, const KernelFit& k, std::span<const Sample> samples) {
   double sum = 0;
   for (const Sample& s : samples) {
-    const DType d = *parse_dtype(k.dtype);
-    const MemoryPlace place =
-        memory_place(machine, working_set(s.run, *parse_impl(k.impl), d, k.threads), k.threads, false);
+    const DType d = k.dtype;
+    const MemoryPlace place = memory_place(machine, working_set(s.run, k.impl, d, k.threads), k.threads, false);
     sum += std::abs(predict_fitted(k, s.run, d, place).seconds / s.seconds - 1);
   }
   return samples.empty() ? 0 : sum / static_cast<double>(samples.size());
@@ -134,11 +133,11 @@ KernelFit fit_kernel(const Profile& machine, const Kernel& kernel, int threads, 
   const double compute = st.compute_observable ? std::exp(param(prob, x, kCompute)) : st.peak;
 
   KernelFit fit;
-  fit.op = name(kernel.op);
-  fit.impl = name(kernel.impl);
-  fit.dtype = name(kernel.dtype);
+  fit.op = kernel.op;
+  fit.impl = kernel.impl;
+  fit.dtype = kernel.dtype;
   fit.threads = threads;
-  fit.shape_class = shape_class(samples.front().run);
+  fit.shape_class = classify(samples.front().run);
   fit.variant = kernel.variant;
   fit.compute_ops_per_s = compute;
   fit.overhead_s = std::exp(param(prob, x, kOverhead));
@@ -179,7 +178,7 @@ std::vector<double> held_out_errors(const Profile& machine, const Kernel& kernel
 
 namespace {
 
-using TrainingKey = std::tuple<Op, Impl, DType, int, std::string>;
+using TrainingKey = std::tuple<Op, Impl, DType, int, ShapeClass>;
 
 // The profile's training timings grouped per kernel, thread count and shape class; every entry
 // checked, with the same one-line error a malformed profile gets.
@@ -214,7 +213,7 @@ std::map<TrainingKey, std::vector<Sample>> training_samples(const Profile& profi
     } catch (const ShapeError& e) {
       throw bad("shape", fmt::format("is not a shape: {}", e.what()));
     }
-    samples[{*op, *impl, *dtype, t["threads"].get<int>(), std::string(shape_class(shape))}].push_back(
+    samples[{*op, *impl, *dtype, t["threads"].get<int>(), classify(shape)}].push_back(
         {shape, t["seconds"].get<double>()});
   }
   return samples;
