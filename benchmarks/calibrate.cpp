@@ -574,9 +574,9 @@ void print_fits(const Profile& p) {
         "{:<7} {:<9} {:<6} {:<5} {:>3}  {:>9.1f}  {:>7.1f} {:>7.1f} {:>7.1f} {:>7.1f}  {:>7.1f}us  {:>9}  {:>10}  "
         "{:>10}  {:>17}  "
         "{:>5}  {:>7}  {:>8.1f}%\n",
-        k.op, k.shape_class, k.impl, k.dtype, k.threads, k.compute_ops_per_s / 1e9, k.bytes_per_s[0] / 1e9,
-        k.bytes_per_s[1] / 1e9, k.bytes_per_s[2] / 1e9, k.bytes_per_s[3] / 1e9, k.overhead_s * 1e6,
-        us(k.group_overhead_s), k.blocking ? us(k.region_overhead_s) : std::string("-"),
+        name(k.op), name(k.shape_class), name(k.impl), name(k.dtype), k.threads, k.compute_ops_per_s / 1e9,
+        k.bytes_per_s[0] / 1e9, k.bytes_per_s[1] / 1e9, k.bytes_per_s[2] / 1e9, k.bytes_per_s[3] / 1e9,
+        k.overhead_s * 1e6, us(k.group_overhead_s), k.blocking ? us(k.region_overhead_s) : std::string("-"),
         k.pack_elems_per_s > 0 ? fmt::format("{:.2f}", k.pack_elems_per_s / 1e9) : std::string("-"),
         halves ? fmt::format("{:.3g}/{:.3g}/{:.3g}", k.half_mnk[0], k.half_mnk[1], k.half_mnk[2])
                : std::string(k.blocking ? "tiles" : "-"),

@@ -19,6 +19,7 @@
 #include "kernels/core/shape_file.h"
 #include "kernels/core/text_file.h"
 #include "kernels/core/shape.h"
+#include "predictor/csv_schema.h"
 #include "predictor/profile.h"
 #include "predictor/roofline.h"
 
@@ -122,73 +123,116 @@ long long count_cell(std::string_view cell, const std::string& name, int line, s
 
 }  // namespace
 
-EvaluationInput read_evaluation(std::string_view text, const std::string& name, bool predictions_required) {
-  const std::vector<CsvRecord> records = parse_csv(text, name);
-  if (records.empty()) throw std::runtime_error(fmt::format("{}: file is empty", name));
-  const std::vector<std::string>& header = records.front().fields;
-  const auto column = [&](std::string_view col) -> std::optional<std::size_t> {
-    const auto it = std::find(header.begin(), header.end(), col);
-    return it == header.end() ? std::nullopt : std::optional<std::size_t>(it - header.begin());
-  };
-  std::vector<std::string> missing;
-  for (const char* col :
-       {"op", "impl", "dtype", "threads", "batch", "shape", "measured_s", "predicted_s", "classic_s", "status"})
-    if (!column(col) &&
-        (predictions_required || (col != std::string_view("predicted_s") && col != std::string_view("classic_s"))))
-      missing.emplace_back(col);
+namespace {
+
+// A file's header, looked up by the schema's columns (predictor/csv_schema.h).
+class Columns {
+ public:
+  explicit Columns(const std::vector<std::string>& header) : header_(header) {}
+  std::optional<std::size_t> find(CsvCol c) const {
+    const auto it = std::find(header_.begin(), header_.end(), csv_name(c));
+    return it == header_.end() ? std::nullopt : std::optional<std::size_t>(it - header_.begin());
+  }
+  bool has(CsvCol c) const { return find(c).has_value(); }
+  std::size_t size() const { return header_.size(); }
+
+ private:
+  const std::vector<std::string>& header_;
+};
+
+// The columns every row is read from; predicted_s and classic_s only when predictions are required.
+void check_columns(const Columns& columns, const std::string& name, bool predictions_required) {
+  std::vector<std::string_view> missing;
+  for (const CsvCol c : {CsvCol::op, CsvCol::impl, CsvCol::dtype, CsvCol::threads, CsvCol::batch, CsvCol::shape,
+                         CsvCol::measured_s, CsvCol::predicted_s, CsvCol::classic_s, CsvCol::status})
+    if (!columns.has(c) && (predictions_required || (c != CsvCol::predicted_s && c != CsvCol::classic_s)))
+      missing.push_back(csv_name(c));
   if (!missing.empty())
     throw std::runtime_error(fmt::format("{}: missing column{} {} (expected a CSV from `roofbench run --profile`)",
                                          name, missing.size() > 1 ? "s" : "", fmt::join(missing, ", ")));
+}
+
+// One data record's cells, by column; numeric cells checked and named by file and line.
+struct Record {
+  const Columns& columns;
+  const CsvRecord& rec;
+  const std::string& name;
+  const std::string& cell(CsvCol c) const { return rec.fields[*columns.find(c)]; }
+  std::string optional_cell(CsvCol c) const { return columns.has(c) ? cell(c) : std::string{}; }
+  std::optional<double> number(CsvCol c) const { return number_cell(cell(c), name, rec.line, csv_name(c)); }
+  std::optional<double> optional_number(CsvCol c) const { return columns.has(c) ? number(c) : std::nullopt; }
+  long long count(CsvCol c) const { return count_cell(cell(c), name, rec.line, csv_name(c)); }
+};
+
+// The row's key and figures, measured_s and predicted_s apart: they decide whether the row is
+// scored. Every numeric cell is checked, skipped rows too: a corrupt file should not pass as
+// "skipped".
+struct ReadRow {
+  ScoredRow row;
+  std::optional<double> measured, predicted;
+};
+
+ReadRow read_row(const Record& r) {
+  ReadRow out;
+  ScoredRow& row = out.row;
+  row.line = r.rec.line;
+  row.op = r.cell(CsvCol::op);
+  row.impl = r.cell(CsvCol::impl);
+  row.dtype = r.cell(CsvCol::dtype);
+  const long long threads = r.count(CsvCol::threads);
+  if (threads > 1 << 20) fail_at(r.name, r.rec.line, fmt::format("threads: {} is out of range", threads));
+  row.threads = static_cast<int>(threads);
+  row.batch = r.count(CsvCol::batch);
+  row.shape = r.cell(CsvCol::shape);
+  out.measured = r.number(CsvCol::measured_s);
+  out.predicted = r.optional_number(CsvCol::predicted_s);
+  row.classic_s = r.optional_number(CsvCol::classic_s);
+  if (row.classic_s && *row.classic_s <= 0) row.classic_s.reset();
+  if (r.columns.has(CsvCol::cv)) row.cv = r.number(CsvCol::cv);
+  if (r.columns.has(CsvCol::measured_first_s) && r.columns.has(CsvCol::measured_second_s)) {
+    row.first_s = r.number(CsvCol::measured_first_s);
+    row.second_s = r.number(CsvCol::measured_second_s);
+  }
+  row.model = r.optional_cell(CsvCol::model);
+  row.bound = r.optional_cell(CsvCol::bound);
+  row.level = r.optional_cell(CsvCol::level);
+  row.cache = r.optional_cell(CsvCol::cache);
+  return out;
+}
+
+// Held to the roof by run: yes / no, empty without a peak. Checked on every row, counted on ok ones.
+void count_roof(const Record& r, const ScoredRow& row, EvaluationInput& in) {
+  const std::string above_cell = r.optional_cell(CsvCol::above_roof);
+  const std::string_view above = trimmed(above_cell);
+  if (above != "" && above != "yes" && above != "no")
+    fail_at(r.name, r.rec.line, fmt::format("above_roof: '{}' is not yes, no or empty", printable(above_cell)));
+  const std::optional<double> ratio = r.optional_number(CsvCol::roof_ratio);
+  if (!above.empty() && trimmed(r.cell(CsvCol::status)) == "ok") {
+    RoofCount& c = in.roofs[{row.impl, row.dtype}];
+    ++c.rows;
+    c.above += above == "yes";
+    if (ratio) c.worst_ratio = std::max(c.worst_ratio.value_or(0), *ratio);
+  }
+}
+
+}  // namespace
+
+EvaluationInput read_evaluation(std::string_view text, const std::string& name, bool predictions_required) {
+  const std::vector<CsvRecord> records = parse_csv(text, name);
+  if (records.empty()) throw std::runtime_error(fmt::format("{}: file is empty", name));
+  const Columns columns(records.front().fields);
+  check_columns(columns, name, predictions_required);
   if (records.size() == 1) throw std::runtime_error(fmt::format("{}: has a header but no data rows", name));
 
   EvaluationInput in;
-  for (std::size_t r = 1; r < records.size(); ++r) {
-    const CsvRecord& rec = records[r];
-    if (rec.fields.size() != header.size())
-      fail_at(name, rec.line, fmt::format("{} fields, the header has {}", rec.fields.size(), header.size()));
-    const auto cell = [&](std::string_view col) { return rec.fields[*column(col)]; };
-    const auto optional_cell = [&](std::string_view col) { return column(col) ? cell(col) : std::string{}; };
-    const auto number = [&](std::string_view col) { return number_cell(cell(col), name, rec.line, col); };
-
-    // Every numeric cell is checked, skipped rows too: a corrupt file should not pass as "skipped".
-    ScoredRow row;
-    row.line = rec.line;
-    row.op = cell("op");
-    row.impl = cell("impl");
-    row.dtype = cell("dtype");
-    const long long threads = count_cell(cell("threads"), name, rec.line, "threads");
-    if (threads > 1 << 20) fail_at(name, rec.line, fmt::format("threads: {} is out of range", threads));
-    row.threads = static_cast<int>(threads);
-    row.batch = count_cell(cell("batch"), name, rec.line, "batch");
-    row.shape = cell("shape");
-    const std::optional<double> measured = number("measured_s");
-    const std::optional<double> predicted = column("predicted_s") ? number("predicted_s") : std::nullopt;
-    row.classic_s = column("classic_s") ? number("classic_s") : std::nullopt;
-    if (row.classic_s && *row.classic_s <= 0) row.classic_s.reset();
-    if (column("cv")) row.cv = number("cv");
-    if (column("measured_first_s") && column("measured_second_s")) {
-      row.first_s = number("measured_first_s");
-      row.second_s = number("measured_second_s");
-    }
-    row.model = optional_cell("model");
-    row.bound = optional_cell("bound");
-    row.level = optional_cell("level");
-    row.cache = optional_cell("cache");
-
-    // Held to the roof by run: yes / no, empty without a peak. Checked on every row, counted on ok ones.
-    const std::string above_cell = optional_cell("above_roof");
-    const std::string_view above = trimmed(above_cell);
-    if (above != "" && above != "yes" && above != "no")
-      fail_at(name, rec.line, fmt::format("above_roof: '{}' is not yes, no or empty", printable(above_cell)));
-    const std::optional<double> ratio = column("roof_ratio") ? number("roof_ratio") : std::nullopt;
-    if (!above.empty() && trimmed(cell("status")) == "ok") {
-      RoofCount& c = in.roofs[{row.impl, row.dtype}];
-      ++c.rows;
-      c.above += above == "yes";
-      if (ratio) c.worst_ratio = std::max(c.worst_ratio.value_or(0), *ratio);
-    }
-
-    if (trimmed(cell("status")) != "ok") {
+  for (std::size_t i = 1; i < records.size(); ++i) {
+    const CsvRecord& rec = records[i];
+    if (rec.fields.size() != columns.size())
+      fail_at(name, rec.line, fmt::format("{} fields, the header has {}", rec.fields.size(), columns.size()));
+    const Record r{columns, rec, name};
+    auto [row, measured, predicted] = read_row(r);
+    count_roof(r, row, in);
+    if (trimmed(r.cell(CsvCol::status)) != "ok") {
       ++in.skipped_failed;
     } else if (!measured || *measured <= 0) {
       ++in.skipped_no_measured;
@@ -257,25 +301,25 @@ Score score_errors(std::span<const double> errors) {
 std::size_t attach_repeat(EvaluationInput& in, std::string_view text, const std::string& name) {
   const std::vector<CsvRecord> records = parse_csv(text, name);
   if (records.empty()) throw std::runtime_error(fmt::format("{}: file is empty", name));
-  const std::vector<std::string>& header = records.front().fields;
-  std::vector<std::size_t> at;
-  for (const char* col : {"op", "impl", "dtype", "threads", "batch", "shape", "measured_s", "status"}) {
-    const auto it = std::find(header.begin(), header.end(), col);
-    if (it == header.end())
-      throw std::runtime_error(fmt::format("{}: missing column {} (expected a CSV from `roofbench run`)", name, col));
-    at.push_back(static_cast<std::size_t>(it - header.begin()));
-  }
+  const Columns columns(records.front().fields);
+  for (const CsvCol c : {CsvCol::op, CsvCol::impl, CsvCol::dtype, CsvCol::threads, CsvCol::batch, CsvCol::shape,
+                         CsvCol::measured_s, CsvCol::status})
+    if (!columns.has(c))
+      throw std::runtime_error(
+          fmt::format("{}: missing column {} (expected a CSV from `roofbench run`)", name, csv_name(c)));
   using Key = std::tuple<std::string, std::string, std::string, long long, long long, std::string>;
   std::map<Key, double> measured;
-  for (std::size_t r = 1; r < records.size(); ++r) {
-    const CsvRecord& rec = records[r];
-    if (rec.fields.size() != header.size())
-      fail_at(name, rec.line, fmt::format("{} fields, the header has {}", rec.fields.size(), header.size()));
-    const auto cell = [&](std::size_t i) { return rec.fields[at[i]]; };
-    const long long threads = count_cell(cell(3), name, rec.line, "threads");
-    const long long batch = count_cell(cell(4), name, rec.line, "batch");
-    const std::optional<double> m = number_cell(cell(6), name, rec.line, "measured_s");
-    if (trimmed(cell(7)) == "ok" && m && *m > 0) measured[{cell(0), cell(1), cell(2), threads, batch, cell(5)}] = *m;
+  for (std::size_t i = 1; i < records.size(); ++i) {
+    const CsvRecord& rec = records[i];
+    if (rec.fields.size() != columns.size())
+      fail_at(name, rec.line, fmt::format("{} fields, the header has {}", rec.fields.size(), columns.size()));
+    const Record r{columns, rec, name};
+    const long long threads = r.count(CsvCol::threads);
+    const long long batch = r.count(CsvCol::batch);
+    const std::optional<double> m = r.number(CsvCol::measured_s);
+    if (trimmed(r.cell(CsvCol::status)) == "ok" && m && *m > 0)
+      measured[{r.cell(CsvCol::op), r.cell(CsvCol::impl), r.cell(CsvCol::dtype), threads, batch,
+                r.cell(CsvCol::shape)}] = *m;
   }
   std::size_t matched = 0;
   for (ScoredRow& row : in.rows) {

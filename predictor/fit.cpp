@@ -21,248 +21,19 @@
 #include "kernels/core/shape_file.h"
 #include "kernels/core/cost.h"
 #include "kernels/core/shape.h"
+#include "predictor/fit_problem.h"
 #include "predictor/parallel.h"
 #include "predictor/roofline.h"
 
 namespace roofbench {
-namespace {
 
-constexpr std::size_t kLevels = std::size(kMemoryLevels);
-// Parameters, in log space (every one is positive): compute, one bandwidth per level, overhead,
-// overhead per group, overhead per parallel region, the half-lengths along M, N and K, the
-// packing rate (elements per second of the busiest thread).
-constexpr std::size_t kCompute = 0, kOverhead = 1 + kLevels, kGroupOverhead = 2 + kLevels,
-                      kRegionOverhead = 3 + kLevels, kHalf = 4 + kLevels, kPack = 7 + kLevels, kParams = 8 + kLevels;
-
-struct Point {
-  double ops, bytes, seconds;
-  std::size_t level;
-  double groups;   // roofline.h groups(): grouped and depthwise conv2d, mv outputs; else 0
-  double regions;  // parallel regions and barriers (blocking fits)
-  double packed;   // elements the busiest thread packs (blocking fits)
-  std::array<double, 3> mnk;
-};
-
-struct Problem {
-  std::vector<Point> points;
-  double blend = 0;
-  double fixed_compute = 0;  // > 0: the compute roof is not fitted but this
-  // Every parameter's bounds, in log space, finite (make_setup; fit.h "Bounds").
-  std::array<double, kParams> lo{}, hi{};
-  // The parameters the simplex moves (a term with nothing to fit on, the per-group overhead of
-  // dense shapes say, would be a flat direction that keeps the simplex from ever converging).
-  // Inactive overheads and half-lengths are 0.
-  std::vector<std::size_t> active;
-  // Active parameters held at a bound they ran past (fit_terms): in the model, not moved.
-  std::vector<std::size_t> pinned;
-};
-
-bool contains(const std::vector<std::size_t>& v, std::size_t i) {
-  return std::find(v.begin(), v.end(), i) != v.end();
-}
-bool is_active(const Problem& prob, std::size_t i) {
-  return contains(prob.active, i);
-}
-
-// A parameter inside its bounds.
-double param(const Problem& prob, const double* x, std::size_t i) {
-  return std::clamp(x[i], prob.lo[i], prob.hi[i]);
-}
-
-// A level further from the core is never read faster than a nearer one. Without this, two
-// points in a level, one of them disturbed, let the fit give that level the disturbed point's
-// bandwidth while the levels around it stay fast. While the simplex searches, a level's rate
-// may pass its own ceiling (fit_terms pins it there afterwards) but not the fastest level's:
-// a compute-bound level could otherwise take any rate up to infinity.
-double log_bandwidth(const Problem& prob, const double* x, std::size_t level) {
-  const double own = std::min(x[1 + level], prob.hi[1]);
-  return level == 0 ? own : std::min(own, log_bandwidth(prob, x, level - 1));
-}
-
-// A term's value: exp of its parameter when the fit moves it, else 0 (not fitted: absent).
-double term(const Problem& prob, const double* x, std::size_t i) {
-  return is_active(prob, i) ? std::exp(x[i]) : 0;
-}
-
-double model_seconds(const Problem& prob, const double* x, const Point& pt) {
-  const double compute =
-      prob.fixed_compute > 0 ? prob.fixed_compute : std::exp(std::min(x[kCompute], prob.hi[kCompute]));
-  const std::array<double, 3> half{term(prob, x, kHalf), term(prob, x, kHalf + 1), term(prob, x, kHalf + 2)};
-  return std::exp(x[kOverhead]) + pt.groups * term(prob, x, kGroupOverhead) +
-         pt.regions * term(prob, x, kRegionOverhead) + (is_active(prob, kPack) ? pt.packed * std::exp(-x[kPack]) : 0) +
-         blend(pt.ops / compute * stretch(pt.mnk, half), pt.bytes / std::exp(log_bandwidth(prob, x, pt.level)),
-               prob.blend);
-}
-
-struct Evaluation {
-  const Problem* prob;
-  std::vector<std::size_t> moving;  // active, not pinned
-  mutable std::array<double, kParams> x;
-};
-
-// Absolute, not squared: on a noisy machine one disturbed training timing should pull the fit
-// no harder than any other point (a median-like fit, not a mean-like one).
-double abs_log_error(const gsl_vector* v, void* data) {
-  const auto& e = *static_cast<const Evaluation*>(data);
-  for (std::size_t i = 0; i < e.moving.size(); ++i) e.x[e.moving[i]] = v->data[i];
-  double sum = 0;
-  for (const Point& pt : e.prob->points) sum += std::abs(std::log(model_seconds(*e.prob, e.x.data(), pt) / pt.seconds));
-  return std::isfinite(sum) ? sum : 1e300;
-}
-
-struct MinimizerDeleter {
-  void operator()(gsl_multimin_fminimizer* m) const { gsl_multimin_fminimizer_free(m); }
-};
-struct VectorDeleter {
-  void operator()(gsl_vector* v) const { gsl_vector_free(v); }
-};
-using VectorPtr = std::unique_ptr<gsl_vector, VectorDeleter>;
-
-// Nelder-Mead over the active parameters that are not pinned, from x, restarted from its own
-// result until a restart no longer improves: a simplex can collapse onto a face of a piecewise
-// (max) objective, and a fresh one escapes. x holds every parameter; the others are left as
-// they are. Returns the error at x.
-double minimise(const Problem& prob, std::array<double, kParams>& x) {
-  Evaluation eval{&prob, {}, x};
-  for (const std::size_t i : prob.active)
-    if (!contains(prob.pinned, i)) eval.moving.push_back(i);
-  const std::size_t dims = eval.moving.size();
-  if (dims == 0) return abs_log_error(nullptr, &eval);
-  gsl_multimin_function f{&abs_log_error, dims, &eval};
-  const std::unique_ptr<gsl_multimin_fminimizer, MinimizerDeleter> m(
-      gsl_multimin_fminimizer_alloc(gsl_multimin_fminimizer_nmsimplex2, dims));
-  VectorPtr start(gsl_vector_alloc(dims)), step(gsl_vector_alloc(dims));
-  double best = INFINITY;
-  for (int restart = 0; restart < 8; ++restart) {
-    for (std::size_t i = 0; i < dims; ++i) start->data[i] = x[eval.moving[i]];
-    gsl_vector_set_all(step.get(), 0.5);  // a factor of e^0.5 ~ 1.6 in every parameter
-    gsl_multimin_fminimizer_set(m.get(), &f, start.get(), step.get());
-    for (int it = 0; it < 4000; ++it) {
-      if (gsl_multimin_fminimizer_iterate(m.get()) != GSL_SUCCESS) break;
-      if (gsl_multimin_test_size(gsl_multimin_fminimizer_size(m.get()), 1e-7) == GSL_SUCCESS) break;
-    }
-    const double value = m->fval;
-    if (value >= best * (1 - 1e-9)) break;
-    best = value;
-    for (std::size_t i = 0; i < dims; ++i) x[eval.moving[i]] = m->x->data[i];
-  }
-  return best;
-}
-
-// The terms a fit may leave out (fit_terms drops them at a bound). The roofs and the fixed
-// overhead are always there; at a bound they stay at it, which is a physical figure.
-constexpr std::size_t kOptionalTerms[] = {kGroupOverhead, kRegionOverhead, kHalf, kHalf + 1, kHalf + 2, kPack};
-
-// The simplex searches freely (bounds inside the search would leave the error flat beyond
-// them, where a simplex collapses short of the optimum); then every active parameter that ended
-// at or past a bound is dealt with and the rest fitted again, until none is:
-//   - an optional term is dropped. At its ceiling it explains a whole timing by itself (an
-//     overhead as long as the call) or costs nothing (a packing pass at L1 speed); at its floor
-//     it is no term at all. Either way the data did not need it: the simplex used it to bend
-//     to noise, or ran it off towards infinity.
-//   - a roof or the overhead is pinned at the bound it passed.
-// Every iteration removes a parameter from the search, so this ends; x comes back inside the
-// bounds, with the error there.
-double fit_terms(Problem& prob, std::array<double, kParams>& x) {
-  constexpr double kEps = 1e-3;  // within a thousandth (in log) of a bound: at it
-  for (;;) {
-    double error = minimise(prob, x);
-    bool changed = false;
-    for (const std::size_t i : std::vector<std::size_t>(prob.active)) {
-      if (contains(prob.pinned, i)) continue;
-      const bool optional =
-          std::find(std::begin(kOptionalTerms), std::end(kOptionalTerms), i) != std::end(kOptionalTerms);
-      const bool inside = x[i] > prob.lo[i] + (optional ? kEps : 0) && x[i] < prob.hi[i] - (optional ? kEps : 0);
-      if (inside) continue;  // NaN is not inside: a parameter that ran off is dealt with too
-      changed = true;
-      if (optional) {
-        std::erase(prob.active, i);
-      } else {
-        x[i] = x[i] >= prob.hi[i] ? prob.hi[i] : x[i] <= prob.lo[i] ? prob.lo[i] : 0.5 * (prob.lo[i] + prob.hi[i]);
-        prob.pinned.push_back(i);
-      }
-    }
-    if (!changed) return error;
-  }
-}
-
-// The candidate models a kernel's fit chooses among: every blend form, with and without the
-// half-lengths (never for blocking fits, whose tiles already carry the small-shape cost), and
-// for blocking fits with and without the packing pass.
-struct Candidate {
-  double blend;
-  bool half;
-  bool pack = false;
-};
-
-// Over 5 folds of the points, each predicted by a fit of the other four (the folds dealt
-// round-robin, so each holds every regime of the sweep): the mean |log(predicted / measured)|,
-// which judges the candidates (symmetric, like the fit's own objective: a left-out point
-// predicted 20x too slow must not outweigh everything else), and the mean
-// |predicted / measured - 1|, which is reported.
-constexpr std::size_t kFolds = 5;
-struct CvError {
-  double log = 0, mape = 0;
-};
-// predicted / measured of every point by the fit of the folds it is not in.
-std::vector<double> held_out_ratios(const Problem& prob, const std::array<double, kParams>& x0) {
-  std::vector<double> ratio(prob.points.size(), 1);
-  for (std::size_t fold = 0; fold < kFolds; ++fold) {
-    Problem train = prob;
-    train.points.clear();
-    for (std::size_t i = 0; i < prob.points.size(); ++i)
-      if (i % kFolds != fold) train.points.push_back(prob.points[i]);
-    train.pinned.clear();
-    std::array<double, kParams> x = x0;
-    fit_terms(train, x);
-    for (std::size_t i = fold; i < prob.points.size(); i += kFolds)
-      ratio[i] = model_seconds(train, x.data(), prob.points[i]) / prob.points[i].seconds;
-  }
-  return ratio;
-}
-
-CvError cross_validated_error(const Problem& prob, const std::array<double, kParams>& x0) {
-  CvError sum;
-  for (const double ratio : held_out_ratios(prob, x0)) {
-    sum.log += std::abs(std::log(ratio));
-    sum.mape += std::abs(ratio - 1);
-  }
-  const auto n = static_cast<double>(prob.points.size());
-  return {sum.log / n, sum.mape / n};
-}
-
-double machine_read_bandwidth(const Profile& p, std::size_t level, int threads) {
-  const BandwidthEntry* b = machine_bandwidth(p, kMemoryLevels[level], threads);
-  return b ? b->bytes_per_s : 0;
-}
-
-}  // namespace
-
-double compute_roof(const Profile& machine, DType d, int threads) {
-  double roof = machine_peak(machine, d, threads);
-  for (const PeakEntry& e : machine.peaks)
-    if (e.threads == threads && e.roof && (e.dtype == name(d) || e.dtype == "f32")) roof = std::max(roof, e.ops_per_s);
-  return roof;
-}
-
-double bandwidth_ceiling(const Profile& machine, std::size_t level, int threads) {
-  // A level the machine has no figure for takes the nearest one towards the core (never
-  // slower), else the nearest beyond it.
-  for (std::size_t d = 0; d < kLevels; ++d) {
-    if (level >= d)
-      if (const double bw = machine_read_bandwidth(machine, level - d, threads); bw > 0) return kBandwidthMargin * bw;
-    if (level + d < kLevels)
-      if (const double bw = machine_read_bandwidth(machine, level + d, threads); bw > 0) return kBandwidthMargin * bw;
-  }
-  throw ProfileError(fmt::format("no read bandwidth measured at {} threads", threads));
-}
+using namespace fit_detail;
 
 double mean_abs_error(const Profile& machine, const KernelFit& k, std::span<const Sample> samples) {
   double sum = 0;
   for (const Sample& s : samples) {
-    const DType d = *parse_dtype(k.dtype);
-    const MemoryPlace place =
-        memory_place(machine, working_set(s.run, *parse_impl(k.impl), d, k.threads), k.threads, false);
+    const DType d = k.dtype;
+    const MemoryPlace place = memory_place(machine, working_set(s.run, k.impl, d, k.threads), k.threads, false);
     sum += std::abs(predict_fitted(k, s.run, d, place).seconds / s.seconds - 1);
   }
   return samples.empty() ? 0 : sum / static_cast<double>(samples.size());
@@ -270,268 +41,67 @@ double mean_abs_error(const Profile& machine, const KernelFit& k, std::span<cons
 
 namespace {
 
-// The fit's problem for one kernel's samples: the points, the bounds, the start and which
-// parameters may move (base: always; halves: the half-lengths a candidate may add).
-struct Setup {
-  Problem prob;
-  std::array<double, kParams> x0{};
-  std::vector<std::size_t> base, halves, packs;
-  bool blocking = false, compute_observable = true;
-  double peak = 0;
+// The candidate fit_kernel keeps: its model, the terms it kept and their values.
+struct Choice {
+  Candidate model{};
+  std::vector<std::size_t> active;
+  std::array<double, kParams> x{};
+  double cv_mape = -1;
 };
 
-bool is_active_somewhere(const Setup& st, std::size_t i) {
-  return contains(st.base, i) || contains(st.halves, i) || contains(st.packs, i);
-}
-
-Setup make_setup(const Profile& machine, const Kernel& kernel, int threads, std::span<const Sample> samples) {
-  if (samples.empty()) throw std::invalid_argument("fit_kernel: no samples");
-  for (const Sample& s : samples)
-    if (shape_class(s.run) != shape_class(samples.front().run))
-      throw std::invalid_argument("fit_kernel: samples of different shape classes");
-  // GSL reports through return codes; its default handler aborts. Once: fits run in parallel.
-  static std::once_flag gsl_quiet;
-  std::call_once(gsl_quiet, [] { gsl_set_error_handler_off(); });
-
-  // opt knows its own blocking: its compute term is the busiest thread's padded work.
-  Setup st;
-  st.blocking = kernel.work != nullptr;
-  const bool blocking = st.blocking;
+// Every candidate is judged on points it was not fitted on (5-fold cross-validation) when
+// there are enough of them, else on its training error; the best is refitted on them all.
+Choice choose_model(Setup& st) {
   Problem& prob = st.prob;
-  double best_ops_rate = 0;
-  std::vector<double> best_bytes_rate(kLevels, 0);
-  for (const Sample& s : samples) {
-    if (!(s.seconds >= kMinSeconds && s.seconds <= kMaxSeconds))
-      throw std::invalid_argument(fmt::format("a training time of {:g} s ({}) is outside {:g} to {:g} s: not a timing",
-                                              s.seconds, to_string(s.run), kMinSeconds, kMaxSeconds));
-    const MemoryPlace place =
-        memory_place(machine, working_set(s.run, kernel.impl, kernel.dtype, threads), threads, false);
-    const auto li = static_cast<std::size_t>(
-        std::find(std::begin(kMemoryLevels), std::end(kMemoryLevels), place.level) - std::begin(kMemoryLevels));
-    const ComputeWork w = compute_work(s.run, kernel.impl, kernel.dtype, threads, blocking);
-    // The point's bytes are scaled by the machine curve, so the fitted figure is the level's plateau.
-    const Point pt{
-        w.ops,
-        static_cast<double>(bytes(s.run, kernel.dtype) + added_bytes(s.run, kernel.impl, kernel.dtype)) / place.scale,
-        s.seconds,
-        li,
-        static_cast<double>(groups(s.run)),
-        w.regions,
-        w.packed,
-        w.mnk};
-    best_ops_rate = std::max(best_ops_rate, pt.ops / pt.seconds);
-    best_bytes_rate[li] = std::max(best_bytes_rate[li], pt.bytes / pt.seconds);
-    prob.points.push_back(pt);
-  }
-
-  // An op whose every training point sits far below the machine's ridge (an mv: ops grow with
-  // bytes) cannot tell a compute roof from a bandwidth: both scale alike. Its compute roof is
-  // then the machine's peak, not a parameter the fit could use to explain memory time.
-  const double peak = st.peak = machine_peak(machine, kernel.dtype, threads);
-  const bool compute_observable = st.compute_observable =
-      std::any_of(prob.points.begin(), prob.points.end(), [&](const Point& pt) {
-        const double bw = machine_read_bandwidth(machine, pt.level, threads);
-        return bw <= 0 || pt.ops / peak > 0.3 * pt.bytes / bw;
-      });
-  if (!compute_observable) prob.fixed_compute = peak;
-  const double max_compute = compute_roof(machine, kernel.dtype, threads);
-
-  // Start from what the timings already show: the best rates seen are lower bounds of the roofs.
-  std::array<double, kParams>& x0 = st.x0;
-  x0[kCompute] = std::log(best_ops_rate);
-  for (std::size_t l = 0; l < kLevels; ++l)
-    x0[1 + l] = std::log(std::max({best_bytes_rate[l], machine_read_bandwidth(machine, l, threads), 1e6}));
-  double fastest = INFINITY;
-  for (const Point& pt : prob.points) fastest = std::min(fastest, pt.seconds);
-  x0[kOverhead] = std::log(std::max(1e-8, 0.5 * fastest));
-  // A tenth of the least time per group (per region) seen: small enough to leave the roofs to
-  // explain the rest, large enough for the simplex to reach the real figure in a few steps.
-  // Blocking fits count their groups' set-up among their regions.
-  // A region count that is the same on every point (a GEMM: one region, two barriers) cannot be
-  // told from the fixed overhead, which then carries it.
-  // A term whose count keeps one proportion to the bytes at every point (the rows of MVs that
-  // all have the same k) is the bandwidth again under another name: the two would trade freely.
-  const auto varies = [&](const auto& ratio) {
-    double least = INFINITY, most = 0;
-    for (const Point& pt : prob.points) {
-      least = std::min(least, ratio(pt));
-      most = std::max(most, ratio(pt));
-    }
-    return most > 1.2 * least;
-  };
-  double time_per_group = INFINITY, time_per_region = INFINITY;
-  bool regions_vary = false;
-  for (const Point& pt : prob.points) {
-    if (pt.groups > 0) time_per_group = std::min(time_per_group, pt.seconds / pt.groups);
-    if (pt.regions > 0) time_per_region = std::min(time_per_region, pt.seconds / pt.regions);
-    regions_vary = regions_vary || pt.regions != prob.points.front().regions;
-  }
-  std::vector<std::size_t>& base = st.base;
-  base = {kCompute, 1, 2, 3, 4, kOverhead};
-  if (prob.fixed_compute > 0) base.erase(base.begin());
-  if (blocking && regions_vary) {
-    x0[kRegionOverhead] = std::log(0.1 * time_per_region);
-    base.push_back(kRegionOverhead);
-  } else if (std::isfinite(time_per_group) && varies([](const Point& pt) { return pt.groups / pt.bytes; })) {
-    x0[kGroupOverhead] = std::log(0.1 * time_per_group);
-    base.push_back(kGroupOverhead);
-  }
-  // Half-lengths start at 2 elements: no stretch to speak of until the data asks for one. Only
-  // along a dimension the points vary in, and only with a compute roof to stretch: a half-length
-  // on a constant dimension (N = 1 of every mv) is the compute roof again under another name.
-  for (std::size_t i = 0; i < 3; ++i) x0[kHalf + i] = std::log(2.0);
-  std::vector<std::size_t>& halves = st.halves;
-  // Nor for mv: bound by its bytes at every size, its compute term is never what a stretch
-  // would be fitted to, so one would only bend to a disturbed timing.
-  for (std::size_t i = 0; i < 3 && prob.fixed_compute == 0 && kernel.op != Op::mv; ++i)
-    if (std::any_of(prob.points.begin(), prob.points.end(),
-                    [&](const Point& pt) { return pt.mnk[i] != prob.points.front().mnk[i]; }))
-      halves.push_back(kHalf + i);
-  // The packing pass, where the kernel packs per call and not in the same proportion to its
-  // work at every point (else it is the compute roof under another name). It starts at a
-  // fifth of the time of the point that packs most for its time.
-  double lo = INFINITY, hi = 0, rate = 0;
-  for (const Point& pt : prob.points)
-    if (pt.packed > 0 && pt.ops > 0) {
-      lo = std::min(lo, pt.packed / pt.ops);
-      hi = std::max(hi, pt.packed / pt.ops);
-      rate = std::max(rate, pt.packed / (0.2 * pt.seconds));
-    }
-  if (st.blocking && hi > 1.2 * lo) {
-    x0[kPack] = std::log(rate);
-    st.packs = {kPack};
-  }
-
-  // The bounds (fit.h "Bounds"). Ceilings are what the machine or the timings allow; floors
-  // keep the simplex on finite numbers: a rate kFloor times below the best the timings show
-  // explains none of them, nor does an overhead a millionth of the fastest. An optional term at
-  // its floor (a thousandth of its ceiling; a thousandth of an element for a half-length) adds
-  // at most 0.1% to any timing: it is no term, and fit_terms drops it.
-  constexpr double kFloor = 100, kNoTerm = 1e-3;
-  auto& lo_ = prob.lo;
-  auto& hi_ = prob.hi;
-  hi_[kCompute] = std::log(max_compute);
-  lo_[kCompute] = std::log(best_ops_rate / kFloor);
-  for (std::size_t l = 0; l < kLevels; ++l) {
-    const double ceiling = bandwidth_ceiling(machine, l, threads);
-    hi_[1 + l] = std::log(ceiling);
-    lo_[1 + l] = std::log((best_bytes_rate[l] > 0 ? best_bytes_rate[l] : ceiling) / kFloor);
-  }
-  hi_[kOverhead] = std::log(fastest);
-  lo_[kOverhead] = std::log(fastest * 1e-6);
-  hi_[kGroupOverhead] = std::log(time_per_group);
-  lo_[kGroupOverhead] = std::log(time_per_group * kNoTerm);
-  hi_[kRegionOverhead] = std::log(time_per_region);
-  lo_[kRegionOverhead] = std::log(time_per_region * kNoTerm);
-  for (std::size_t i = 0; i < 3; ++i) {
-    double longest = 1;
-    for (const Point& pt : prob.points) longest = std::max(longest, pt.mnk[i]);
-    hi_[kHalf + i] = std::log(kHalfLengthMargin * longest);
-    lo_[kHalf + i] = std::log(kNoTerm);
-  }
-  // The packing pass is no longer than any call it is part of, and no faster than the core
-  // reads its L1 (an element is at least a byte).
-  double slowest_pack = 0;
-  for (const Point& pt : prob.points) slowest_pack = std::max(slowest_pack, pt.packed / pt.seconds);
-  hi_[kPack] = std::log(bandwidth_ceiling(machine, 0, threads) / threads);
-  lo_[kPack] = std::log(slowest_pack);
-  for (std::size_t i = 0; i < kParams; ++i) {
-    if (!is_active_somewhere(st, i)) {  // never moved: any finite value does
-      lo_[i] = hi_[i] = 0;
-      continue;
-    }
-    if (!std::isfinite(lo_[i]) || !std::isfinite(hi_[i]))
-      throw std::invalid_argument(fmt::format("the bounds of parameter {} are not finite ({:g} to {:g})", i,
-                                              std::exp(lo_[i]), std::exp(hi_[i])));
-    lo_[i] = std::min(lo_[i], hi_[i]);
-    x0[i] = std::clamp(x0[i], lo_[i], hi_[i]);
-  }
-  return st;
-}
-
-}  // namespace
-
-KernelFit fit_kernel(const Profile& machine, const Kernel& kernel, int threads, std::span<const Sample> samples) {
-  Setup st = make_setup(machine, kernel, threads, samples);
-  Problem& prob = st.prob;
-  const std::array<double, kParams>& x0 = st.x0;
-  const std::vector<std::size_t>& base = st.base;
-  const std::vector<std::size_t>& halves = st.halves;
-  const bool blocking = st.blocking, compute_observable = st.compute_observable;
-  const double peak = st.peak;
-  // Every candidate is judged on points it was not fitted on (5-fold cross-validation) when
-  // there are enough of them, else on its training error; the best is refitted on them all.
-  const std::vector<std::size_t>& packs = st.packs;
   std::vector<Candidate> candidates;
   for (double form : kBlendForms) {
     candidates.push_back({form, false});
-    if (!blocking && !halves.empty()) candidates.push_back({form, true});
-    if (!packs.empty()) candidates.push_back({form, false, true});
+    if (!st.blocking && !st.halves.empty()) candidates.push_back({form, true});
+    if (!st.packs.empty()) candidates.push_back({form, false, true});
   }
   const bool cross_validate = prob.points.size() >= kFolds;
-  double best_score = INFINITY, best_cv = -1;
-  Candidate best{};
-  std::vector<std::size_t> best_active;
-  std::array<double, kParams> best_x{};
+  double best_score = INFINITY;
+  Choice best;
   for (const Candidate& c : candidates) {
     if ((c.half || c.pack) && !cross_validate) continue;  // more terms than the error could judge
     prob.blend = c.blend;
     prob.pinned.clear();
-    prob.active = base;
-    if (c.half) prob.active.insert(prob.active.end(), halves.begin(), halves.end());
-    if (c.pack) prob.active.insert(prob.active.end(), packs.begin(), packs.end());
-    std::array<double, kParams> x = x0;
+    prob.active = st.base;
+    if (c.half) prob.active.insert(prob.active.end(), st.halves.begin(), st.halves.end());
+    if (c.pack) prob.active.insert(prob.active.end(), st.packs.begin(), st.packs.end());
+    std::array<double, kParams> x = st.x0;
     const double train = fit_terms(prob, x);  // the candidate's terms that ran to a bound are gone
-    const CvError cv = cross_validate ? cross_validated_error(prob, x0) : CvError{-1, -1};
+    const CvError cv = cross_validate ? cross_validated_error(prob, st.x0) : CvError{-1, -1};
     const double score = cross_validate ? cv.log : train;
     // More parameters must earn their place: a clearly lower error, not a tie.
     if (score < best_score * (c.half || c.pack ? 0.98 : 1)) {
       best_score = score;
-      best_cv = cv.mape;
-      best = c;
-      best_active = prob.active;
-      best_x = x;
+      best = {c, prob.active, x, cv.mape};
     }
   }
-  if (best_active.empty()) throw std::invalid_argument("no candidate model could be scored on these timings");
-  prob.blend = best.blend;
-  prob.active = best_active;
+  if (best.active.empty()) throw std::invalid_argument("no candidate model could be scored on these timings");
+  prob.blend = best.model.blend;
+  prob.active = best.active;
+  return best;
+}
 
-  const double compute = compute_observable ? std::exp(param(prob, best_x.data(), kCompute)) : peak;
-  // A level's bandwidth is identified when some training point there had a memory term that
-  // was not negligible; only identified levels lend their efficiency to levels without points.
+// The fit's bandwidth per level. A level's bandwidth is identified when some training point
+// there had a memory term that was not negligible; only identified levels lend their
+// efficiency to levels without points, which take the machine's bandwidth at the efficiency of
+// the nearest identified level (or the machine's own figure when none was).
+std::vector<double> level_bandwidths(const Profile& machine, int threads, const Problem& prob, const double* x,
+                                     double compute) {
   std::array<bool, kLevels> has_points{}, identified{};
   for (const Point& pt : prob.points) {
     has_points[pt.level] = true;
-    if (pt.bytes / std::exp(log_bandwidth(prob, best_x.data(), pt.level)) > 0.3 * pt.ops / compute)
-      identified[pt.level] = true;
+    if (pt.bytes / std::exp(log_bandwidth(prob, x, pt.level)) > 0.3 * pt.ops / compute) identified[pt.level] = true;
   }
-
-  KernelFit fit;
-  fit.op = name(kernel.op);
-  fit.impl = name(kernel.impl);
-  fit.dtype = name(kernel.dtype);
-  fit.threads = threads;
-  fit.shape_class = shape_class(samples.front().run);
-  fit.variant = kernel.variant;
-  fit.compute_ops_per_s = compute;
-  fit.overhead_s = std::exp(param(prob, best_x.data(), kOverhead));
-  fit.group_overhead_s = term(prob, best_x.data(), kGroupOverhead);
-  fit.region_overhead_s = term(prob, best_x.data(), kRegionOverhead);
-  fit.blocking = blocking;
-  for (std::size_t i = 0; i < 3; ++i) fit.half_mnk[i] = term(prob, best_x.data(), kHalf + i);
-  fit.pack_elems_per_s = term(prob, best_x.data(), kPack);
-  fit.blend = best.blend;
-  fit.points = static_cast<int>(samples.size());
-  fit.cv_mape = best_cv;
-
-  // Levels no training point reached take the machine's bandwidth at the efficiency of the
-  // nearest identified level (or the machine's own figure when none was).
   std::vector<double> efficiency(kLevels, 0);
   for (std::size_t l = 0; l < kLevels; ++l) {
     const double machine_bw = machine_read_bandwidth(machine, l, threads);
-    if (identified[l] && machine_bw > 0) efficiency[l] = std::exp(log_bandwidth(prob, best_x.data(), l)) / machine_bw;
+    if (identified[l] && machine_bw > 0) efficiency[l] = std::exp(log_bandwidth(prob, x, l)) / machine_bw;
   }
+  std::vector<double> out;
   for (std::size_t l = 0; l < kLevels; ++l) {
     double eff = efficiency[l];
     for (std::size_t d = 1; eff == 0 && d < kLevels; ++d) {
@@ -541,15 +111,45 @@ KernelFit fit_kernel(const Profile& machine, const Kernel& kernel, int threads, 
         eff = efficiency[l + d];
     }
     const double machine_bw = machine_read_bandwidth(machine, l, threads);
-    fit.bytes_per_s.push_back(has_points[l] || machine_bw <= 0 ? std::exp(log_bandwidth(prob, best_x.data(), l))
-                                                               : (eff > 0 ? eff : 1.0) * machine_bw);
+    out.push_back(has_points[l] || machine_bw <= 0 ? std::exp(log_bandwidth(prob, x, l))
+                                                   : (eff > 0 ? eff : 1.0) * machine_bw);
   }
   // Keep the order of the levels where a fallback could break it (a level without points
   // borrowing a low efficiency next to one that was never memory-bound).
   for (std::size_t l = kLevels - 1; l-- > 0;)
-    if (!has_points[l]) fit.bytes_per_s[l] = std::max(fit.bytes_per_s[l], fit.bytes_per_s[l + 1]);
+    if (!has_points[l]) out[l] = std::max(out[l], out[l + 1]);
   for (std::size_t l = 1; l < kLevels; ++l)
-    if (!has_points[l]) fit.bytes_per_s[l] = std::min(fit.bytes_per_s[l], fit.bytes_per_s[l - 1]);
+    if (!has_points[l]) out[l] = std::min(out[l], out[l - 1]);
+  return out;
+}
+
+}  // namespace
+
+KernelFit fit_kernel(const Profile& machine, const Kernel& kernel, int threads, std::span<const Sample> samples) {
+  Setup st = make_setup(machine, kernel, threads, samples);
+  const Choice best = choose_model(st);
+  const Problem& prob = st.prob;
+  const double* x = best.x.data();
+  const double compute = st.compute_observable ? std::exp(param(prob, x, kCompute)) : st.peak;
+
+  KernelFit fit;
+  fit.op = kernel.op;
+  fit.impl = kernel.impl;
+  fit.dtype = kernel.dtype;
+  fit.threads = threads;
+  fit.shape_class = classify(samples.front().run);
+  fit.variant = kernel.variant;
+  fit.compute_ops_per_s = compute;
+  fit.overhead_s = std::exp(param(prob, x, kOverhead));
+  fit.group_overhead_s = term(prob, x, kGroupOverhead);
+  fit.region_overhead_s = term(prob, x, kRegionOverhead);
+  fit.blocking = st.blocking;
+  for (std::size_t i = 0; i < 3; ++i) fit.half_mnk[i] = term(prob, x, kHalf + i);
+  fit.pack_elems_per_s = term(prob, x, kPack);
+  fit.blend = best.model.blend;
+  fit.points = static_cast<int>(samples.size());
+  fit.cv_mape = best.cv_mape;
+  fit.bytes_per_s = level_bandwidths(machine, threads, prob, x, compute);
   fit.train_mape = mean_abs_error(machine, fit, samples);
   return fit;
 }
@@ -576,8 +176,14 @@ std::vector<double> held_out_errors(const Profile& machine, const Kernel& kernel
   return errors;
 }
 
-std::vector<std::string> fit_training(Profile& profile, std::string_view source) {
-  std::map<std::tuple<Op, Impl, DType, int, std::string>, std::vector<Sample>> samples;
+namespace {
+
+using TrainingKey = std::tuple<Op, Impl, DType, int, ShapeClass>;
+
+// The profile's training timings grouped per kernel, thread count and shape class; every entry
+// checked, with the same one-line error a malformed profile gets.
+std::map<TrainingKey, std::vector<Sample>> training_samples(const Profile& profile, std::string_view source) {
+  std::map<TrainingKey, std::vector<Sample>> samples;
   for (std::size_t i = 0; i < profile.training.size(); ++i) {
     const nlohmann::json& t = profile.training[i];
     const auto bad = [&](std::string_view key, std::string_view what) {
@@ -607,9 +213,16 @@ std::vector<std::string> fit_training(Profile& profile, std::string_view source)
     } catch (const ShapeError& e) {
       throw bad("shape", fmt::format("is not a shape: {}", e.what()));
     }
-    samples[{*op, *impl, *dtype, t["threads"].get<int>(), std::string(shape_class(shape))}].push_back(
+    samples[{*op, *impl, *dtype, t["threads"].get<int>(), classify(shape)}].push_back(
         {shape, t["seconds"].get<double>()});
   }
+  return samples;
+}
+
+}  // namespace
+
+std::vector<std::string> fit_training(Profile& profile, std::string_view source) {
+  const std::map<TrainingKey, std::vector<Sample>> samples = training_samples(profile, source);
   profile.kernels.clear();
   struct Task {
     const Kernel* kernel;

@@ -11,6 +11,7 @@
 #include <iterator>
 #include <string>
 #include <system_error>
+#include <type_traits>
 #include <utility>
 
 #include "kernels/core/cpu.h"
@@ -19,6 +20,31 @@
 #include "kernels/core/text_file.h"
 
 namespace roofbench {
+
+namespace {
+constexpr const char* kShapeClasses[] = {"dense", "depthwise", "grouped", "pointwise"};  // ShapeClass order
+
+template <class E, std::size_t N>
+std::optional<E> parse_name(const char* const (&names)[N], std::string_view s) {
+  for (std::size_t i = 0; i < N; ++i)
+    if (s == names[i]) return static_cast<E>(i);
+  return std::nullopt;
+}
+}  // namespace
+
+std::string_view name(MemoryLevel l) {
+  return kMemoryLevels[static_cast<std::size_t>(l)];
+}
+std::optional<MemoryLevel> parse_memory_level(std::string_view s) {
+  return parse_name<MemoryLevel>(kMemoryLevels, s);
+}
+std::string_view name(ShapeClass c) {
+  return kShapeClasses[static_cast<std::size_t>(c)];
+}
+std::optional<ShapeClass> parse_shape_class(std::string_view s) {
+  return parse_name<ShapeClass>(kShapeClasses, s);
+}
+
 namespace {
 
 using nlohmann::json;
@@ -133,8 +159,7 @@ class Reader {
     expect_object(v, "a bandwidth entry", ptr);
     BandwidthEntry e;
     e.level = string(require(v, "level", ptr), "level", ptr + "/level");
-    if (e.level != "L1" && e.level != "L2" && e.level != "L3" && e.level != "DRAM")
-      fail(ptr + "/level", fmt::format("unknown level {} (expected one of L1, L2, L3, DRAM)", json_quoted(e.level)));
+    check_level(e.level, ptr + "/level");
     e.capacity_bytes = integer(require(v, "capacity_bytes", ptr), "capacity_bytes", ptr + "/capacity_bytes", 0);
     e.threads = static_cast<int>(integer(require(v, "threads", ptr), "threads", ptr + "/threads", 1, INT_MAX));
     e.bytes_per_s = number(require(v, "bytes_per_s", ptr), "bytes_per_s", ptr + "/bytes_per_s", true);
@@ -145,23 +170,13 @@ class Reader {
   KernelFit kernel_fit(const json& v, const std::string& ptr) const {
     expect_object(v, "a kernel fit", ptr);
     KernelFit k;
-    k.op = string(require(v, "op", ptr), "op", ptr + "/op");
-    if (!parse_op(k.op))
-      fail(ptr + "/op", fmt::format("unknown op {} (expected mv, gemm or conv2d)", json_quoted(k.op)));
-    k.impl = string(require(v, "impl", ptr), "impl", ptr + "/impl");
-    if (!parse_impl(k.impl))
-      fail(ptr + "/impl", fmt::format("unknown impl {} (expected naive, opt, blas or onednn)", json_quoted(k.impl)));
-    k.dtype = string(require(v, "dtype", ptr), "dtype", ptr + "/dtype");
-    if (!parse_dtype(k.dtype)) fail(ptr + "/dtype", fmt::format("unknown dtype {}", json_quoted(k.dtype)));
+    k.op = key(v, "op", ptr, parse_op, "mv, gemm or conv2d");
+    k.impl = key(v, "impl", ptr, parse_impl, "naive, opt, blas or onednn");
+    k.dtype = key(v, "dtype", ptr, parse_dtype, "");
     k.threads = static_cast<int>(integer(require(v, "threads", ptr), "threads", ptr + "/threads", 1, INT_MAX));
     if (const json* var = optional(v, "variant")) k.variant = string(*var, "variant", ptr + "/variant");
-    if (const json* c = optional(v, "class")) {
-      k.shape_class = string(*c, "class", ptr + "/class");
-      if (k.shape_class != "dense" && k.shape_class != "pointwise" && k.shape_class != "grouped" &&
-          k.shape_class != "depthwise")
-        fail(ptr + "/class", fmt::format("unknown class {} (expected dense, pointwise, grouped or depthwise)",
-                                         json_quoted(k.shape_class)));
-    }
+    if (optional(v, "class"))
+      k.shape_class = key(v, "class", ptr, parse_shape_class, "dense, pointwise, grouped or depthwise");
     k.compute_ops_per_s =
         number(require(v, "compute_ops_per_s", ptr), "compute_ops_per_s", ptr + "/compute_ops_per_s", true);
     const json& bw = require(v, "bytes_per_s", ptr);
@@ -202,8 +217,7 @@ class Reader {
     expect_object(v, "a latency entry", ptr);
     LatencyEntry e;
     e.level = string(require(v, "level", ptr), "level", ptr + "/level");
-    if (e.level != "L1" && e.level != "L2" && e.level != "L3" && e.level != "DRAM")
-      fail(ptr + "/level", fmt::format("unknown level {} (expected one of L1, L2, L3, DRAM)", json_quoted(e.level)));
+    check_level(e.level, ptr + "/level");
     e.bytes = integer(require(v, "bytes", ptr), "bytes", ptr + "/bytes", 1);
     e.threads = static_cast<int>(integer(require(v, "threads", ptr), "threads", ptr + "/threads", 1, INT_MAX));
     e.ns_per_load = number(require(v, "ns_per_load", ptr), "ns_per_load", ptr + "/ns_per_load", true);
@@ -246,6 +260,25 @@ class Reader {
   }
 
  private:
+  // A name the file spells as a string and memory holds typed; "expected" lists the names
+  // for the message, empty when the message has never listed them.
+  template <class Parse>
+  auto key(const json& v, const char* k, const std::string& ptr, Parse parse, std::string_view expected) const ->
+      typename std::invoke_result_t<Parse, std::string_view>::value_type {
+    const std::string s = string(require(v, k, ptr), k, ptr + "/" + k);
+    const auto parsed = parse(s);
+    if (!parsed)
+      fail(ptr + "/" + k, expected.empty() ? fmt::format("unknown {} {}", k, json_quoted(s))
+                                           : fmt::format("unknown {} {} (expected {})", k, json_quoted(s), expected));
+    return *parsed;
+  }
+
+  void check_level(const std::string& level, const std::string& ptr) const {
+    if (!parse_memory_level(level))
+      fail(ptr,
+           fmt::format("unknown level {} (expected one of {})", json_quoted(level), fmt::join(kMemoryLevels, ", ")));
+  }
+
   std::string kernel(const json& v, const std::string& ptr) const {
     std::string k = string(v, "kernel", ptr);
     if (k.empty()) fail(ptr, "\"kernel\" must not be empty");
@@ -338,11 +371,11 @@ nlohmann::json to_json(const KernelFit& k) {
   json bw = json::object();
   for (std::size_t i = 0; i < k.bytes_per_s.size() && i < std::size(kMemoryLevels); ++i)
     bw[kMemoryLevels[i]] = k.bytes_per_s[i];
-  return {{"op", k.op},
-          {"impl", k.impl},
-          {"dtype", k.dtype},
+  return {{"op", name(k.op)},
+          {"impl", name(k.impl)},
+          {"dtype", name(k.dtype)},
           {"threads", k.threads},
-          {"class", k.shape_class},
+          {"class", name(k.shape_class)},
           {"variant", k.variant},
           {"compute_ops_per_s", k.compute_ops_per_s},
           {"bytes_per_s", bw},
@@ -361,6 +394,49 @@ nlohmann::json to_json(const KernelFit& k) {
 void check_kernel_fit(const KernelFit& k, std::string_view source) {
   Reader(source).kernel_fit(to_json(k), "");
 }
+
+namespace {
+
+// The sections after the kernels, each optional: spec, training, energy, unfitted, canary.
+void read_added_sections(const json& j, const Reader& r, Profile& p) {
+  if (const json* spec = r.optional(j, "spec")) {
+    r.expect_object(*spec, "\"spec\"", "/spec");
+    p.spec = *spec;
+  }
+  if (const json* training = r.optional(j, "training")) {
+    r.expect_array(*training, "\"training\"", "/training");
+    p.training = *training;
+  }
+  if (const json* energy = r.optional(j, "energy")) {
+    r.expect_object(*energy, "\"energy\"", "/energy");
+    p.energy = *energy;
+  }
+  if (const json* unfitted = r.optional(j, "unfitted")) {
+    r.expect_array(*unfitted, "\"unfitted\"", "/unfitted");
+    for (std::size_t i = 0; i < unfitted->size(); ++i) {
+      const std::string ptr = fmt::format("/unfitted/{}", i);
+      const json& u = (*unfitted)[i];
+      r.expect_object(u, "an unfitted kernel", ptr);
+      for (const char* key : {"op", "impl", "dtype", "class", "reason"})
+        r.string(r.require(u, key, ptr), key, ptr + "/" + key);
+      r.integer(r.require(u, "threads", ptr), "threads", ptr + "/threads", 1, INT_MAX);
+    }
+    p.unfitted = *unfitted;
+  }
+  if (const json* canary = r.optional(j, "canary")) {
+    r.expect_array(*canary, "\"canary\"", "/canary");
+    for (std::size_t i = 0; i < canary->size(); ++i) {
+      const std::string ptr = fmt::format("/canary/{}", i);
+      const json& c = (*canary)[i];
+      r.expect_object(c, "a canary entry", ptr);
+      p.canary.push_back({.threads = static_cast<int>(
+                              r.integer(r.require(c, "threads", ptr), "threads", ptr + "/threads", 1, INT_MAX)),
+                          .seconds = r.number(r.require(c, "seconds", ptr), "seconds", ptr + "/seconds", true)});
+    }
+  }
+}
+
+}  // namespace
 
 Profile profile_from_json(const nlohmann::json& j, std::string_view source) {
   const Reader r(source);
@@ -414,41 +490,7 @@ Profile profile_from_json(const nlohmann::json& j, std::string_view source) {
     for (std::size_t i = 0; i < kernels->size(); ++i)
       p.kernels.push_back(r.kernel_fit((*kernels)[i], fmt::format("/kernels/{}", i)));
   }
-  if (const json* spec = r.optional(j, "spec")) {
-    r.expect_object(*spec, "\"spec\"", "/spec");
-    p.spec = *spec;
-  }
-  if (const json* training = r.optional(j, "training")) {
-    r.expect_array(*training, "\"training\"", "/training");
-    p.training = *training;
-  }
-  if (const json* energy = r.optional(j, "energy")) {
-    r.expect_object(*energy, "\"energy\"", "/energy");
-    p.energy = *energy;
-  }
-  if (const json* unfitted = r.optional(j, "unfitted")) {
-    r.expect_array(*unfitted, "\"unfitted\"", "/unfitted");
-    for (std::size_t i = 0; i < unfitted->size(); ++i) {
-      const std::string ptr = fmt::format("/unfitted/{}", i);
-      const json& u = (*unfitted)[i];
-      r.expect_object(u, "an unfitted kernel", ptr);
-      for (const char* key : {"op", "impl", "dtype", "class", "reason"})
-        r.string(r.require(u, key, ptr), key, ptr + "/" + key);
-      r.integer(r.require(u, "threads", ptr), "threads", ptr + "/threads", 1, INT_MAX);
-    }
-    p.unfitted = *unfitted;
-  }
-  if (const json* canary = r.optional(j, "canary")) {
-    r.expect_array(*canary, "\"canary\"", "/canary");
-    for (std::size_t i = 0; i < canary->size(); ++i) {
-      const std::string ptr = fmt::format("/canary/{}", i);
-      const json& c = (*canary)[i];
-      r.expect_object(c, "a canary entry", ptr);
-      p.canary.push_back({.threads = static_cast<int>(
-                              r.integer(r.require(c, "threads", ptr), "threads", ptr + "/threads", 1, INT_MAX)),
-                          .seconds = r.number(r.require(c, "seconds", ptr), "seconds", ptr + "/seconds", true)});
-    }
-  }
+  read_added_sections(j, r, p);
   return p;
 }
 

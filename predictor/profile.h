@@ -13,6 +13,10 @@
 #include <string_view>
 #include <vector>
 
+#include "kernels/core/dtype.h"
+#include "kernels/core/shape.h"
+#include "kernels/registry.h"  // Impl
+
 namespace roofbench {
 
 inline constexpr int kProfileSchema = 1;
@@ -75,19 +79,35 @@ struct BandwidthCurve {
 
 // One kernel's fitted roofline (predictor/fit.h): what (op, impl, dtype) achieves at `threads`
 // threads. t = overhead + n*g * group_overhead + blend(ops / compute, bytes / bandwidth[level]).
-inline constexpr const char* kMemoryLevels[] = {"L1", "L2", "L3", "DRAM"};
+// The keys of a fit are typed in memory and strings only in the file (to_json,
+// profile_from_json), so that a comparison of keys cannot compare a name spelled another way.
+enum class MemoryLevel { L1, L2, L3, DRAM };
+inline constexpr const char* kMemoryLevels[] = {"L1", "L2", "L3", "DRAM"};  // the names, in MemoryLevel order
+std::string_view name(MemoryLevel l);
+std::optional<MemoryLevel> parse_memory_level(std::string_view s);
+
+// predictor/roofline.h shape_class(): how a shape's work is laid out, which a kernel's fit
+// depends on beside (op, impl, dtype, threads). In the order of the names' spelling: fit_training
+// sorts its kernels by class, and the profile's kernels keep the order they had when the class
+// was a string.
+enum class ShapeClass { dense, depthwise, grouped, pointwise };
+std::string_view name(ShapeClass c);
+std::optional<ShapeClass> parse_shape_class(std::string_view s);
+
 struct KernelFit {
-  std::string op, impl, dtype;
+  Op op{};
+  Impl impl{};
+  DType dtype{};
   int threads = 1;
-  std::string shape_class = "dense";  // predictor/roofline.h shape_class(): dense, pointwise, grouped, depthwise
-  std::string variant;                // the registry variant that was timed
-  double compute_ops_per_s = 0;       // achieved compute roof
-  std::vector<double> bytes_per_s;    // achieved bandwidth per level, in kMemoryLevels order
-  double overhead_s = 0;              // fixed cost per call: fork/join, dispatch, packing set-up
-  double group_overhead_s = 0;  // cost per (sample, group) of a grouped/depthwise conv2d: a library call, a set-up
-  double blend = 0;             // 0: hard max; p > 0: (Tc^p + Tm^p)^(1/p)
-  int points = 0;               // training timings behind the fit
-  double train_mape = 0;        // mean |predicted/measured - 1| on those timings
+  ShapeClass shape_class = ShapeClass::dense;
+  std::string variant;              // the registry variant that was timed
+  double compute_ops_per_s = 0;     // achieved compute roof
+  std::vector<double> bytes_per_s;  // achieved bandwidth per level, in kMemoryLevels order
+  double overhead_s = 0;            // fixed cost per call: fork/join, dispatch, packing set-up
+  double group_overhead_s = 0;      // cost per (sample, group) of a grouped/depthwise conv2d: a library call, a set-up
+  double blend = 0;                 // 0: hard max; p > 0: (Tc^p + Tm^p)^(1/p)
+  int points = 0;                   // training timings behind the fit
+  double train_mape = 0;            // mean |predicted/measured - 1| on those timings
   // The same on points left out: 5-fold cross-validation, each fold's timings predicted by a
   // fit of the others (absent, -1, with fewer than 5 points). The fit's terms are chosen by it.
   double cv_mape = -1;

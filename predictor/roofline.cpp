@@ -142,7 +142,7 @@ ComputeWork compute_work(const Shape& run, Impl impl, DType d, int threads, bool
 Prediction predict_fitted(const KernelFit& k, const Shape& run, DType d, const MemoryPlace& place) {
   Prediction out;
   out.level = place.level;
-  const Impl impl = parse_impl(k.impl).value_or(Impl::naive);
+  const Impl impl = k.impl;
   const ComputeWork w = compute_work(run, impl, d, k.threads, k.blocking);
   out.t_compute = w.ops / k.compute_ops_per_s * stretch(w.mnk, k.half_mnk);
   out.t_memory = static_cast<double>(bytes(run, d) + added_bytes(run, impl, d)) /
@@ -161,18 +161,22 @@ std::int64_t groups(const Shape& s) {
   return c && c->g > 1 ? c->n * c->g : 0;
 }
 
-std::string_view shape_class(const Shape& s) {
+ShapeClass classify(const Shape& s) {
   const auto* c = std::get_if<ConvShape>(&s.dims);
-  if (!c) return "dense";
-  if (c->g == 1) return c->r == 1 && c->s == 1 && c->stride == 1 && c->pad == 0 ? "pointwise" : "dense";
-  return c->g == c->c ? "depthwise" : "grouped";
+  if (!c) return ShapeClass::dense;
+  if (c->g == 1)
+    return c->r == 1 && c->s == 1 && c->stride == 1 && c->pad == 0 ? ShapeClass::pointwise : ShapeClass::dense;
+  return c->g == c->c ? ShapeClass::depthwise : ShapeClass::grouped;
+}
+
+std::string_view shape_class(const Shape& s) {
+  return name(classify(s));
 }
 
 const KernelFit* find_fit(const Profile& p, const Shape& s, Impl impl, DType d, int threads) {
+  const ShapeClass cls = classify(s);
   for (const KernelFit& k : p.kernels)
-    if (k.op == name(s.op()) && k.impl == name(impl) && k.dtype == name(d) && k.threads == threads &&
-        k.shape_class == shape_class(s))
-      return &k;
+    if (k.op == s.op() && k.impl == impl && k.dtype == d && k.threads == threads && k.shape_class == cls) return &k;
   return nullptr;
 }
 

@@ -121,7 +121,8 @@ std::int64_t groups(const Shape& s);
 // (g = c: one filter per channel, no reduction across channels), "grouped" (1 < g < c: one
 // small GEMM per group), "pointwise" (1x1, stride 1, no padding: the image is already the GEMM
 // operand, so no im2col and plain panel copies instead of gathers) or "dense"; mv and gemm are
-// always "dense".
+// always "dense". shape_class is its name, as the profile spells it.
+ShapeClass classify(const Shape& s);
 std::string_view shape_class(const Shape& s);
 
 // The fit for (op, impl, dtype, threads) and the shape's class, or nullptr.

@@ -24,9 +24,10 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import roofbench_plots as rp  # noqa: E402
+from columns import run_columns  # noqa: E402
 
 PROG = "compare_runs.py"
-KEY = ("op", "impl", "dtype", "threads", "batch", "shape")
+KEY = tuple(run_columns("op", "impl", "dtype", "threads", "batch", "shape"))
 
 
 def read(path, needed):

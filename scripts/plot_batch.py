@@ -16,10 +16,11 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import roofbench_plots as rp  # noqa: E402
+from columns import run_columns  # noqa: E402
 
 PROG = "plot_batch.py"
-REQUIRED = ["op", "impl", "dtype", "threads", "batch", "shape", "measured_s"]
-NUMERIC = ["threads", "batch", "measured_s"]
+REQUIRED = run_columns("op", "impl", "dtype", "threads", "batch", "shape", "measured_s")
+NUMERIC = run_columns("threads", "batch", "measured_s")
 IMPL_MARKERS = {"naive": "x", "opt": "o", "blas": "s", "onednn": "D"}
 SHAPE_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
 MAX_SHAPES = 4

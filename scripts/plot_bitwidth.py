@@ -15,11 +15,12 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import roofbench_plots as rp  # noqa: E402
+from columns import run_columns  # noqa: E402
 
 PROG = "plot_bitwidth.py"
-REQUIRED = ["op", "impl", "dtype", "threads", "batch", "shape", "ops", "bytes", "measured_s"]
-NUMERIC = ["threads", "batch", "ops", "bytes", "measured_s"]
-LAYER = ["op", "shape", "batch"]
+REQUIRED = run_columns("op", "impl", "dtype", "threads", "batch", "shape", "ops", "bytes", "measured_s")
+NUMERIC = run_columns("threads", "batch", "ops", "bytes", "measured_s")
+LAYER = run_columns("op", "shape", "batch")
 
 
 def parse_args():

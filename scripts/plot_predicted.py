@@ -14,10 +14,11 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import roofbench_plots as rp  # noqa: E402
+from columns import run_columns  # noqa: E402
 
 PROG = "plot_predicted.py"
-REQUIRED = ["op", "impl", "dtype", "threads", "measured_s", "predicted_s"]
-NUMERIC = ["threads", "measured_s", "predicted_s"]
+REQUIRED = run_columns("op", "impl", "dtype", "threads", "measured_s", "predicted_s")
+NUMERIC = run_columns("threads", "measured_s", "predicted_s")
 BAND = 0.10
 
 

@@ -14,10 +14,11 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import roofbench_plots as rp  # noqa: E402
+from columns import run_columns  # noqa: E402
 
 PROG = "plot_roofline.py"
-REQUIRED = ["op", "impl", "dtype", "threads", "ops", "bytes", "measured_s"]
-NUMERIC = ["threads", "ops", "bytes", "measured_s"]
+REQUIRED = run_columns("op", "impl", "dtype", "threads", "ops", "bytes", "measured_s")
+NUMERIC = run_columns("threads", "ops", "bytes", "measured_s")
 LEVEL_STYLE = {"L1": ("#b8860b", (0, (1, 1))), "L2": ("#8b5a2b", (0, (4, 2))),
                "L3": ("#556b2f", (0, (6, 2, 1, 2))), "DRAM": ("#2f2f2f", "-")}
 

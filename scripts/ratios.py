@@ -17,9 +17,10 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import roofbench_plots as rp  # noqa: E402
+from columns import run_columns  # noqa: E402
 
-KEY = ("op", "dtype", "threads", "batch", "shape")
-NEEDED = set(KEY) | {"impl", "measured_s", "repetitions", "cv", "status"}
+KEY = tuple(run_columns("op", "dtype", "threads", "batch", "shape"))
+NEEDED = set(KEY) | set(run_columns("impl", "measured_s", "repetitions", "cv", "status"))
 
 
 def load(path):

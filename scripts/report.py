@@ -17,10 +17,11 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import roofbench_plots as rp  # noqa: E402
+from columns import run_columns  # noqa: E402
 
 PROG = "report.py"
-REQUIRED = ["op", "impl", "dtype", "threads", "batch", "shape", "measured_s", "predicted_s"]
-NUMERIC = ["threads", "batch", "measured_s", "predicted_s"]
+REQUIRED = run_columns("op", "impl", "dtype", "threads", "batch", "shape", "measured_s", "predicted_s")
+NUMERIC = run_columns("threads", "batch", "measured_s", "predicted_s")
 PLOT_ORDER = ["bandwidth", "latency", "roofline", "predicted", "batch", "bitwidth"]
 
 

@@ -10,6 +10,9 @@ import pandas as pd
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import roofbench_plots as rp  # noqa: E402
+from columns import run_columns  # noqa: E402
+
+REQUIRED = run_columns("op", "impl", "dtype", "shape", "measured_s", "predicted_s", "classic_s")
 
 
 def fail(msg: str) -> None:
@@ -34,7 +37,7 @@ def main() -> None:
         run = pd.read_csv(args.run)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
         fail(f"{args.run}: not a CSV ({str(e).splitlines()[0]})")
-    for c in ["op", "impl", "dtype", "shape", "measured_s", "predicted_s", "classic_s"]:
+    for c in REQUIRED:
         if c not in run.columns:
             fail(f"{args.run}: missing column {c} (expected roofbench run --profile output)")
 

@@ -9,8 +9,9 @@ import pandas as pd
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import roofbench_plots as rp  # noqa: E402
+from columns import run_columns  # noqa: E402
 
-REQUIRED = ["op", "impl", "dtype", "threads", "batch", "shape", "ops", "bytes", "measured_s", "predicted_s", "bound"]
+REQUIRED = run_columns("op", "impl", "dtype", "threads", "batch", "shape", "ops", "bytes", "measured_s", "predicted_s", "bound")
 
 
 def fail(msg: str) -> None:

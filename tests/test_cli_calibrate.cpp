@@ -68,7 +68,8 @@ TEST_F(Cli, QuickCalibrationWritesAProfileThatReadsBack) {
   ASSERT_FALSE(p.training.empty());
   const auto has = [&](const std::string& op, const std::string& impl, const std::string& cls) {
     return std::any_of(p.kernels.begin(), p.kernels.end(), [&](const roofbench::KernelFit& k) {
-      return k.op == op && k.impl == impl && k.dtype == "f32" && k.threads == 1 && k.shape_class == cls;
+      return name(k.op) == op && name(k.impl) == impl && name(k.dtype) == "f32" && k.threads == 1 &&
+             name(k.shape_class) == cls;
     });
   };
   for (const char* impl : {"opt", "blas"}) {
@@ -77,8 +78,8 @@ TEST_F(Cli, QuickCalibrationWritesAProfileThatReadsBack) {
     for (const char* cls : {"dense", "pointwise", "grouped", "depthwise"}) EXPECT_TRUE(has("conv2d", impl, cls)) << cls;
   }
   for (const auto& k : p.kernels) {
-    EXPECT_GT(k.compute_ops_per_s, 1e8) << k.op << " " << k.impl;
-    EXPECT_LT(k.train_mape, 1.0) << k.op << " " << k.impl << " " << k.shape_class;
+    EXPECT_GT(k.compute_ops_per_s, 1e8) << name(k.op) << " " << name(k.impl);
+    EXPECT_LT(k.train_mape, 1.0) << name(k.op) << " " << name(k.impl) << " " << name(k.shape_class);
   }
 
   // --refit measures nothing and fits the same kernels from the stored timings.

@@ -156,9 +156,9 @@ std::vector<Form> forms() {
 KernelFit random_truth(const Form& form, const Kernel& k, std::mt19937& r) {
   const Profile m = machine();
   KernelFit t;
-  t.op = name(form.op);
-  t.impl = name(form.impl);
-  t.dtype = name(form.dtype);
+  t.op = form.op;
+  t.impl = form.impl;
+  t.dtype = form.dtype;
   t.threads = kThreads;
   t.blocking = k.work != nullptr;
   t.compute_ops_per_s = draw(r, 0.05, 1) * (form.dtype == DType::i8 ? 8e11 : 2e11);
@@ -259,8 +259,9 @@ TEST(FitBounds, ATermThatRunsToItsBoundIsDroppedAndTheFitRedoneWithoutIt) {
   const Profile m = machine();
   const Form dw{"depthwise", Op::conv2d, Impl::blas, DType::f32, nullptr};
   const Kernel& k = *select(Op::conv2d, Impl::blas, DType::f32);
-  KernelFit truth{"conv2d", "blas", "f32", kThreads, "depthwise", "v", 5e10, {2e11, 8e10, 4e10, 1e10}, 3e-6,
-                  2e-6,     0,      0,     0};
+  KernelFit truth{
+      Op::conv2d, Impl::blas, DType::f32, kThreads, ShapeClass::depthwise, "v", 5e10, {2e11, 8e10, 4e10, 1e10}, 3e-6,
+      2e-6,       0,          0,          0};
   std::vector<Sample> samples;
   for (int c : {32, 96, 320, 640})
     for (int h : {7, 14, 28}) {
@@ -278,7 +279,8 @@ TEST(FitBounds, ATermThatRunsToItsBoundIsDroppedAndTheFitRedoneWithoutIt) {
 // The writer's rules run on each fit as it is made: the figure that once stopped a 20-minute
 // calibration at its last step (a packing rate of +inf) is refused with its key named.
 TEST(FitBounds, TheProfilesRulesCatchABadFigureInOneFit) {
-  KernelFit f{"gemm", "opt", "f32", kThreads, "dense", "v", 1e11, {4e11, 2e11, 1e11, 2e10}, 1e-6, 0, 0, 0, 0};
+  KernelFit f{Op::gemm, Impl::opt, DType::f32, kThreads, ShapeClass::dense, "v", 1e11, {4e11, 2e11, 1e11, 2e10}, 1e-6,
+              0,        0,         0,          0};
   EXPECT_NO_THROW(check_kernel_fit(f, "the fit"));
   f.pack_elems_per_s = std::numeric_limits<double>::infinity();
   try {
@@ -305,7 +307,9 @@ nlohmann::json timing(const char* op, const char* impl, const char* dtype, int t
 TEST(FitBounds, AKernelWhoseFitFailsFallsBackToTheClassicRooflineAndTheProfileIsWritten) {
   Profile p = machine();
   const Form gemm{"gemm", Op::gemm, Impl::opt, DType::f32, nullptr};
-  KernelFit truth{"gemm", "opt", "f32", kThreads, "dense", "v", 1.5e11, {3e11, 1.2e11, 6e10, 2e10}, 5e-6, 0, 0, 0, 0};
+  KernelFit truth{
+      Op::gemm, Impl::opt, DType::f32, kThreads, ShapeClass::dense, "v", 1.5e11, {3e11, 1.2e11, 6e10, 2e10}, 5e-6,
+      0,        0,         0,          0};
   truth.blocking = true;
   std::mt19937 r(7);
   for (int i = 0; i < 12; ++i) {
@@ -331,7 +335,7 @@ TEST(FitBounds, AKernelWhoseFitFailsFallsBackToTheClassicRooflineAndTheProfileIs
   EXPECT_NE(all.find("mv opt f32 (dense, 2 threads"), std::string::npos) << all;
   EXPECT_NE(all.find("1e-300 s"), std::string::npos) << all;
   ASSERT_EQ(p.kernels.size(), 1u);  // gemm opt f32 at 2 threads
-  EXPECT_EQ(p.kernels[0].op, "gemm");
+  EXPECT_EQ(p.kernels[0].op, Op::gemm);
   EXPECT_EQ(p.kernels[0].threads, kThreads);
 
   const std::string path =

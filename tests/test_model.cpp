@@ -148,7 +148,19 @@ TEST(ModelLatency, TotalIsTheSumOfLayerPredictionsTimesRepeat) {
 
 TEST(ModelLatency, FittedKernelsAreCounted) {
   Profile p = machine();
-  p.kernels = {{"conv2d", "opt", "f32", 2, "dense", "v", 1e11, {2e11, 1e11, 5e10, 2e10}, 1e-5, 0, 0, 10, 0.05}};
+  p.kernels = {{Op::conv2d,
+                Impl::opt,
+                DType::f32,
+                2,
+                ShapeClass::dense,
+                "v",
+                1e11,
+                {2e11, 1e11, 5e10, 2e10},
+                1e-5,
+                0,
+                0,
+                10,
+                0.05}};
   const ModelMetrics m = metrics("resnet18", DType::f32, 1, p);
   EXPECT_EQ(m.totals.fitted_layers, 20);
   EXPECT_EQ(m.totals.classic_layers, 1);  // the fc gemm

@@ -35,7 +35,8 @@ Shape gemm(std::int64_t m, std::int64_t n, std::int64_t k) {
 }
 
 KernelFit known_fit(double blend_p) {
-  return {"gemm", "opt", "f32", 2, "dense", "v", 1.5e11, {3e11, 1.2e11, 6e10, 2e10}, 5e-6, 0, blend_p, 0, 0};
+  return {Op::gemm, Impl::opt, DType::f32, 2, ShapeClass::dense, "v", 1.5e11, {3e11, 1.2e11, 6e10, 2e10}, 5e-6,
+          0,        blend_p,   0,          0};
 }
 
 // The time a known fit gives a shape at 2 threads (f32, warm): a synthetic training timing.
@@ -75,10 +76,10 @@ TEST(Roofline, ShapeClassesSeparateConvAlgorithms) {
   EXPECT_EQ(shape_class(gemm(4, 4, 4)), "dense");
   Profile p = machine();
   p.kernels = {known_fit(0)};
-  p.kernels[0].op = "conv2d";
+  p.kernels[0].op = Op::conv2d;
   const Shape dw = parse_shape("conv2d n=1 c=8 h=8 w=8 k=8 r=3 s=3 g=8");
   EXPECT_EQ(find_fit(p, dw, Impl::opt, DType::f32, 2), nullptr);  // only a dense fit: classic stands in
-  p.kernels[0].shape_class = "depthwise";
+  p.kernels[0].shape_class = ShapeClass::depthwise;
   EXPECT_NE(find_fit(p, dw, Impl::opt, DType::f32, 2), nullptr);
 }
 
@@ -122,7 +123,8 @@ TEST(Roofline, FittedAddsOverheadToTheBlend) {
 // MVs of every height and width, and the bandwidths beside it.
 TEST(Fit, RecoversTheCostPerOutputRowOfMatrixVectorProducts) {
   const Profile p = machine();
-  KernelFit truth{"mv", "opt", "f32", 2, "dense", "v", 2e11, {3e11, 1.5e11, 8e10, 2e10}, 2e-7, 2e-9, 0, 0, 0};
+  KernelFit truth{Op::mv, Impl::opt, DType::f32, 2, ShapeClass::dense, "v", 2e11, {3e11, 1.5e11, 8e10, 2e10}, 2e-7,
+                  2e-9,   0,         0,          0};
   std::vector<Sample> samples;
   for (int m : {64, 256, 1024, 4096, 16384})
     for (int k : {64, 256, 1024, 4096}) {
@@ -143,7 +145,7 @@ TEST(Roofline, GroupedConvPaysItsOverheadOncePerSampleAndGroup) {
   EXPECT_EQ(groups(gemm(4, 4, 4)), 0);
   EXPECT_EQ(groups(batched(parse_shape("mv m=300 k=40"), 3)), 900);  // mv: one reduction per output row and vector
   KernelFit k = known_fit(0);
-  k.op = "conv2d";
+  k.op = Op::conv2d;
   k.group_overhead_s = 2e-6;
   const Shape dw = parse_shape("conv2d n=2 c=100 h=8 w=8 k=100 r=3 s=3 pad=1 g=100");
   const Prediction pr = predict_fitted(k, dw, DType::f32, {"L2", 1});
@@ -185,7 +187,7 @@ TEST(Fit, RecoversKnownParametersFromSyntheticTimings) {
   const Kernel& k = *select(Op::gemm, Impl::blas, DType::f32);
   for (double form : {0.0, 2.0}) {
     KernelFit truth = known_fit(form);
-    truth.impl = "blas";
+    truth.impl = Impl::blas;
     const KernelFit fit = fit_kernel(p, k, 2, synthetic(p, truth, Impl::blas));
     EXPECT_EQ(fit.blend, form);
     EXPECT_NEAR(fit.compute_ops_per_s / truth.compute_ops_per_s, 1, 0.01) << form;
@@ -199,7 +201,9 @@ TEST(Fit, RecoversKnownParametersFromSyntheticTimings) {
 
 TEST(Fit, RecoversTheOverheadPerGroupOfDepthwiseConvolutions) {
   const Profile p = machine();
-  KernelFit truth{"conv2d", "blas", "f32", 2, "depthwise", "v", 5e10, {2e11, 8e10, 4e10, 1e10}, 3e-6, 2e-6, 0, 0, 0};
+  KernelFit truth{
+      Op::conv2d, Impl::blas, DType::f32, 2, ShapeClass::depthwise, "v", 5e10, {2e11, 8e10, 4e10, 1e10}, 3e-6,
+      2e-6,       0,          0,          0};
   std::vector<Sample> samples;
   for (int c : {32, 96, 320, 640})
     for (int h : {7, 14, 28, 56}) {
@@ -217,7 +221,7 @@ TEST(Fit, RecoversTheOverheadPerGroupOfDepthwiseConvolutions) {
 TEST(Fit, OneDisturbedPointCannotMakeALevelSlowerThanTheOnesBeyondIt) {
   const Profile p = machine();
   KernelFit truth = known_fit(0);
-  truth.op = "mv";
+  truth.op = Op::mv;
   std::vector<Sample> samples;
   for (auto [m, k] :
        {std::pair{256, 512}, {128, 1024}, {1024, 1024}, {1024, 2048}, {2048, 2048}, {4096, 4096}, {8192, 4096}}) {
@@ -359,7 +363,9 @@ TEST(Roofline, HalfLengthsStretchTheComputeTermPerGemmDimension) {
 TEST(Fit, RecoversTheRegionOverheadOfOptConvolutions) {
   const Profile p = machine();
   const Kernel& k = *select(Op::conv2d, Impl::opt, DType::f32);
-  KernelFit truth{"conv2d", "opt", "f32", 2, "grouped", "v", 1.2e11, {3e11, 1.5e11, 6e10, 2e10}, 4e-6, 0, 0, 0, 0};
+  KernelFit truth{
+      Op::conv2d, Impl::opt, DType::f32, 2, ShapeClass::grouped, "v", 1.2e11, {3e11, 1.5e11, 6e10, 2e10}, 4e-6,
+      0,          0,         0,          0};
   truth.blocking = true;
   truth.region_overhead_s = 1.5e-6;
   std::vector<Sample> samples;
@@ -385,7 +391,9 @@ TEST(Fit, RecoversTheRegionOverheadOfOptConvolutions) {
 TEST(Fit, RecoversThePackingRateOfOptConvolutions) {
   const Profile p = machine();
   const Kernel& k = *select(Op::conv2d, Impl::opt, DType::f32);
-  KernelFit truth{"conv2d", "opt", "f32", 2, "dense", "v", 1.6e11, {3e11, 1.5e11, 6e10, 2e10}, 3e-6, 0, 1, 0, 0};
+  KernelFit truth{
+      Op::conv2d, Impl::opt, DType::f32, 2, ShapeClass::dense, "v", 1.6e11, {3e11, 1.5e11, 6e10, 2e10}, 3e-6,
+      0,          1,         0,          0};
   truth.blocking = true;
   truth.pack_elems_per_s = 2e9;
   const auto samples_of = [&](const KernelFit& f) {
@@ -414,7 +422,9 @@ TEST(Fit, RecoversThePackingRateOfOptConvolutions) {
 TEST(Fit, RecoversHalfLengthsOfALibraryKernelAndCrossValidationChoosesThem) {
   const Profile p = machine();
   const Kernel& k = *select(Op::gemm, Impl::blas, DType::f32);
-  KernelFit truth{"gemm", "blas", "f32", 2, "dense", "v", 1.6e11, {3.5e11, 1.6e11, 8e10, 2.2e10}, 3e-6, 0, 0, 0, 0};
+  KernelFit truth{
+      Op::gemm, Impl::blas, DType::f32, 2, ShapeClass::dense, "v", 1.6e11, {3.5e11, 1.6e11, 8e10, 2.2e10}, 3e-6,
+      0,        0,          0,          0};
   truth.half_mnk = {24, 12, 96};
   std::vector<Sample> samples;
   for (int m : {1, 3, 8, 24, 96, 384})
@@ -444,7 +454,7 @@ TEST(Fit, RecoversHalfLengthsOfALibraryKernelAndCrossValidationChoosesThem) {
 TEST(Fit, HeldOutErrorsPointAtTheTimingTheModelCannotExplain) {
   const Profile p = machine();
   KernelFit truth = known_fit(0);
-  truth.impl = "blas";
+  truth.impl = Impl::blas;
   std::vector<Sample> samples = synthetic(p, truth, Impl::blas);
   samples[7].seconds *= 3;  // an effect the model has no term for, at one shape
   const Kernel& k = *select(Op::gemm, Impl::blas, DType::f32);

@@ -46,11 +46,11 @@ Profile full_profile() {
   p.curves = {{"read", 2, {{4096, 3.3e11, 0.01}, {8192, 3.25e11, 0.02}, {268435456, 2.4e10, 0}}}};
   p.latency = {{"L1", 16384, 1, 1.1}, {"L2", 262144, 1, 3.4}, {"L3", 16777216, 1, 11.25}, {"DRAM", 134217728, 1, 97.5}};
   p.latency_curve = {{4096, 1.0}, {8192, 1.05}, {134217728, 97.5}};
-  p.kernels = {{"gemm",
-                "opt",
-                "f32",
+  p.kernels = {{roofbench::Op::gemm,
+                roofbench::Impl::opt,
+                roofbench::DType::f32,
                 2,
-                "dense",
+                roofbench::ShapeClass::dense,
                 "gemm_f32_6x16__avx2_fma",
                 1.9e11,
                 {4e11, 1.5e11, 8e10, 2.4e10},

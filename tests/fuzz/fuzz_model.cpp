@@ -35,14 +35,16 @@ Profile machine() {
                  {"DRAM", 0, 2, 2.5e10, "read"},
                  {"DRAM", 0, 2, 4e10, "stream"}};
   p.curves = {{"read", 2, {{4 << 20, 1e11, 0}, {64 << 20, 2.5e10, 0}}}};
-  const KernelFit fit{"gemm", "opt", "f32", 2, "dense", "v", 1.5e11, {3e11, 1.2e11, 6e10, 2e10}, 5e-6, 0, 2, 0, 0};
-  for (const char* op : {"mv", "gemm", "conv2d"})
-    for (const char* cls : {"dense", "pointwise", "grouped", "depthwise"}) {
+  const KernelFit fit{
+      Op::gemm, Impl::opt, DType::f32, 2, ShapeClass::dense, "v", 1.5e11, {3e11, 1.2e11, 6e10, 2e10}, 5e-6, 0, 2, 0, 0};
+  for (const Op op : {Op::mv, Op::gemm, Op::conv2d})
+    for (const ShapeClass cls :
+         {ShapeClass::dense, ShapeClass::pointwise, ShapeClass::grouped, ShapeClass::depthwise}) {
       KernelFit k = fit;
       k.op = op;
       k.shape_class = cls;
       p.kernels.push_back(k);
-      k.impl = "blas";
+      k.impl = Impl::blas;
       k.blend = 0;
       p.kernels.push_back(k);
     }
