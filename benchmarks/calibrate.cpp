@@ -27,6 +27,7 @@
 #include "benchmarks/doctor.h"
 #include "benchmarks/interrupt.h"
 #include "benchmarks/journal.h"
+#include "benchmarks/supervisor.h"
 #include "benchmarks/latency.h"
 #include "benchmarks/measure.h"
 #include "benchmarks/run.h"

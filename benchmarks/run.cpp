@@ -24,6 +24,7 @@
 #include "benchmarks/csv.h"
 #include "benchmarks/interrupt.h"
 #include "benchmarks/journal.h"
+#include "benchmarks/supervisor.h"
 #include "benchmarks/measure.h"
 #include "kernels/check.h"
 #include "kernels/core/cost.h"
