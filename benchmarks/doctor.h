@@ -78,6 +78,15 @@ struct Rounds {
 // calibrate runs it for a few seconds so the profile says what the machine was like.
 Rounds probe(const DoctorOptions& o);
 
+// Rounds of half a second: long enough for /proc/stat's 10 ms ticks to say something, short
+// enough to see the slow phases (seconds) start and end.
+inline constexpr double kRoundS = 0.5;
+
+// The CPUs the probe runs on: the ones the command was started with. commands/launch.cpp
+// re-executes roofbench with OpenMP binding, which pins this thread to one core and keeps the
+// original set in ROOFBENCH_AFFINITY; without it (the user bound threads), every logical CPU.
+std::vector<int> probe_cpus();
+
 // ---- the summariser: pure functions --------------------------------------------------------
 
 // How a round counts as "slow" (off its best) for a probe.
