@@ -56,6 +56,64 @@ double median_where(std::span<const double> values, std::span<const Round> round
   return percentile(v, 0.5);
 }
 
+// A probe's best round by its kind: what its slow rounds are judged against.
+double best_of(Kind kind, const ProbeStats& s) {
+  switch (kind) {
+    case Kind::higher_is_better:
+      return s.max;
+    case Kind::lower_is_better:
+      return s.min;
+    case Kind::zero_is_best:
+      return 0;
+    case Kind::steady:
+      return s.median;
+    case Kind::info:
+      break;
+  }
+  return s.best;
+}
+
+bool is_slow(double x, Kind kind, const ProbeStats& s, double tolerance) {
+  if (!std::isfinite(x)) return false;
+  switch (kind) {
+    case Kind::higher_is_better:
+      return x < s.best * (1 - tolerance);
+    case Kind::lower_is_better:
+      return x > s.best * (1 + tolerance);
+    case Kind::zero_is_best:
+      return x > tolerance;
+    case Kind::steady:
+      return std::abs(x - s.median) > tolerance;
+    case Kind::info:
+      return false;
+  }
+  return false;
+}
+
+// Slow rounds, and the longest run of them. A run ends at a round that is not slow, at one
+// without a value, and at the churn (its seconds were not probed, so no phase is claimed
+// across them). Returns the values of the rounds outside slow phases.
+std::vector<double> find_slow_phases(std::span<const double> values, std::span<const Round> rounds, Kind kind,
+                                     double tolerance, ProbeStats& s) {
+  std::vector<double> slow_values, steady_values;
+  std::size_t phase_first = 0;
+  bool in_phase = false;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (is_slow(values[i], kind, s, tolerance)) {
+      ++s.slow_rounds;
+      slow_values.push_back(values[i]);
+      if (!in_phase || rounds[i].after_churn != rounds[phase_first].after_churn) phase_first = i;
+      in_phase = true;
+      s.longest_phase_s = std::max(s.longest_phase_s, rounds[i].end_s - rounds[phase_first].start_s);
+    } else {
+      in_phase = false;
+      if (std::isfinite(values[i])) steady_values.push_back(values[i]);
+    }
+  }
+  s.slow_median = percentile(slow_values, 0.5);
+  return steady_values;
+}
+
 }  // namespace
 
 ProbeStats summarise(std::span<const double> values, std::span<const Round> rounds, Kind kind, double tolerance,
@@ -78,59 +136,8 @@ ProbeStats summarise(std::span<const double> values, std::span<const Round> roun
   const bool relative = kind == Kind::higher_is_better || kind == Kind::lower_is_better || kind == Kind::info;
   if (relative && s.median != 0) s.spread = (s.p90 - s.p10) / std::abs(s.median);
 
-  switch (kind) {
-    case Kind::higher_is_better:
-      s.best = s.max;
-      break;
-    case Kind::lower_is_better:
-      s.best = s.min;
-      break;
-    case Kind::zero_is_best:
-      s.best = 0;
-      break;
-    case Kind::steady:
-      s.best = s.median;
-      break;
-    case Kind::info:
-      break;
-  }
-  auto slow = [&](double x) {
-    if (!std::isfinite(x)) return false;
-    switch (kind) {
-      case Kind::higher_is_better:
-        return x < s.best * (1 - tolerance);
-      case Kind::lower_is_better:
-        return x > s.best * (1 + tolerance);
-      case Kind::zero_is_best:
-        return x > tolerance;
-      case Kind::steady:
-        return std::abs(x - s.median) > tolerance;
-      case Kind::info:
-        return false;
-    }
-    return false;
-  };
-
-  // Slow rounds, and the longest run of them. A run ends at a round that is not slow, at one
-  // without a value, and at the churn (its seconds were not probed, so no phase is claimed
-  // across them).
-  std::vector<double> slow_values, steady_values;
-  std::size_t phase_first = 0;
-  bool in_phase = false;
-  for (std::size_t i = 0; i < n; ++i) {
-    const bool is_slow = slow(values[i]);
-    if (is_slow) {
-      ++s.slow_rounds;
-      slow_values.push_back(values[i]);
-      if (!in_phase || rounds[i].after_churn != rounds[phase_first].after_churn) phase_first = i;
-      in_phase = true;
-      s.longest_phase_s = std::max(s.longest_phase_s, rounds[i].end_s - rounds[phase_first].start_s);
-    } else {
-      in_phase = false;
-      if (std::isfinite(values[i])) steady_values.push_back(values[i]);
-    }
-  }
-  s.slow_median = percentile(slow_values, 0.5);
+  s.best = best_of(kind, s);
+  const std::vector<double> steady_values = find_slow_phases(values, rounds, kind, tolerance, s);
 
   // How well the rounds outside slow phases agree: the half-width of their p10-p90 band.
   s.steady_rounds = static_cast<int>(steady_values.size());
@@ -232,64 +239,53 @@ double churn_slowdown(const ProbeSummary& p) {
   return worst;
 }
 
-}  // namespace
-
-std::string verdict(const DoctorSummary& s) {
-  std::string out;
-  // Line 1: the figure. The canary is the signal the measurement protocol rejects slow
-  // repetitions by; its agreement outside slow phases is what a measurement can hope for.
-  const ProbeSummary* canary = find(s, Role::canary);
-  if (canary == nullptr || canary->stats.rounds == 0) {
-    out += "Measurements on this machine: the canary recorded nothing, so how well they repeat is unknown.\n";
-  } else if (canary->stats.steady_rounds < 3 || !std::isfinite(canary->stats.repeat_pct)) {
+// Line 1 of the verdict: the figure. The canary is the signal the measurement protocol rejects
+// slow repetitions by; its agreement outside slow phases is what a measurement can hope for.
+std::string repeat_line(const ProbeSummary* canary) {
+  if (canary == nullptr || canary->stats.rounds == 0)
+    return "Measurements on this machine: the canary recorded nothing, so how well they repeat is unknown.\n";
+  if (canary->stats.steady_rounds < 3 || !std::isfinite(canary->stats.repeat_pct)) {
     // Too few quiet rounds to leave the slow ones out: the band over every round, said so.
     const ProbeStats& c = canary->stats;
     const double all = 100 * std::max(c.p90 - c.median, c.median - c.p10) / c.median;
-    out += fmt::format(
+    return fmt::format(
         "Measurements on this machine repeat to about \u00b1{} (the canary's p10-p90 over all {} rounds: "
         "only {} were outside slow phases, too few to leave the others out).\n",
         pct(all), c.rounds, c.steady_rounds);
-  } else {
-    out += fmt::format(
-        "Measurements on this machine repeat to about \u00b1{} (the canary's p10-p90 over the {} of {} "
-        "rounds outside slow phases).\n",
-        pct(canary->stats.repeat_pct), canary->stats.steady_rounds, canary->stats.rounds);
   }
+  return fmt::format(
+      "Measurements on this machine repeat to about \u00b1{} (the canary's p10-p90 over the {} of {} "
+      "rounds outside slow phases).\n",
+      pct(canary->stats.repeat_pct), canary->stats.steady_rounds, canary->stats.rounds);
+}
 
-  // Line 2: the reasons found in the data, most direct first.
-  std::vector<std::string> why;
-  auto join = [](const std::vector<std::string>& parts, std::string_view sep) {
-    std::string out;
-    for (const std::string& t : parts) out += (out.empty() ? "" : std::string(sep)) + t;
-    return out;
-  };
-  if (canary != nullptr && canary->stats.slow_rounds > 0) {
-    const ProbeStats& c = canary->stats;
-    why.push_back(fmt::format(
-        "slow phases seen by the canary lasting up to {:.1f} s ({} of {} rounds more than {:.0f}% "
-        "slow, {} its best)",
-        c.longest_phase_s, c.slow_rounds, c.rounds, 100 * canary->tolerance, ratio(c.slow_median / c.best)));
-  }
-  if (const ProbeSummary* o = find(s, Role::others);
-      o != nullptr && o->stats.slow_rounds * 10 >= o->stats.rounds && o->stats.slow_rounds > 0)
-    why.push_back(
-        fmt::format("other processes kept the vCPUs busy ({} on average, up to {}, in {} of {} rounds over "
-                    "{:g}%)",
-                    pct(o->stats.mean), pct(o->stats.max), o->stats.slow_rounds, o->stats.rounds, o->tolerance));
+std::string join(const std::vector<std::string>& parts, std::string_view sep) {
+  std::string out;
+  for (const std::string& t : parts) out += (out.empty() ? "" : std::string(sep)) + t;
+  return out;
+}
+
+std::vector<std::string> steal_reasons(const DoctorSummary& s) {
   std::vector<std::string> steal;
   for (const ProbeSummary& p : s.probes)
     if (p.role == Role::steal && p.stats.rounds > 0 && (p.stats.mean >= kStealNotablePct || p.stats.max >= 10))
       steal.push_back(
           fmt::format("vCPU {} lost {} of its time (up to {} in a round)", p.cpu, pct(p.stats.mean), pct(p.stats.max)));
-  if (!steal.empty()) why.push_back("steal: " + join(steal, ", "));
+  return steal;
+}
+
+std::vector<std::string> churn_reasons(const DoctorSummary& s) {
   std::vector<std::string> churn;
   for (const ProbeSummary& p : s.probes)
     if (p.role == Role::tlb || p.role == Role::stream || p.role == Role::canary)
       if (const double f = churn_slowdown(p); std::isfinite(f) && f >= 1 + kSlowTolerance)
         churn.push_back(fmt::format("{} {}", p.name, ratio(f)));
-  if (!churn.empty()) why.push_back(fmt::format("slower after the {:g} GiB churn: {}", s.churn_gib, join(churn, ", ")));
-  // The spinners, all vCPUs in one reason: stalls of milliseconds (the vCPU was taken away, by
-  // the host or by another process) and rounds of a slower compute rate (shared or throttled).
+  return churn;
+}
+
+// The spinners, all vCPUs in one reason: stalls of milliseconds (the vCPU was taken away, by
+// the host or by another process) and rounds of a slower compute rate (shared or throttled).
+std::vector<std::string> spinner_reasons(const DoctorSummary& s) {
   double worst_stall = 0;
   int worst_stall_cpu = -1, stall_rounds = 0, slow_rate_rounds = 0, rounds = 0;
   for (const ProbeSummary& p : s.probes) {
@@ -307,7 +303,29 @@ std::string verdict(const DoctorSummary& s) {
   if (slow_rate_rounds > 0 && slow_rate_rounds * 10 >= rounds)
     spin.push_back(fmt::format("a compute rate more than {:.0f}% below best in {} of {} rounds", 100 * kSlowTolerance,
                                slow_rate_rounds, rounds));
-  if (!spin.empty()) why.push_back("the spinners saw " + join(spin, " and "));
+  return spin;
+}
+
+// Line 2 of the verdict: the reasons found in the data, most direct first.
+std::vector<std::string> reasons(const DoctorSummary& s, const ProbeSummary* canary) {
+  std::vector<std::string> why;
+  if (canary != nullptr && canary->stats.slow_rounds > 0) {
+    const ProbeStats& c = canary->stats;
+    why.push_back(fmt::format(
+        "slow phases seen by the canary lasting up to {:.1f} s ({} of {} rounds more than {:.0f}% "
+        "slow, {} its best)",
+        c.longest_phase_s, c.slow_rounds, c.rounds, 100 * canary->tolerance, ratio(c.slow_median / c.best)));
+  }
+  if (const ProbeSummary* o = find(s, Role::others);
+      o != nullptr && o->stats.slow_rounds * 10 >= o->stats.rounds && o->stats.slow_rounds > 0)
+    why.push_back(
+        fmt::format("other processes kept the vCPUs busy ({} on average, up to {}, in {} of {} rounds over "
+                    "{:g}%)",
+                    pct(o->stats.mean), pct(o->stats.max), o->stats.slow_rounds, o->stats.rounds, o->tolerance));
+  if (const auto steal = steal_reasons(s); !steal.empty()) why.push_back("steal: " + join(steal, ", "));
+  if (const auto churn = churn_reasons(s); !churn.empty())
+    why.push_back(fmt::format("slower after the {:g} GiB churn: {}", s.churn_gib, join(churn, ", ")));
+  if (const auto spin = spinner_reasons(s); !spin.empty()) why.push_back("the spinners saw " + join(spin, " and "));
   if (const ProbeSummary* d = find(s, Role::drift); d != nullptr && d->stats.slow_rounds > 0)
     why.push_back(
         fmt::format("unstable clock: CLOCK_MONOTONIC's rate moved by more than {:g} ppm in {} of {} rounds "
@@ -316,6 +334,15 @@ std::string verdict(const DoctorSummary& s) {
   if (const ProbeSummary* c = find(s, Role::clock_read); c != nullptr && c->stats.median >= kClockReadSlowNs)
     why.push_back(
         fmt::format("slow clock: one read costs {:.0f} ns (a clocksource that traps to the host)", c->stats.median));
+  return why;
+}
+
+}  // namespace
+
+std::string verdict(const DoctorSummary& s) {
+  const ProbeSummary* canary = find(s, Role::canary);
+  std::string out = repeat_line(canary);
+  const std::vector<std::string> why = reasons(s, canary);
   if (why.empty()) {
     out += "Why: nothing in the data stands out: no steal, no other load, no slow phase seen by the canary, ";
     out += s.churn_gib > 0 ? "memory as fast after the churn as before, " : "no churn probed, ";
@@ -323,7 +350,6 @@ std::string verdict(const DoctorSummary& s) {
   } else {
     out += "Why: " + join(why, "; ") + ".\n";
   }
-
   // Line 3: the churn's own figure, when there was one.
   if (s.churn_gib > 0 && std::isfinite(s.churn_touch_gbps))
     out += fmt::format(
