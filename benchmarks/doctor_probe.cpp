@@ -348,7 +348,75 @@ std::vector<int> probe_cpus() {
   return out;
 }
 
+namespace {
+
 constexpr double kSpinS = 0.1;
+
+// The memory probes' buffers: allocated and touched once, before any round, and kept until the
+// end, so no round meets a fresh page; only the churn hands memory back.
+struct MemoryProbes {
+  Mapping stream_buf{kProbeBytes, Mapping::kHuge}, chase_buf{kProbeBytes, Mapping::kHuge};
+  std::span<std::uint64_t> stream_words;
+  std::optional<PageChase> chase;
+
+  MemoryProbes() {
+    if (std::string why = stream_buf.advise(MADV_HUGEPAGE); !why.empty())
+      fmt::print(stderr, "roofbench doctor: madvise(MADV_HUGEPAGE) refused ({}): the stream reads 4 KiB pages\n", why);
+    if (std::string why = chase_buf.advise(MADV_NOHUGEPAGE); !why.empty())
+      fmt::print(stderr, "roofbench doctor: madvise(MADV_NOHUGEPAGE) refused ({}): the TLB walk may meet huge pages\n",
+                 why);
+    stream_words = as<std::uint64_t>(stream_buf.bytes());
+    std::iota(stream_words.begin(), stream_words.end(), std::uint64_t{0});
+    std::ranges::fill(chase_buf.bytes(), std::byte{0});
+    chase.emplace(chase_buf.bytes());
+  }
+};
+
+// /proc/stat and this process's CPU time, read together at each round's end so both cover the
+// same interval.
+struct TickReader {
+  std::string why;
+  std::optional<std::map<int, Ticks>> stat = read_proc_stat(why);
+  Usage used = usage_now();
+
+  TickReader() {
+    if (!stat) fmt::print(stderr, "roofbench doctor: /proc/stat unreadable ({}): no steal or busy figures\n", why);
+  }
+  void fill(Round& round, std::span<const int> cpu_ids) {
+    if (!stat) return;
+    std::optional<std::map<int, Ticks>> next = read_proc_stat(why);
+    const Usage now = usage_now();
+    if (next) fill_ticks(*stat, *next, cpu_ids, round.cpu);
+    round.own_busy_pct = 100 * (now.cpu_s - used.cpu_s) / ((now.wall_s - used.wall_s) * double(cpu_ids.size()));
+    stat = std::move(next);
+    used = now;
+    if (!stat) fmt::print(stderr, "roofbench doctor: /proc/stat unreadable ({}): no more steal figures\n", why);
+  }
+  // Starts the next interval afresh: the next delta would otherwise count the churn's seconds.
+  void restart() {
+    if (!stat) return;
+    stat = read_proc_stat(why);
+    used = usage_now();
+  }
+};
+
+void spin_round(Round& round, std::span<const int> cpu_ids, long iterations, bool& pin_reported) {
+  const std::vector<SpinResult> spun = spin(cpu_ids, iterations, kSpinS);
+  for (std::size_t i = 0; i < spun.size(); ++i) {
+    round.cpu[i].chunks_per_s = spun[i].chunks_per_s;
+    round.cpu[i].stall_ms = spun[i].stall_ms;
+    if (!spun[i].pinned && !pin_reported) {
+      fmt::print(stderr, "roofbench doctor: cannot pin a spinner to CPU {}: spinners run unpinned\n", cpu_ids[i]);
+      pin_reported = true;
+    }
+  }
+}
+
+Clock::duration after(double seconds) {
+  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+}
+
+}  // namespace
 
 Rounds probe(const DoctorOptions& options) {
   DoctorOptions o = options;
@@ -356,32 +424,16 @@ Rounds probe(const DoctorOptions& options) {
   Rounds r;
   r.cpu_ids = probe_cpus();
   r.churn_gib = o.churn_gib;
-
-  // The memory probes' buffers: allocated and touched once, before any round, and kept until
-  // the end, so no round meets a fresh page; only the churn hands memory back.
-  Mapping stream_buf(kProbeBytes, Mapping::kHuge), chase_buf(kProbeBytes, Mapping::kHuge);
-  if (std::string why = stream_buf.advise(MADV_HUGEPAGE); !why.empty())
-    fmt::print(stderr, "roofbench doctor: madvise(MADV_HUGEPAGE) refused ({}): the stream reads 4 KiB pages\n", why);
-  if (std::string why = chase_buf.advise(MADV_NOHUGEPAGE); !why.empty())
-    fmt::print(stderr, "roofbench doctor: madvise(MADV_NOHUGEPAGE) refused ({}): the TLB walk may meet huge pages\n",
-               why);
-  std::span<std::uint64_t> stream_words = as<std::uint64_t>(stream_buf.bytes());
-  std::iota(stream_words.begin(), stream_words.end(), std::uint64_t{0});
-  std::ranges::fill(chase_buf.bytes(), std::byte{0});
-  PageChase chase(chase_buf.bytes());
+  MemoryProbes memory;
   Canary canary;
   canary.time(o.threads);  // its blocks are touched here, not in the first round
   const long iterations = calibrate_chunk();
-
-  std::string why;
-  std::optional<std::map<int, Ticks>> stat = read_proc_stat(why);
-  Usage used = usage_now();  // read with /proc/stat, so both cover the same interval
-  if (!stat) fmt::print(stderr, "roofbench doctor: /proc/stat unreadable ({}): no steal or busy figures\n", why);
+  TickReader ticks;
   bool pin_reported = false;
 
   const auto t0 = Clock::now();
-  const auto deadline = t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds));
-  const auto churn_at = t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds / 2));
+  const auto deadline = t0 + after(o.seconds);
+  const auto churn_at = t0 + after(o.seconds / 2);
   bool churn_pending = o.churn_gib > 0, after_churn = false;
   double next_progress = 10;
   // A round starts while at least half a round is left (and the first one always).
@@ -393,34 +445,15 @@ Rounds probe(const DoctorOptions& options) {
     round.after_churn = after_churn;
     round.cpu.resize(r.cpu_ids.size());
     const ClockPair c0 = read_clocks();
-
-    const std::vector<SpinResult> spun = spin(r.cpu_ids, iterations, kSpinS);
-    for (std::size_t i = 0; i < spun.size(); ++i) {
-      round.cpu[i].chunks_per_s = spun[i].chunks_per_s;
-      round.cpu[i].stall_ms = spun[i].stall_ms;
-      if (!spun[i].pinned && !pin_reported) {
-        fmt::print(stderr, "roofbench doctor: cannot pin a spinner to CPU {}: spinners run unpinned\n", r.cpu_ids[i]);
-        pin_reported = true;
-      }
-    }
+    spin_round(round, r.cpu_ids, iterations, pin_reported);
     round.canary_ms = 1e3 * canary.time(o.threads);
-    round.stream_gbps = stream_gbps(stream_words);
-    round.tlb_ns_per_hop = chase.walk();
+    round.stream_gbps = stream_gbps(memory.stream_words);
+    round.tlb_ns_per_hop = memory.chase->walk();
     round.clock_read_ns = clock_read_ns();
-
-    sleep_until(std::min(start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(kRoundS)),
-                         deadline));
+    sleep_until(std::min(start + after(kRoundS), deadline));
     const ClockPair c1 = read_clocks();
     round.drift_ppm = 1e6 * ((c1.mono - c0.mono) / (c1.raw - c0.raw) - 1);
-    if (stat) {
-      std::optional<std::map<int, Ticks>> next = read_proc_stat(why);
-      const Usage now = usage_now();
-      if (next) fill_ticks(*stat, *next, r.cpu_ids, round.cpu);
-      round.own_busy_pct = 100 * (now.cpu_s - used.cpu_s) / ((now.wall_s - used.wall_s) * double(r.cpu_ids.size()));
-      stat = std::move(next);
-      used = now;
-      if (!stat) fmt::print(stderr, "roofbench doctor: /proc/stat unreadable ({}): no more steal figures\n", why);
-    }
+    ticks.fill(round, r.cpu_ids);
     round.end_s = seconds_since(t0);
     const double end_s = round.end_s;
     r.rounds.push_back(std::move(round));
@@ -436,14 +469,9 @@ Rounds probe(const DoctorOptions& options) {
       after_churn = true;
       fmt::print(stderr, "roofbench doctor: churn at {:.1f} s: {:g} GiB touched at {:.2f} GB/s and freed\n",
                  r.churn_end_s, o.churn_gib, r.churn_touch_gbps);
-      // /proc/stat's next delta would count the churn's seconds in the next round.
-      if (stat) {
-        stat = read_proc_stat(why);
-        used = usage_now();
-      }
+      ticks.restart();
     }
   }
-
   return r;
 }
 
