@@ -1,41 +1,25 @@
 #include "benchmarks/calibrate_parts.h"
 
-#include <benchmark/benchmark.h>
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <omp.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
-#include <ctime>
-#include <fstream>
+#include <exception>
 #include <map>
 #include <memory>
-#include <exception>
 #include <numeric>
-#include <optional>
 #include <random>
+#include <string>
 #include <tuple>
+#include <vector>
 
 #include "kernels/core/shape_file.h"
-#include "kernels/amx_tiles.h"
-#include "benchmarks/calib.h"
-#include "benchmarks/canary.h"
-#include "benchmarks/doctor.h"
 #include "benchmarks/interrupt.h"
-#include "benchmarks/journal.h"
-#include "benchmarks/supervisor.h"
-#include "benchmarks/latency.h"
 #include "benchmarks/measure.h"
 #include "benchmarks/run.h"
-#include "benchmarks/csv.h"
-#include "kernels/core/buffer.h"
 #include "kernels/core/cost.h"
 #include "predictor/fit.h"
-#include "predictor/levels.h"
 #include "predictor/parallel.h"
 #include "predictor/roofline.h"
 

@@ -71,12 +71,15 @@ void bind_threads_unless_user_chose(char** argv) {
   setenv("ROOFBENCH_REEXEC", "1", 1);
   // With OMP_PROC_BIND set, libgomp pins the initial thread to the first place as it loads, so
   // the re-executed process runs on one core; the CPUs allowed now are kept for the worker that
-  // run and calibrate start from it (journal.cpp), which would otherwise inherit that one core.
+  // run and calibrate start from it (supervisor.cpp), which would otherwise inherit that one core.
   cpu_set_t allowed;
   if (sched_getaffinity(0, sizeof allowed, &allowed) == 0) {
     std::string list;
-    for (int c = 0; c < CPU_SETSIZE; ++c)
-      if (CPU_ISSET(c, &allowed)) list += (list.empty() ? "" : ",") + std::to_string(c);
+    for (int c = 0; c < CPU_SETSIZE; ++c) {
+      if (!CPU_ISSET(c, &allowed)) continue;
+      if (!list.empty()) list += ',';
+      list += std::to_string(c);
+    }
     setenv("ROOFBENCH_AFFINITY", list.c_str(), 1);
   }
   execv("/proc/self/exe", argv);  // returns only on failure: then run unbound

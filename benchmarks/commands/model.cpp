@@ -1,8 +1,8 @@
-// `roofbench model`: whole-model metrics per layer and in total (benchmarks/model.h).
+// `roofbench model`: whole-model metrics per layer and in total (benchmarks/model_measure.h).
 #include <memory>
 
 #include "benchmarks/commands/command.h"
-#include "benchmarks/model.h"
+#include "benchmarks/model_measure.h"
 #include "kernels/core/cpu.h"
 
 namespace roofbench {
