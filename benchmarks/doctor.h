@@ -9,9 +9,9 @@
 // touched once at start and never freed. Half-way through it may allocate, touch and free a
 // large block (the churn that docs/noise.md found slowing rows down for seconds afterwards).
 //
-// The engine (doctor_command) only gathers Rounds. Everything that turns them into numbers and
-// words (statistics, slow rounds, phases, the verdict) is a pure function below, so it can be
-// tested on synthetic series.
+// The engine (probe, doctor_probe.cpp) only gathers Rounds. Everything that turns them into
+// numbers and words (statistics, slow rounds, phases, the verdict: doctor_verdict.cpp) is a pure
+// function below, so it can be tested on synthetic series. The command is commands/doctor.cpp.
 #pragma once
 
 #include <cstdint>

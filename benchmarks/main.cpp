@@ -5,7 +5,6 @@
 #include <fmt/ranges.h>
 
 #include <CLI/CLI.hpp>
-#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <string_view>
@@ -38,19 +37,6 @@ constexpr Command kCommands[] = {
 
 std::span<const Command> commands() {
   return kCommands;
-}
-
-const char* description(std::string_view subcommand) {
-  for (const Command& c : kCommands)
-    if (subcommand == c.name) return c.description;
-  return "";
-}
-
-void warn_oversubscribed(const std::vector<int>& threads) {
-  const int most = threads.empty() ? 0 : *std::max_element(threads.begin(), threads.end());
-  if (most > cpu().logical_cpus)
-    fmt::print(stderr, "roofbench: warning: {} threads on {} logical CPUs: threads will share cores\n", most,
-               cpu().logical_cpus);
 }
 
 }  // namespace roofbench

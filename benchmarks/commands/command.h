@@ -32,7 +32,7 @@ struct Command {
   Handler (*define)(CLI::App& cmd, const Invocation& invocation);
 };
 
-// Every subcommand, in the order `roofbench help` lists them (main.cpp).
+// Every subcommand, in the order `roofbench help` lists them: the one table, in main.cpp.
 std::span<const Command> commands();
 
 // A subcommand's one-line description, or "" for a name that is none.
