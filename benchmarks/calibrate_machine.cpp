@@ -12,32 +12,18 @@
 #include <cmath>
 #include <ctime>
 #include <fstream>
-#include <map>
-#include <memory>
-#include <exception>
-#include <numeric>
-#include <optional>
-#include <random>
-#include <tuple>
+#include <string>
+#include <vector>
 
-#include "kernels/core/shape_file.h"
 #include "kernels/amx_tiles.h"
+#include "kernels/core/buffer.h"
 #include "benchmarks/calib.h"
-#include "benchmarks/canary.h"
 #include "benchmarks/doctor.h"
 #include "benchmarks/interrupt.h"
-#include "benchmarks/journal.h"
-#include "benchmarks/supervisor.h"
 #include "benchmarks/latency.h"
 #include "benchmarks/measure.h"
-#include "benchmarks/run.h"
-#include "benchmarks/csv.h"
-#include "kernels/core/buffer.h"
-#include "kernels/core/cost.h"
-#include "predictor/fit.h"
 #include "predictor/levels.h"
 #include "predictor/parallel.h"
-#include "predictor/roofline.h"
 
 namespace roofbench {
 
