@@ -450,7 +450,7 @@ void measure_machine(Profile& profile, const CalibrateOptions& opt, const Settin
   // made in slow phases or beside a busy neighbour says so, and the report prints it.
   const int most = opt.threads.empty() ? 0 : *std::max_element(opt.threads.begin(), opt.threads.end());
   const DoctorSummary doctor =
-      summarise_rounds(probe({.seconds = opt.quick ? 3.0 : 10.0, .churn_gib = 0, .threads = most}));
+      summarise_rounds(probe({.seconds = opt.quick ? 3.0 : 10.0, .churn_gib = 0, .csv = {}, .threads = most}));
   profile.machine["doctor"] = summary_json(doctor);
   throw_if_interrupted(kNothingWritten);
   for (const auto& line : profile.machine["doctor"]["verdict"])
