@@ -1,5 +1,5 @@
 // The calibration loops behind `roofbench calibrate`, compiled per ISA (calib.inc). Each runs on
-// one thread; calibrate.cpp spreads them over OpenMP threads and times them.
+// one thread; calibrate_machine.cpp spreads them over OpenMP threads and times them.
 #pragma once
 
 #include <cstdint>

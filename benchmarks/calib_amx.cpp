@@ -1,5 +1,5 @@
 // AMX peak loops: tdpbf16ps (AMX-BF16) and tdpbusd (AMX-INT8) on the tile schedule of
-// amx_tiles.h (flags per file in CMakeLists.txt: -mamx-tile -mamx-bf16 -mamx-int8). calibrate.cpp
+// amx_tiles.h (flags per file in CMakeLists.txt: -mamx-tile -mamx-bf16 -mamx-int8). calibrate_machine.cpp
 // calls them only when cpu() reports the unit, which includes Linux's permission for the tile
 // data (kernels/core/cpu.cpp request_amx_permission): without it the first tile instruction raises
 // SIGILL.
@@ -74,7 +74,7 @@ double store_accumulators() {
 
 }  // namespace
 
-// Loads the configuration once and reads it back (calibrate.cpp formats the message: no
+// Loads the configuration once and reads it back (calibrate_machine.cpp formats the message: no
 // std::string in this file, whose inline functions would be compiled with AMX flags).
 bool amx_tile_config_matches(amx::TileConfig* read_back) {
   const bool ok = load_tile_config(read_back);

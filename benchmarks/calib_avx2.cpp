@@ -1,4 +1,4 @@
-// Calibration loops compiled for avx2 (flags per file in CMakeLists.txt); calibrate.cpp calls
+// Calibration loops compiled for avx2 (flags per file in CMakeLists.txt); calibrate_machine.cpp calls
 // them only when cpu() reports the ISA.
 #define ROOFBENCH_ISA avx2
 #define ROOFBENCH_F32 simd::Avx2F32

@@ -1,4 +1,4 @@
-// Calibration loops compiled for avx512 (flags per file in CMakeLists.txt); calibrate.cpp calls
+// Calibration loops compiled for avx512 (flags per file in CMakeLists.txt); calibrate_machine.cpp calls
 // them only when cpu() reports the ISA.
 #define ROOFBENCH_ISA avx512
 #define ROOFBENCH_F32 simd::Avx512F32

@@ -1,5 +1,5 @@
 // keep_faster (calibrate.h): the merge of calibrate's two passes over the machine, apart from
-// calibrate.cpp so the tests can link it.
+// calibrate_machine.cpp so the tests can link it.
 #include <fmt/format.h>
 
 #include <algorithm>

@@ -9,9 +9,9 @@
 // touched once at start and never freed. Half-way through it may allocate, touch and free a
 // large block (the churn that docs/noise.md found slowing rows down for seconds afterwards).
 //
-// The engine (doctor_command) only gathers Rounds. Everything that turns them into numbers and
-// words (statistics, slow rounds, phases, the verdict) is a pure function below, so it can be
-// tested on synthetic series.
+// The engine (probe, doctor_probe.cpp) only gathers Rounds. Everything that turns them into
+// numbers and words (statistics, slow rounds, phases, the verdict: doctor_verdict.cpp) is a pure
+// function below, so it can be tested on synthetic series. The command is commands/doctor.cpp.
 #pragma once
 
 #include <cstdint>
@@ -77,6 +77,15 @@ struct Rounds {
 // warnings on stderr, nothing on stdout. Stops early, keeping the rounds so far, when interrupted.
 // calibrate runs it for a few seconds so the profile says what the machine was like.
 Rounds probe(const DoctorOptions& o);
+
+// Rounds of half a second: long enough for /proc/stat's 10 ms ticks to say something, short
+// enough to see the slow phases (seconds) start and end.
+inline constexpr double kRoundS = 0.5;
+
+// The CPUs the probe runs on: the ones the command was started with. commands/launch.cpp
+// re-executes roofbench with OpenMP binding, which pins this thread to one core and keeps the
+// original set in ROOFBENCH_AFFINITY; without it (the user bound threads), every logical CPU.
+std::vector<int> probe_cpus();
 
 // ---- the summariser: pure functions --------------------------------------------------------
 

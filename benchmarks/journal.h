@@ -93,11 +93,15 @@ class Journal {
 // The journal beside an output file.
 std::string journal_path(const std::string& output);
 
-// Runs `args` (argv[1..] of this process) as a supervised worker until it finishes, restarting
-// it after a crash or a hang with the job it was running recorded as failed; returns the
-// worker's exit status. Reuses the journal when it belongs to the same command line, otherwise
-// starts a new one. Hang limits come from the worker's begin lines.
-int supervise(const std::vector<std::string>& args, const std::string& journal);
+// The environment variable that names the journal to a supervised worker (supervisor.h).
+inline constexpr const char* kJournalEnv = "ROOFBENCH_JOURNAL";
+
+// For the supervisor of `args`: reuses `journal` when it belongs to the same command line
+// (saying so on stderr), otherwise starts a new one.
+void start_or_resume_journal(const std::string& journal, const std::vector<std::string>& args);
+
+// True when `journal` holds nothing beyond its header: the worker did no job.
+bool journal_is_empty(const std::string& journal);
 
 // True in the worker process: the command then does the work itself.
 bool is_supervised_worker();

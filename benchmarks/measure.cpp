@@ -371,7 +371,7 @@ namespace {
 
 // One round: `wanted` more repetitions of each job in it, every job's repetitions interleaved
 // with every other's in random order (Google Benchmark's --benchmark_enable_random_interleaving,
-// which main.cpp turns on).
+// which commands/launch.cpp turns on).
 void run_round(const std::map<Job*, int>& wanted, Buffers& buffers, Canary& canary, const MeasureOptions& opt) {
   benchmark::ClearRegisteredBenchmarks();
   std::map<std::string, Job*> by_name;

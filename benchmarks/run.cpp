@@ -24,6 +24,7 @@
 #include "benchmarks/csv.h"
 #include "benchmarks/interrupt.h"
 #include "benchmarks/journal.h"
+#include "benchmarks/supervisor.h"
 #include "benchmarks/measure.h"
 #include "kernels/check.h"
 #include "kernels/core/cost.h"
@@ -319,94 +320,75 @@ void warn_unfitted(const std::vector<CsvRow>& rows) {
                n);
 }
 
-}  // namespace
+// The CSV row of one timed case: its estimate, or why it has none.
+CsvRow measured_row(const Case& c, const RunOptions& opt, const std::optional<Profile>& profile) {
+  const Job& j = c.job;
+  CsvRow r = row_of(c, opt, profile);
+  const Estimate e = estimate_of(j, rules_of(opt));
+  r.repetitions = e.kept;
+  r.repetitions_rejected = e.rejected;
+  if (j.failure) {
+    r.status = *j.failure;
+    return r;
+  }
+  if (j.skipped) {
+    r.status = "skipped: " + *j.skipped;
+    return r;
+  }
+  const std::vector<double> kept = kept_seconds(repetitions_of(j), rules_of(opt));
+  if (e.seconds > 0) {
+    r.measured_s = e.seconds;
+    r.measured_lo_s = e.lo;
+    r.measured_hi_s = e.hi;
+    r.slowdown = e.slowdown;
+  }
+  r.lived_s = e.lived_seconds;
+  r.converged = e.converged;
+  r.cv = e.cv;
+  std::tie(r.measured_first_s, r.measured_second_s) = half_medians(kept);
+  r.noisy = *r.cv > opt.noise_threshold;
+  r.roof_ratio = roof_ratio(r, *j.kernel, profile);
+  // Interrupted with some repetitions done: their median is kept, and the status says it
+  // rests on fewer repetitions than asked, so nothing that wants "ok" rows takes it.
+  r.status = std::cmp_less(j.seconds.size(), opt.repetitions)
+                 ? fmt::format("interrupted after {} of {} repetitions", j.seconds.size(), opt.repetitions)
+                 : "ok";
+  return r;
+}
 
-int run_command(const RunOptions& opt) {
-  require_openmp_openblas();
-  check_writable(opt.csv);
-  if (!opt.repetitions_csv.empty()) check_writable(opt.repetitions_csv);
-  const bool supervisor = !opt.args.empty() && !is_supervised_worker();
-  std::optional<Profile> profile;
-  // A bad profile or shape file stops the run before any timing (in the supervisor, which
-  // reads both too: its errors are then the usual one line, with no worker and no journal).
-  if (!opt.profile.empty())
-    profile = supervisor ? read_profile(opt.profile) : read_profile_for_this_machine(opt.profile);
-  // The skips are reported once, by the process the user started.
-  std::vector<std::unique_ptr<Case>> cases = build_cases(opt, true, !is_supervised_worker());
-  check_predictable(cases, opt, profile);
-  // A library that crashes or hangs must cost one row, not the run: the work happens in a
-  // worker process watched by this one (journal.h).
-  if (supervisor) return supervise(opt.args, journal_path(opt.csv));
-  std::optional<Journal> journal = Journal::for_this_worker();
-  catch_interrupts();
-  std::vector<Job*> jobs;
-  for (auto& c : cases) jobs.push_back(&c->job);
-  check_jobs(jobs, journal ? &*journal : nullptr);
-
-  add_context(opt, profile);
-  // The profile's canary (the least a whole calibration saw) is the machine's own speed, so a
-  // run that starts inside a slow phase still knows it; a profile from elsewhere is not.
-  Canary canary;
+// The profile's canary (the least a whole calibration saw) is the machine's own speed, so a
+// run that starts inside a slow phase still knows it; a profile from elsewhere is not.
+void remember_profile_canary(Canary& canary, const std::optional<Profile>& profile, const RunOptions& opt) {
   if (profile && !other_machine_warning(*profile, opt.profile))
     for (const CanaryEntry& c : profile->canary) canary.remember(c.threads, c.seconds);
-  if (!interrupted())
-    measure_jobs(jobs, {.repetitions = opt.repetitions,
-                        .max_repetitions = opt.max_repetitions > 0 ? opt.max_repetitions : 3 * opt.repetitions,
-                        .rules = rules_of(opt),
-                        .canary = &canary,
-                        .min_time = opt.min_time,
-                        .repetitions_from_gbench = opt.gbench_sets_repetitions,
-                        .min_time_from_gbench = opt.gbench_sets_min_time,
-                        .cold = opt.cache == "cold",
-                        .console = true,
-                        .journal = journal ? &*journal : nullptr});
+}
 
-  std::vector<CsvRow> rows;
-  for (const auto& c : cases) {
-    const Job& j = c->job;
-    if (j.seconds.empty() && !j.failure && !j.skipped) continue;  // filtered out by --benchmark_filter
-    CsvRow r = row_of(*c, opt, profile);
-    const Estimate e = estimate_of(j, rules_of(opt));
-    r.repetitions = e.kept;
-    r.repetitions_rejected = e.rejected;
-    if (j.failure) {
-      r.status = *j.failure;
-    } else if (j.skipped) {
-      r.status = "skipped: " + *j.skipped;
-    } else {
-      const std::vector<double> kept = kept_seconds(repetitions_of(j), rules_of(opt));
-      if (e.seconds > 0) {
-        r.measured_s = e.seconds;
-        r.measured_lo_s = e.lo;
-        r.measured_hi_s = e.hi;
-        r.slowdown = e.slowdown;
-      }
-      r.lived_s = e.lived_seconds;
-      r.converged = e.converged;
-      r.cv = e.cv;
-      std::tie(r.measured_first_s, r.measured_second_s) = half_medians(kept);
-      r.noisy = *r.cv > opt.noise_threshold;
-      r.roof_ratio = roof_ratio(r, *j.kernel, profile);
-      // Interrupted with some repetitions done: their median is kept, and the status says it
-      // rests on fewer repetitions than asked, so nothing that wants "ok" rows takes it.
-      r.status = std::cmp_less(j.seconds.size(), opt.repetitions)
-                     ? fmt::format("interrupted after {} of {} repetitions", j.seconds.size(), opt.repetitions)
-                     : "ok";
-    }
-    rows.push_back(std::move(r));
-  }
-  write_csv(opt.csv, rows);
-  if (!opt.repetitions_csv.empty()) write_repetitions_csv(opt.repetitions_csv, cases, opt);
-  if (journal) journal->remove();  // the CSV holds everything it recorded
-  if (interrupted()) {
-    const auto complete = std::count_if(rows.begin(), rows.end(), [](const CsvRow& r) { return r.status == "ok"; });
-    fmt::print(stderr,
-               "roofbench: interrupted by {}: wrote {} complete rows and {} with fewer repetitions (of {} "
-               "planned) to {}\n",
-               signal_name(interrupt_signal()), complete, static_cast<std::ptrdiff_t>(rows.size()) - complete,
-               cases.size(), opt.csv);
-    return 128 + interrupt_signal();
-  }
+void time_cases(const std::vector<Job*>& jobs, const RunOptions& opt, Canary& canary, Journal* journal) {
+  if (interrupted()) return;
+  measure_jobs(jobs, {.repetitions = opt.repetitions,
+                      .max_repetitions = opt.max_repetitions > 0 ? opt.max_repetitions : 3 * opt.repetitions,
+                      .rules = rules_of(opt),
+                      .canary = &canary,
+                      .min_time = opt.min_time,
+                      .repetitions_from_gbench = opt.gbench_sets_repetitions,
+                      .min_time_from_gbench = opt.gbench_sets_min_time,
+                      .cold = opt.cache == "cold",
+                      .console = true,
+                      .journal = journal});
+}
+
+int report_interrupted(const std::vector<CsvRow>& rows, std::size_t planned, const RunOptions& opt) {
+  const auto complete = std::count_if(rows.begin(), rows.end(), [](const CsvRow& r) { return r.status == "ok"; });
+  fmt::print(stderr,
+             "roofbench: interrupted by {}: wrote {} complete rows and {} with fewer repetitions (of {} "
+             "planned) to {}\n",
+             signal_name(interrupt_signal()), complete, static_cast<std::ptrdiff_t>(rows.size()) - complete, planned,
+             opt.csv);
+  return 128 + interrupt_signal();
+}
+
+// What a finished run says on stderr; returns its exit status (1 when a row failed).
+int report_finished(const std::vector<CsvRow>& rows, const RunOptions& opt) {
   warn_unfitted(rows);
   print_machine_state(rows, opt);
   const auto is_skip = [](const CsvRow& r) { return r.status.starts_with("skipped: "); };
@@ -425,6 +407,49 @@ int run_command(const RunOptions& opt) {
              skipped ? fmt::format(" ({} skipped: the library has no fast exact implementation here)", skipped) : "",
              failed ? fmt::format(" ({} failed: an error, or a mismatch against naive)", failed) : "");
   return failed ? 1 : 0;
+}
+
+}  // namespace
+
+int run_command(const RunOptions& opt) {
+  require_openmp_openblas();
+  check_writable(opt.csv);
+  if (!opt.repetitions_csv.empty()) check_writable(opt.repetitions_csv);
+  const bool supervisor = !opt.args.empty() && !is_supervised_worker();
+  std::optional<Profile> profile;
+  // A bad profile or shape file stops the run before any timing (in the supervisor, which
+  // reads both too: its errors are then the usual one line, with no worker and no journal).
+  if (!opt.profile.empty())
+    profile = supervisor ? read_profile(opt.profile) : read_profile_for_this_machine(opt.profile);
+  // The skips are reported once, by the process the user started.
+  std::vector<std::unique_ptr<Case>> cases = build_cases(opt, true, !is_supervised_worker());
+  check_predictable(cases, opt, profile);
+  // A library that crashes or hangs must cost one row, not the run: the work happens in a
+  // worker process watched by this one (supervisor.h).
+  if (supervisor) return supervise(opt.args, journal_path(opt.csv));
+  std::optional<Journal> journal = Journal::for_this_worker();
+  Journal* const jp = journal ? &*journal : nullptr;
+  catch_interrupts();
+  std::vector<Job*> jobs;
+  for (auto& c : cases) jobs.push_back(&c->job);
+  check_jobs(jobs, jp);
+
+  add_context(opt, profile);
+  Canary canary;
+  remember_profile_canary(canary, profile, opt);
+  time_cases(jobs, opt, canary, jp);
+
+  std::vector<CsvRow> rows;
+  for (const auto& c : cases) {
+    const Job& j = c->job;
+    if (j.seconds.empty() && !j.failure && !j.skipped) continue;  // filtered out by --benchmark_filter
+    rows.push_back(measured_row(*c, opt, profile));
+  }
+  write_csv(opt.csv, rows);
+  if (!opt.repetitions_csv.empty()) write_repetitions_csv(opt.repetitions_csv, cases, opt);
+  if (journal) journal->remove();  // the CSV holds everything it recorded
+  if (interrupted()) return report_interrupted(rows, cases.size(), opt);
+  return report_finished(rows, opt);
 }
 
 Profile read_profile_for_this_machine(const std::string& path) {

@@ -1,6 +1,6 @@
-// `roofbench evaluate RUN.csv`: how good the predictions in a run CSV are, for the fitted and
-// the classic roofline side by side. The pieces below are pure (text in, numbers out) so the
-// tests can check them without files.
+// How good the predictions in a run CSV are, for the fitted and the classic roofline side by
+// side (`roofbench evaluate`, benchmarks/commands/evaluate.h). The pieces below are pure (text
+// in, numbers out) so the tests can check them without files.
 #pragma once
 
 #include <cstddef>
@@ -13,18 +13,6 @@
 #include <vector>
 
 namespace roofbench {
-
-struct EvaluateOptions {
-  std::string csv;      // a CSV written by `roofbench run --profile`
-  int worst = 5;        // rows listed as the worst predictions (by |fitted error|), overall
-  std::string out_csv;  // optional: the per-group scores as CSV
-  std::string repeat;   // optional: a second run CSV of the same rows, for the noise floor
-  // optional: predict every measured row again from this profile (predicted_s and classic_s
-  // replaced), so a refitted or changed model is scored on measurements taken before it.
-  std::string profile;
-};
-
-int evaluate_command(const EvaluateOptions& opt);
 
 // One CSV record and the (1-based) line it starts on, for file:line messages.
 struct CsvRecord {

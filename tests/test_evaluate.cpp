@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "tests/fixtures.h"
+#include "benchmarks/commands/evaluate.h"
 #include "predictor/evaluate.h"
 
 namespace {

@@ -1,4 +1,4 @@
-#include "benchmarks/calibrate.h"
+#include "benchmarks/calibrate_parts.h"
 
 #include <benchmark/benchmark.h>
 #include <fmt/chrono.h>
@@ -12,31 +12,18 @@
 #include <cmath>
 #include <ctime>
 #include <fstream>
-#include <map>
-#include <memory>
-#include <exception>
-#include <numeric>
-#include <optional>
-#include <random>
-#include <tuple>
+#include <string>
+#include <vector>
 
-#include "kernels/core/shape_file.h"
 #include "kernels/amx_tiles.h"
+#include "kernels/core/buffer.h"
 #include "benchmarks/calib.h"
-#include "benchmarks/canary.h"
 #include "benchmarks/doctor.h"
 #include "benchmarks/interrupt.h"
-#include "benchmarks/journal.h"
 #include "benchmarks/latency.h"
 #include "benchmarks/measure.h"
-#include "benchmarks/run.h"
-#include "benchmarks/csv.h"
-#include "kernels/core/buffer.h"
-#include "kernels/core/cost.h"
-#include "predictor/fit.h"
 #include "predictor/levels.h"
 #include "predictor/parallel.h"
-#include "predictor/roofline.h"
 
 namespace roofbench {
 
@@ -57,23 +44,6 @@ std::span<const BandwidthLoops> bandwidth_loops() {
 }
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-struct Settings {
-  double min_seconds;  // one timed repetition lasts at least this long
-  int repetitions;     // best of these is the roof; the median gives the spread
-  double size_step;    // geometric step of the working-set sweep
-  // The measurement canary (canary.h), shared with the training sweep: before each figure the
-  // calibration waits while it says the machine runs slow, so a peak or a bandwidth is not
-  // the best of repetitions that all fell in a slow phase (they last seconds; a figure's
-  // repetitions take a fraction of one).
-  Canary* canary = nullptr;
-};
-
-Settings settings(bool quick, Canary* canary) {
-  return quick ? Settings{0.004, 5, 2.0, canary} : Settings{0.02, 11, std::sqrt(2.0), canary};
-}
 
 // Waits while the canary says the machine runs slow (measure.h gate), where there is a canary.
 void settle(const Settings& s, int threads) {
@@ -114,10 +84,6 @@ std::int64_t enough(double min_seconds, Run&& run) {
     count *= 2;
   }
 }
-
-constexpr const char* kNothingWritten =
-    "no profile written: a partial calibration would mislead every prediction made from it";
-
 bool is_amx(Isa isa) {
   return isa == Isa::amx_tile || isa == Isa::amx_bf16 || isa == Isa::amx_int8;
 }
@@ -353,295 +319,6 @@ nlohmann::json spec_json(const std::vector<PeakEntry>& peaks) {
   return out;
 }
 
-// Every unit measured, with its ops per cycle: "yes" marks the dtype's roof (what machine_peak
-// returns), "no" a unit that counts but is slower, "excluded" one that does not count (roof false).
-void print_summary(const Profile& p) {
-  if (p.machine.contains("measured_hz"))
-    fmt::print("\nmeasured clock: {:.2f} GHz (dependent integer adds, 1 thread)\n",
-               p.machine["measured_hz"].get<double>() / 1e9);
-  fmt::print("\n{:<5} {:>7}  {:>9}  {:>10}  {:>7}  {:<8}  {}\n", "dtype", "threads", "G(FL)OP/s", "ops/cycle", "spread",
-             "roof", "unit (instructions)");
-  for (const PeakEntry& e : p.peaks) {
-    const PeakEntry* roof = machine_roof(p, *parse_dtype(e.dtype), e.threads);
-    fmt::print("{:<5} {:>7}  {:>9.1f}  {:>10.1f}  {:>6.1f}%  {:<8}  {}\n", e.dtype, e.threads, e.ops_per_s / 1e9,
-               e.ops_per_cycle, 100 * e.spread,
-               !e.roof      ? "excluded"
-               : roof == &e ? "yes"
-                            : "no",
-               e.isa);
-  }
-  fmt::print("\n{:<6} {:<7} {:>7}  {:>12}  {:>9}\n", "level", "kernel", "threads", "capacity", "GB/s");
-  for (const BandwidthEntry& b : p.bandwidth)
-    fmt::print("{:<6} {:<7} {:>7}  {:>12}  {:>9.1f}\n", b.level, b.kernel, b.threads,
-               b.capacity_bytes ? fmt::format("{} KiB", b.capacity_bytes >> 10) : "-", b.bytes_per_s / 1e9);
-  if (p.latency.empty()) return;
-  fmt::print("\n{:<6} {:>12}  {:>7}  {:>11}   (dependent loads, random chase, best of repetitions)\n", "level",
-             "working set", "threads", "ns per load");
-  for (const LatencyEntry& e : p.latency)
-    fmt::print("{:<6} {:>12}  {:>7}  {:>11.1f}\n", e.level, fmt::format("{} KiB", e.bytes >> 10), e.threads,
-               e.ns_per_load);
-}
-
-// The training sweep: every kernel this CPU runs (the variant select() picks), at every
-// calibrated thread count, on the shapes of benchmarks/shapes/training.shapes for its op, timed
-// with the same method as `run` (benchmarks/measure.h), then fitted (predictor/fit.h). naive is
-// timed only on problems of at most a tenth of run's naive limit. --quick times every second shape
-// of each (op, class), 2 repetitions of 10 ms, and leaves naive to the classic roofline.
-// Repetitions of a training point spread wider than this are taken again (see fit_kernels).
-constexpr double kRetimeCv = 0.2;
-constexpr int kMinKeptPoint = 3;  // kept repetitions of a training point: its least is then a floor met
-
-// What an interrupted calibration keeps: nothing, or with a journal every timing so far.
-std::string what_is_kept(const Journal* journal) {
-  if (!journal) return kNothingWritten;
-  return fmt::format(
-      "no profile written, but the {} timed repetitions so far are kept in {}: the same command picks "
-      "up where it stopped",
-      journal->repetitions_total(), journal->path());
-}
-
-// The adaptive round (nn-Meter's adaptive sampling): where a kernel's fit generalises worst,
-// its space needs more points. Each (kernel, threads, class) is fitted on the sweep; its two
-// training shapes with the largest held-out error above 10% (predicted by a fit of the other
-// folds) each get two neighbours timed, and the final fit uses them all.
-std::vector<std::unique_ptr<Job>> adaptive_jobs(const Profile& profile, const std::vector<std::unique_ptr<Job>>& jobs) {
-  std::map<std::tuple<const Kernel*, int, std::string_view>, std::vector<const Job*>> groups;
-  for (const auto& j : jobs)
-    if (!j->seconds.empty()) groups[{j->kernel, j->threads, shape_class(j->run)}].push_back(j.get());
-  struct Group {
-    const Kernel* kernel;
-    int threads;
-    std::vector<Sample> samples;
-  };
-  std::vector<Group> list;
-  for (const auto& [key, members] : groups) {
-    Group g{std::get<0>(key), std::get<1>(key), {}};
-    for (const Job* j : members) g.samples.push_back({j->run, estimate_of(*j).seconds});
-    if (g.samples.size() >= 5) list.push_back(std::move(g));
-  }
-  const std::vector<std::vector<double>> errors = parallel_map(list.size(), [&](std::size_t i) {
-    try {
-      const Group& g = list[i];
-      return held_out_errors(profile, *g.kernel, g.threads, g.samples,
-                             fit_kernel(profile, *g.kernel, g.threads, g.samples));
-    } catch (const std::exception&) {
-      // No peak for this dtype at these threads, or timings no fit can use: no points added
-      // around them, and the final fit names the kernel and the reason.
-      return std::vector<double>{};
-    }
-  });
-  std::mt19937 rng(20261203);  // drawn in the groups' order, after the parallel part: reproducible
-  std::vector<std::unique_ptr<Job>> out;
-  for (std::size_t gi = 0; gi < list.size(); ++gi) {
-    const Kernel* kernel = list[gi].kernel;
-    const int threads = list[gi].threads;
-    const std::vector<Sample>& samples = list[gi].samples;
-    const std::vector<double>& err = errors[gi];
-    if (err.empty()) continue;
-    std::vector<std::size_t> order(samples.size());
-    std::iota(order.begin(), order.end(), 0);
-    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return err[a] > err[b]; });
-    for (std::size_t i = 0; i < 2 && err[order[i]] > std::log(1.1); ++i)
-      for (Shape& n : neighbours(samples[order[i]].run, rng)) {
-        if (kernel->impl == Impl::naive && ops(n) > kNaiveMaxOps / 10) continue;
-        const std::string job_name = fmt::format("train/{}/{}/{}/threads:{}/{}", name(kernel->op), name(kernel->impl),
-                                                 name(kernel->dtype), threads, to_string(n));
-        out.push_back(
-            std::make_unique<Job>(Job{.kernel = kernel, .run = std::move(n), .threads = threads, .name = job_name}));
-      }
-  }
-  return out;
-}
-
-void fit_kernels(Profile& profile, const CalibrateOptions& opt, Journal* journal, Canary& canary) {
-  std::vector<Shape> shapes = load_shapes("training");
-  if (opt.quick) {
-    // Every second shape of each (op, class): every regime keeps a point or more.
-    std::map<std::pair<Op, std::string_view>, int> seen;
-    std::erase_if(shapes, [&](const Shape& s) { return seen[{s.op(), shape_class(s)}]++ % 2 == 1; });
-  }
-  std::vector<std::unique_ptr<Job>> jobs;
-  for (const Kernel& k : registry()) {
-    if (select(k.op, k.impl, k.dtype) != &k) continue;
-    if (opt.quick && k.impl == Impl::naive) continue;  // quick: the reference loops keep the classic roofline
-    for (int t : opt.threads)
-      for (const Shape& s : shapes) {
-        // naive: only small problems (a tenth of what run gives it); its loops behave alike at
-        // every size, and at six dtypes the large ones would take most of the calibration.
-        if (s.op() != k.op || (k.impl == Impl::naive && ops(s) > kNaiveMaxOps / 10)) continue;
-        jobs.push_back(std::make_unique<Job>(Job{.kernel = &k,
-                                                 .run = s,
-                                                 .threads = t,
-                                                 .name = fmt::format("train/{}/{}/{}/threads:{}/{}", name(k.op),
-                                                                     name(k.impl), name(k.dtype), t, to_string(s))}));
-      }
-  }
-  std::vector<Job*> pointers;
-  for (auto& j : jobs) pointers.push_back(j.get());
-  // Timed in a shuffled order (fixed seed: a resumed calibration meets the same order): this guest
-  // runs slow for minutes at a time, and in registry order such a phase took every point of a
-  // few fits (a 2-thread compute roof fitted 40% low); shuffled, it takes a few points of every
-  // fit, which the fit's absolute log error and the re-timing of noisy points absorb.
-  std::shuffle(pointers.begin(), pointers.end(), std::mt19937(20261203));
-  fmt::print(stderr, "calibrate: timing the training sweep ({} kernel x shape x thread combinations)\n", jobs.size());
-  // The calibration's one canary: its best over the whole calibration is the machine's own
-  // speed, which every training point is judged against and which the profile keeps for `run`.
-  const MeasureOptions mo{.repetitions = opt.quick ? 2 : 5,
-                          .canary = &canary,
-                          .min_time = opt.quick ? 0.005 : 0.04,
-                          .console = false,
-                          .journal = journal};
-  measure_jobs(pointers, mo);
-  throw_if_interrupted(what_is_kept(journal));
-  // On a shared machine a burst of other work can slow every repetition of a point; one such
-  // point per level is enough to bend a fit. Points whose kept repetitions disagree, or with
-  // fewer than kMinKeptPoint of them kept (protocol.h rejection), are timed again, up to twice
-  // (once in --quick, to stay within its minute), and the lower estimate kept: interference
-  // only ever adds time. Not every point with one rejected repetition: since a repetition whose
-  // thread waited for its vCPU is rejected too, half of all points had one, and timing 862 of
-  // 1936 points again, then 740, made a full calibration 2069 s instead of 1465.
-  for (int round = 0; round < (opt.quick ? 1 : 2); ++round) {
-    std::vector<Job*> noisy;
-    std::vector<std::unique_ptr<Job>> again;  // again[i] re-times noisy[i]
-    std::vector<Job*> again_pointers;
-    for (const auto& j : jobs)
-      if (const Estimate e = estimate_of(*j); e.cv > kRetimeCv || e.kept < kMinKeptPoint) {
-        noisy.push_back(j.get());
-        // Its own name: the journal keeps both timings apart.
-        again.push_back(std::make_unique<Job>(Job{.kernel = j->kernel,
-                                                  .run = j->run,
-                                                  .threads = j->threads,
-                                                  .name = fmt::format("{} again:{}", j->name, round + 1)}));
-        again_pointers.push_back(again.back().get());
-      }
-    if (again.empty()) break;
-    fmt::print(stderr, "calibrate: timing {} noisy training points again\n", again.size());
-    measure_jobs(again_pointers, mo);
-    throw_if_interrupted(what_is_kept(journal));
-    for (std::size_t i = 0; i < again.size(); ++i) {
-      const Estimate retimed = estimate_of(*again[i]), first = estimate_of(*noisy[i]);
-      if (!again[i]->seconds.empty() && retimed.kept >= first.kept && retimed.seconds < first.seconds) {
-        // The retimed repetitions replace the first ones with everything they were judged by.
-        noisy[i]->seconds = again[i]->seconds;
-        noisy[i]->canary_s = again[i]->canary_s;
-        noisy[i]->canary_ratio = again[i]->canary_ratio;
-        noisy[i]->others = again[i]->others;
-        noisy[i]->waited = again[i]->waited;
-      }
-    }
-  }
-
-  if (!opt.quick) {  // --quick keeps its minute: the sweep alone
-    std::vector<std::unique_ptr<Job>> adapt = adaptive_jobs(profile, jobs);
-    std::vector<Job*> adapt_pointers;
-    for (auto& j : adapt) adapt_pointers.push_back(j.get());
-    std::shuffle(adapt_pointers.begin(), adapt_pointers.end(), std::mt19937(20261204));
-    fmt::print(stderr, "calibrate: timing {} shapes around the training points predicted worst (adaptive round)\n",
-               adapt.size());
-    measure_jobs(adapt_pointers, mo);
-    throw_if_interrupted(what_is_kept(journal));
-    for (auto& j : adapt) jobs.push_back(std::move(j));
-  }
-
-  for (const auto& j : jobs) {
-    if (j->seconds.empty()) continue;
-    profile.training.push_back({{"op", name(j->kernel->op)},
-                                {"impl", name(j->kernel->impl)},
-                                {"dtype", name(j->kernel->dtype)},
-                                {"threads", j->threads},
-                                {"shape", to_string(j->run)},
-                                {"seconds", estimate_of(*j).seconds},
-                                {"cv", estimate_of(*j).cv}});
-  }
-  for (const auto& [threads, seconds] : canary.bests()) profile.canary.push_back({threads, seconds});
-}
-
-// One line per fit, every term with its unit: per region is the blocking fits' cost per
-// parallel region or barrier, pack their packing rate (G elements/s of the busiest thread), half
-// M/N/K the half-lengths (elements) of the others, "cv err" the
-// error on training points each predicted by a fit of the others (the figure the terms were
-// chosen by), "train err" on the points themselves.
-void print_fits(const Profile& p) {
-  fmt::print(
-      "\n{:<7} {:<9} {:<6} {:<5} {:>3}  {:>9}  {:>7} {:>7} {:>7} {:>7}  {:>9}  {:>9}  {:>10}  {:>10}  {:>17}  {:>5}  "
-      "{:>7}  {:>9}\n",
-      "op", "class", "impl", "dtype", "thr", "G(FL)OP/s", "L1 GB/s", "L2 GB/s", "L3 GB/s", "DRAM", "overhead",
-      "per group", "per region", "pack Gel/s", "half M/N/K", "blend", "cv err", "train err");
-  const auto us = [](double s) { return s > 0 ? fmt::format("{:.3f}us", s * 1e6) : std::string("-"); };
-  for (const KernelFit& k : p.kernels) {
-    const bool halves = k.half_mnk[0] > 0 || k.half_mnk[1] > 0 || k.half_mnk[2] > 0;
-    fmt::print(
-        "{:<7} {:<9} {:<6} {:<5} {:>3}  {:>9.1f}  {:>7.1f} {:>7.1f} {:>7.1f} {:>7.1f}  {:>7.1f}us  {:>9}  {:>10}  "
-        "{:>10}  {:>17}  "
-        "{:>5}  {:>7}  {:>8.1f}%\n",
-        name(k.op), name(k.shape_class), name(k.impl), name(k.dtype), k.threads, k.compute_ops_per_s / 1e9,
-        k.bytes_per_s[0] / 1e9, k.bytes_per_s[1] / 1e9, k.bytes_per_s[2] / 1e9, k.bytes_per_s[3] / 1e9,
-        k.overhead_s * 1e6, us(k.group_overhead_s), k.blocking ? us(k.region_overhead_s) : std::string("-"),
-        k.pack_elems_per_s > 0 ? fmt::format("{:.2f}", k.pack_elems_per_s / 1e9) : std::string("-"),
-        halves ? fmt::format("{:.3g}/{:.3g}/{:.3g}", k.half_mnk[0], k.half_mnk[1], k.half_mnk[2])
-               : std::string(k.blocking ? "tiles" : "-"),
-        k.blend == 0 ? std::string("max") : fmt::format("p={}", k.blend),
-        k.cv_mape >= 0 ? fmt::format("{:.1f}%", 100 * k.cv_mape) : std::string("-"), 100 * k.train_mape);
-  }
-  for (const nlohmann::json& u : p.unfitted)
-    fmt::print("{:<7} {:<9} {:<6} {:<5} {:>3}  classic roofline: {}\n", u.value("op", "?"), u.value("class", "?"),
-               u.value("impl", "?"), u.value("dtype", "?"), u.value("threads", 0), u.value("reason", "?"));
-}
-
-void measure_machine(Profile& profile, const CalibrateOptions& opt, const Settings& s);
-void measure_again(Profile& profile, const CalibrateOptions& opt, const Settings& s);
-
-}  // namespace
-
-int calibrate_command(const CalibrateOptions& opt) {
-  check_writable(opt.out);  // fail before a minute of measuring, not after
-  if (!opt.refit.empty()) {
-    Profile profile = read_profile(opt.refit);
-    for (const std::string& w : fit_training(profile, opt.refit)) fmt::print(stderr, "calibrate: warning: {}\n", w);
-    write_profile(opt.out, profile);
-    print_fits(profile);
-    fmt::print(stderr, "roofbench: refitted {} kernels from the {} training timings of {}; wrote {}\n",
-               profile.kernels.size(), profile.training.size(), opt.refit, opt.out);
-    return 0;
-  }
-  // A library that crashes or hangs in the training sweep must cost one timing, and a kill no
-  // more than the timing under way: the work happens in a worker process (journal.h).
-  if (!opt.args.empty() && !is_supervised_worker()) return supervise(opt.args, journal_path(opt.out));
-  std::optional<Journal> journal = Journal::for_this_worker();
-  Journal* const jp = journal ? &*journal : nullptr;
-  catch_interrupts();
-  Canary canary;
-  const Settings s = settings(opt.quick, &canary);
-  const auto t_start = Clock::now();
-  Profile profile;
-  // The seconds an earlier worker spent on the machine part this one keeps; a fresh machine
-  // part is timed from t_start below with the rest (counting its own figure too had added
-  // it twice: 1251 s reported for a 1149 s calibration).
-  double earlier = 0;
-  if (const auto kept = jp ? jp->recorded("machine") : std::nullopt) {
-    profile = profile_from_json(*kept, jp->path());
-    earlier = profile.machine.value("calibration_seconds", 0.0);
-    fmt::print(stderr, "calibrate: peaks and bandwidths kept from {} (measured {})\n", jp->path(),
-               profile.machine.value("date", std::string("?")));
-  } else {
-    measure_machine(profile, opt, s);
-    if (jp) jp->record("machine", to_json(profile));
-  }
-  if (!opt.no_fit) fit_kernels(profile, opt, jp, canary);
-  measure_again(profile, opt, s);
-  if (!opt.no_fit)
-    for (const std::string& w : fit_training(profile, opt.out)) fmt::print(stderr, "calibrate: warning: {}\n", w);
-  profile.machine["calibration_seconds"] = earlier + std::chrono::duration<double>(Clock::now() - t_start).count();
-  write_profile(opt.out, profile);
-  if (jp) jp->remove();  // the profile holds everything it recorded
-  print_summary(profile);
-  print_fits(profile);
-  fmt::print(stderr, "roofbench: wrote {} ({:.0f} s)\n", opt.out, profile.machine["calibration_seconds"].get<double>());
-  return 0;
-}
-
-namespace {
-
 // Keeps `threads` threads spinning for `seconds`. A quick calibration on the reference guest met its
 // 2-thread peaks, right after the 1-thread bandwidth sweeps had left the second vCPU idle, at
 // exactly the 1-thread figures for three retries in a row (~0.2 s) and at twice them in the
@@ -760,6 +437,8 @@ void derive_levels_and_spec(Profile& profile) {
   profile.spec = spec_json(profile.peaks);
 }
 
+}  // namespace
+
 // The doctor's probes, the clock and the first pass: everything but the kernels' training sweep
 // and the second pass.
 void measure_machine(Profile& profile, const CalibrateOptions& opt, const Settings& s) {
@@ -771,7 +450,7 @@ void measure_machine(Profile& profile, const CalibrateOptions& opt, const Settin
   // made in slow phases or beside a busy neighbour says so, and the report prints it.
   const int most = opt.threads.empty() ? 0 : *std::max_element(opt.threads.begin(), opt.threads.end());
   const DoctorSummary doctor =
-      summarise_rounds(probe({.seconds = opt.quick ? 3.0 : 10.0, .churn_gib = 0, .threads = most}));
+      summarise_rounds(probe({.seconds = opt.quick ? 3.0 : 10.0, .churn_gib = 0, .csv = {}, .threads = most}));
   profile.machine["doctor"] = summary_json(doctor);
   throw_if_interrupted(kNothingWritten);
   for (const auto& line : profile.machine["doctor"]["verdict"])
@@ -807,7 +486,5 @@ void measure_again(Profile& profile, const CalibrateOptions& opt, const Settings
   fmt::print(stderr, "calibrate: second pass: {} figures moved beyond their tolerance ({:.0f} s)\n", moved.size(),
              std::chrono::duration<double>(Clock::now() - t0).count());
 }
-
-}  // namespace
 
 }  // namespace roofbench

@@ -1,5 +1,6 @@
-// `roofbench model FILE|SET --profile P`: the lecture's metrics for a whole model, per layer and
-// in total, with predicted (and with --measure, measured) latency.
+// `roofbench model FILE|SET --profile P` (commands/model.cpp) over predictor/model.h: the
+// lecture's metrics for a whole model, per layer and in total, with predicted (and with
+// --measure, measured) latency, each layer timed here.
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-#include "benchmarks/model.h"
+#include "benchmarks/model_measure.h"
 
 #include <fmt/format.h>
 
@@ -332,6 +332,56 @@ void print_notes(const ModelMetrics& m, std::size_t lines, const EnergyTable& en
                fmt::join(unrunnable, ", "));
 }
 
+// The totals block: the model's figures summed over its layers, predicted latency included.
+void print_totals(const ModelMetrics& m, const std::vector<std::string>& names, const EnergyTable& energy, DType d,
+                  std::int64_t batch) {
+  const bool integer = d == DType::i8 || d == DType::i4;
+  const ModelTotals& t = m.totals;
+  const LayerCounts& c = t.counts;
+  // The two terms of energy_pj, shown apart.
+  const double mac_mj = static_cast<double>(c.macs) * energy.mac(d) * 1e-9;
+  const double dram_mj = static_cast<double>(c.bytes) * energy.dram_pj_per_byte * 1e-9;
+  fmt::print("\ntotals\n");
+  fmt::print("  parameters          {:>12}  ({} weights)\n", si(static_cast<double>(c.params)), grouped(c.params));
+  fmt::print("  model size          {:>12.2f}  MB at {}-bit weights\n", mb(c.weight_bytes), bits(d).weights);
+  fmt::print("  MACs                {:>12.3f}  G\n", static_cast<double>(c.macs) / 1e9);
+  fmt::print("  ops (2 x MAC)       {:>12.3f}  G{}\n", static_cast<double>(c.ops) / 1e9, integer ? "OP" : "FLOP");
+  fmt::print("  activations, total  {:>12.2f}  MB (every layer's output x repeat, {}-bit)\n",
+             mb(t.total_activation_bytes), bits(d).output);
+  fmt::print("  activations, peak   {:>12.2f}  MB (input + output of {}, one execution)\n", mb(t.peak_activation_bytes),
+             names[t.peak_layer]);
+  fmt::print("  predicted latency   {:>12.3f}  ms\n", t.latency_s * 1e3);
+  fmt::print("  throughput          {:>12.1f}  samples/s at batch {}\n", t.throughput, batch);
+  fmt::print("  energy              {:>12.3f}  mJ ({:.3f} mJ MACs at {:g} pJ + {:.3f} mJ DRAM at {:g} pJ/byte)\n",
+             c.energy_pj * 1e-9, mac_mj, energy.mac(d), dram_mj, energy.dram_pj_per_byte);
+}
+
+// The measured totals beside the predicted ones; returns how many layers failed their check.
+int print_measured_totals(const ModelMetrics& m, const std::vector<Shape>& layers,
+                          const std::vector<std::string>& names, const std::vector<Measured>& measured,
+                          std::int64_t batch) {
+  int failed = 0;
+  double total = 0;
+  for (std::size_t i = 0; i < m.layers.size(); ++i) {
+    if (measured[i].failure) {
+      ++failed;
+      fmt::print(stderr, "roofbench: {}: {}\n", names[i], *measured[i].failure);
+    } else {
+      total += measured[i].seconds * static_cast<double>(layers[i].repeat);
+    }
+  }
+  if (failed) {
+    fmt::print("  measured latency    {:>12}  ({} layers failed the check against naive: see stderr)\n", "n/a", failed);
+    return failed;
+  }
+  fmt::print(
+      "  measured latency    {:>12.3f}  ms (least kept repetition per layer x repeat; measured/predicted {:.2f})\n",
+      total * 1e3, total / m.totals.latency_s);
+  fmt::print("  measured throughput {:>12.1f}  samples/s at batch {}\n", static_cast<double>(batch) / total, batch);
+  print_error_sources(m, names, measured);
+  return 0;
+}
+
 }  // namespace
 
 int model_command(const ModelOptions& opt) {
@@ -355,57 +405,14 @@ int model_command(const ModelOptions& opt) {
   std::vector<Measured> measured;
   if (opt.measure) measured = measure_layers(m, names);
 
-  const DType d = *dtype;
-  const bool integer = d == DType::i8 || d == DType::i4;
   std::int64_t executions = 0;
   for (const Shape& s : layers) executions += s.repeat;
   fmt::print("model {}: {} lines, {} layer executions; batch {}, {}, impl {}, {} threads; profile {}\n", model,
-             layers.size(), executions, opt.batch, name(d), name(*impl), opt.threads, opt.profile);
+             layers.size(), executions, opt.batch, name(*dtype), name(*impl), opt.threads, opt.profile);
   fmt::print("per layer, every column is the total over the layer's repeats (rep); MB = 1e6 bytes\n\n");
   print_table(m, names, measured);
-
-  const ModelTotals& t = m.totals;
-  const LayerCounts& c = t.counts;
-  // The two terms of energy_pj, shown apart.
-  const double mac_mj = static_cast<double>(c.macs) * energy.mac(d) * 1e-9;
-  const double dram_mj = static_cast<double>(c.bytes) * energy.dram_pj_per_byte * 1e-9;
-  fmt::print("\ntotals\n");
-  fmt::print("  parameters          {:>12}  ({} weights)\n", si(static_cast<double>(c.params)), grouped(c.params));
-  fmt::print("  model size          {:>12.2f}  MB at {}-bit weights\n", mb(c.weight_bytes), bits(d).weights);
-  fmt::print("  MACs                {:>12.3f}  G\n", static_cast<double>(c.macs) / 1e9);
-  fmt::print("  ops (2 x MAC)       {:>12.3f}  G{}\n", static_cast<double>(c.ops) / 1e9, integer ? "OP" : "FLOP");
-  fmt::print("  activations, total  {:>12.2f}  MB (every layer's output x repeat, {}-bit)\n",
-             mb(t.total_activation_bytes), bits(d).output);
-  fmt::print("  activations, peak   {:>12.2f}  MB (input + output of {}, one execution)\n", mb(t.peak_activation_bytes),
-             names[t.peak_layer]);
-  fmt::print("  predicted latency   {:>12.3f}  ms\n", t.latency_s * 1e3);
-  fmt::print("  throughput          {:>12.1f}  samples/s at batch {}\n", t.throughput, opt.batch);
-  fmt::print("  energy              {:>12.3f}  mJ ({:.3f} mJ MACs at {:g} pJ + {:.3f} mJ DRAM at {:g} pJ/byte)\n",
-             c.energy_pj * 1e-9, mac_mj, energy.mac(d), dram_mj, energy.dram_pj_per_byte);
-
-  int failed = 0;
-  if (opt.measure) {
-    double total = 0;
-    for (std::size_t i = 0; i < m.layers.size(); ++i) {
-      if (measured[i].failure) {
-        ++failed;
-        fmt::print(stderr, "roofbench: {}: {}\n", names[i], *measured[i].failure);
-      } else {
-        total += measured[i].seconds * static_cast<double>(layers[i].repeat);
-      }
-    }
-    if (failed)
-      fmt::print("  measured latency    {:>12}  ({} layers failed the check against naive: see stderr)\n", "n/a",
-                 failed);
-    else {
-      fmt::print(
-          "  measured latency    {:>12.3f}  ms (least kept repetition per layer x repeat; measured/predicted {:.2f})\n",
-          total * 1e3, total / t.latency_s);
-      fmt::print("  measured throughput {:>12.1f}  samples/s at batch {}\n", static_cast<double>(opt.batch) / total,
-                 opt.batch);
-      print_error_sources(m, names, measured);
-    }
-  }
+  print_totals(m, names, energy, *dtype, opt.batch);
+  const int failed = opt.measure ? print_measured_totals(m, layers, names, measured, opt.batch) : 0;
   print_notes(m, layers.size(), energy);
 
   if (!opt.csv.empty()) {
