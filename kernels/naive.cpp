@@ -3,7 +3,7 @@
 // The outermost loop is split across threads so naive rows at 2 threads are comparable.
 //
 // One template per op, over an operand type Io that reads an input or weight element as the
-// accumulator type and writes an output element (README, "Data types"): f64 and f32 compute
+// accumulator type and writes an output element (docs/kernels.md, "Data types"): f64 and f32 compute
 // in themselves; bf16 and f16 widen to f32 and accumulate and write f32; i8 and i4 (weights
 // two per byte) accumulate and write int32.
 #include "kernels/core/buffer.h"

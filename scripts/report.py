@@ -303,7 +303,7 @@ def kernels_section(prof):
 
 def measurement_section(rows, prof):
     """How the run measured: repetitions kept and rejected, rows that never converged, the spread
-    of each row's floor, and how much slower the machine ran the rows than its own speed (README,
+    of each row's floor, and how much slower the machine ran the rows than its own speed (docs/measurement.md,
     "Measurements that repeat")."""
     if "repetitions_rejected" not in rows.columns:
         return "_This run predates the measurement protocol: no record of rejected repetitions or intervals._"

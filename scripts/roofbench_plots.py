@@ -438,7 +438,7 @@ def op_order(ops):
 
 
 def ops_unit(dtype):
-    """FLOP for the float types, integer OP for i8/i4 (README: `ops`)."""
+    """FLOP for the float types, integer OP for i8/i4 (docs/design.md, CSV columns: `ops`)."""
     return "OP" if str(dtype).startswith("i") else "FLOP"
 
 

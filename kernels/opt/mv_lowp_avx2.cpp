@@ -9,7 +9,7 @@
 //   i8         vpmaddubsw needs one unsigned operand: |x| times w carrying x's sign
 //              (vpsignb), then vpmaddwd against ones sums pairs into int32. In the symmetric
 //              range -127..127 products are at most 127 * 127, so the pairwise int16 sums
-//              cannot saturate (a w of -128 could not take x's sign: README, data types);
+//              cannot saturate (a w of -128 could not take x's sign: docs/kernels.md, "Data types");
 //   i4         32 bytes of weights hold 64 nibbles: the low nibbles are the even elements, the
 //              high ones the odd, so the input vector is split once per call into even and odd
 //              halves of every 64-element block (the workspace). A nibble with its top bit
