@@ -18,9 +18,7 @@ namespace {
 // _tile_loadconfig names 8 of the 64 bytes it reads, _tile_storeconfig 8 of the 64 it writes,
 // tileloadd and tilestored none. An empty asm that may read and write all memory, given the
 // buffer's address, makes the compiler finish every store before it and reload after it.
-inline void memory_barrier(const void* p) {
-  __asm__ volatile("" : : "r"(p) : "memory");
-}
+inline void memory_barrier(const void* p) { __asm__ volatile("" : : "r"(p) : "memory"); }
 
 // Loads the tile configuration and reads it back. A mismatch means the config the CPU holds is
 // not the one the loop's ops were counted for (a dropped store, a palette it does not support):

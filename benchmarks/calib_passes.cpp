@@ -16,9 +16,7 @@ namespace roofbench {
 namespace {
 
 // How far apart two passes put one figure, as a fraction of the first.
-double moved(double first, double second) {
-  return first > 0 ? std::abs(second / first - 1) : 0;
-}
+double moved(double first, double second) { return first > 0 ? std::abs(second / first - 1) : 0; }
 
 // The point of `b` that moved most from `a`'s point at the same working set, where any moved
 // more than `tolerance`; `value` reads a point's figure.
@@ -35,9 +33,7 @@ std::optional<std::pair<const Point*, const Point*>> most_moved(const std::vecto
   return worst;
 }
 
-std::string kib(std::int64_t bytes) {
-  return fmt::format("{} KiB", bytes >> 10);
-}
+std::string kib(std::int64_t bytes) { return fmt::format("{} KiB", bytes >> 10); }
 
 // The entry of `into` that `e` measures again (same(kept, e)), or nullptr once `e` is appended:
 // a figure only the second pass has is kept as it is.

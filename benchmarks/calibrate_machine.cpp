@@ -84,9 +84,7 @@ std::int64_t enough(double min_seconds, Run&& run) {
     count *= 2;
   }
 }
-bool is_amx(Isa isa) {
-  return isa == Isa::amx_tile || isa == Isa::amx_bf16 || isa == Isa::amx_int8;
-}
+bool is_amx(Isa isa) { return isa == Isa::amx_tile || isa == Isa::amx_bf16 || isa == Isa::amx_int8; }
 
 PeakEntry measure_peak(const PeakLoop& loop, int threads, const Settings& s, double hz) {
   double sink = 0;

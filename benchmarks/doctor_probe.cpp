@@ -37,9 +37,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 // CPU time of every thread of this process, and the wall time it was read at.
 struct Usage {
@@ -198,9 +196,7 @@ std::vector<SpinResult> spin(std::span<const int> cpus, long iterations, double 
 }
 
 // ---- 3. the clock -------------------------------------------------------------------------
-double to_s(const timespec& t) {
-  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
-}
+double to_s(const timespec& t) { return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec); }
 
 struct ClockPair {
   double mono = 0, raw = 0;

@@ -59,16 +59,11 @@ double median_where(std::span<const double> values, std::span<const Round> round
 // A probe's best round by its kind: what its slow rounds are judged against.
 double best_of(Kind kind, const ProbeStats& s) {
   switch (kind) {
-    case Kind::higher_is_better:
-      return s.max;
-    case Kind::lower_is_better:
-      return s.min;
-    case Kind::zero_is_best:
-      return 0;
-    case Kind::steady:
-      return s.median;
-    case Kind::info:
-      break;
+    case Kind::higher_is_better: return s.max;
+    case Kind::lower_is_better: return s.min;
+    case Kind::zero_is_best: return 0;
+    case Kind::steady: return s.median;
+    case Kind::info: break;
   }
   return s.best;
 }
@@ -76,16 +71,11 @@ double best_of(Kind kind, const ProbeStats& s) {
 bool is_slow(double x, Kind kind, const ProbeStats& s, double tolerance) {
   if (!std::isfinite(x)) return false;
   switch (kind) {
-    case Kind::higher_is_better:
-      return x < s.best * (1 - tolerance);
-    case Kind::lower_is_better:
-      return x > s.best * (1 + tolerance);
-    case Kind::zero_is_best:
-      return x > tolerance;
-    case Kind::steady:
-      return std::abs(x - s.median) > tolerance;
-    case Kind::info:
-      return false;
+    case Kind::higher_is_better: return x < s.best * (1 - tolerance);
+    case Kind::lower_is_better: return x > s.best * (1 + tolerance);
+    case Kind::zero_is_best: return x > tolerance;
+    case Kind::steady: return std::abs(x - s.median) > tolerance;
+    case Kind::info: return false;
   }
   return false;
 }
@@ -212,13 +202,9 @@ DoctorSummary summarise_rounds(const Rounds& r) {
 namespace {
 
 // "±0.8%", "±12%": one decimal while it says something.
-std::string pct(double x) {
-  return x < 10 ? fmt::format("{:.1f}%", x) : fmt::format("{:.0f}%", x);
-}
+std::string pct(double x) { return x < 10 ? fmt::format("{:.1f}%", x) : fmt::format("{:.0f}%", x); }
 
-std::string ratio(double x) {
-  return fmt::format("{:.1f}\u00d7", x);
-}
+std::string ratio(double x) { return fmt::format("{:.1f}\u00d7", x); }
 
 const ProbeSummary* find(const DoctorSummary& s, Role role) {
   for (const ProbeSummary& p : s.probes)

@@ -11,9 +11,7 @@ namespace {
 // nothing else. sig_atomic_t is the only type it may write (C++20 [support.signal]).
 volatile std::sig_atomic_t g_signal = 0;
 
-extern "C" void record_signal(int signal) {
-  g_signal = signal;
-}
+extern "C" void record_signal(int signal) { g_signal = signal; }
 
 }  // namespace
 
@@ -31,18 +29,13 @@ void catch_interrupts() {
   std::signal(SIGPIPE, SIG_IGN);
 }
 
-int interrupt_signal() {
-  return g_signal;
-}
+int interrupt_signal() { return g_signal; }
 
 std::string signal_name(int signal) {
   switch (signal) {
-    case SIGINT:
-      return "SIGINT";
-    case SIGTERM:
-      return "SIGTERM";
-    default:
-      return fmt::format("signal {}", signal);
+    case SIGINT: return "SIGINT";
+    case SIGTERM: return "SIGTERM";
+    default: return fmt::format("signal {}", signal);
   }
 }
 

@@ -16,9 +16,7 @@ void catch_interrupts();
 
 // The signal received since catch_interrupts(), or 0.
 int interrupt_signal();
-inline bool interrupted() {
-  return interrupt_signal() != 0;
-}
+inline bool interrupted() { return interrupt_signal() != 0; }
 
 // "SIGINT", "SIGTERM".
 std::string signal_name(int signal);

@@ -32,9 +32,7 @@ std::vector<nlohmann::json> read_lines(const std::string& path) {
   return out;
 }
 
-nlohmann::json header(const std::vector<std::string>& args) {
-  return {{"journal", kJournalVersion}, {"args", args}};
-}
+nlohmann::json header(const std::vector<std::string>& args) { return {{"journal", kJournalVersion}, {"args", args}}; }
 
 bool belongs_to(const std::string& path, const std::vector<std::string>& args) {
   const std::vector<nlohmann::json> lines = read_lines(path);
@@ -56,13 +54,9 @@ void append_line(const std::string& path, const nlohmann::json& line) {
 
 }  // namespace
 
-std::string journal_path(const std::string& output) {
-  return output + ".journal";
-}
+std::string journal_path(const std::string& output) { return output + ".journal"; }
 
-bool is_supervised_worker() {
-  return std::getenv(kJournalEnv) != nullptr;
-}
+bool is_supervised_worker() { return std::getenv(kJournalEnv) != nullptr; }
 
 std::optional<Journal> Journal::for_this_worker() {
   const char* path = std::getenv(kJournalEnv);
@@ -105,24 +99,14 @@ void Journal::append(const nlohmann::json& line) {
 void Journal::begin(std::string_view job, std::string_view step, double limit_s) {
   append({{"begin", job}, {"step", step}, {"limit_s", limit_s}});
 }
-void Journal::end(std::string_view job) {
-  append({{"end", job}});
-}
-void Journal::checked(std::string_view job) {
-  append({{"checked", job}});
-}
-void Journal::skipped(std::string_view job, std::string_view reason) {
-  append({{"skipped", job}, {"reason", reason}});
-}
-void Journal::failed(std::string_view job, std::string_view reason) {
-  append({{"failed", job}, {"reason", reason}});
-}
+void Journal::end(std::string_view job) { append({{"end", job}}); }
+void Journal::checked(std::string_view job) { append({{"checked", job}}); }
+void Journal::skipped(std::string_view job, std::string_view reason) { append({{"skipped", job}, {"reason", reason}}); }
+void Journal::failed(std::string_view job, std::string_view reason) { append({{"failed", job}, {"reason", reason}}); }
 void Journal::repetition(std::string_view job, double seconds, double canary_s, double others, double waited) {
   append({{"rep", job}, {"s", seconds}, {"c", canary_s}, {"o", others}, {"w", waited}});
 }
-void Journal::record(std::string_view key, const nlohmann::json& value) {
-  append({{"record", key}, {"value", value}});
-}
+void Journal::record(std::string_view key, const nlohmann::json& value) { append({{"record", key}, {"value", value}}); }
 
 std::optional<Journal::Outcome> Journal::outcome(const std::string& job) const {
   const auto it = outcomes_.find(job);
@@ -195,8 +179,6 @@ void start_or_resume_journal(const std::string& journal, const std::vector<std::
   if (!std::filesystem::exists(journal)) throw std::runtime_error(fmt::format("{}: cannot write the journal", journal));
 }
 
-bool journal_is_empty(const std::string& journal) {
-  return read_lines(journal).size() <= 1;
-}
+bool journal_is_empty(const std::string& journal) { return read_lines(journal).size() <= 1; }
 
 }  // namespace roofbench

@@ -35,9 +35,7 @@ constexpr Command kCommands[] = {
 
 }  // namespace
 
-std::span<const Command> commands() {
-  return kCommands;
-}
+std::span<const Command> commands() { return kCommands; }
 
 }  // namespace roofbench
 

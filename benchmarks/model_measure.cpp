@@ -61,12 +61,8 @@ std::string grouped(std::int64_t x) {
   return x < 0 ? "-" + out : out;
 }
 
-double mb(std::int64_t bytes) {
-  return static_cast<double>(bytes) / 1e6;
-}
-double us(double s) {
-  return s * 1e6;
-}
+double mb(std::int64_t bytes) { return static_cast<double>(bytes) / 1e6; }
+double us(double s) { return s * 1e6; }
 
 // Dimensions only (no name, no repeat, and mv's batch, which to_string leaves out): layers
 // with the same key are timed once.
@@ -268,18 +264,12 @@ void print_error_sources(const ModelMetrics& m, const std::vector<std::string>& 
 // How the MAC energy of the default table is composed, for the printed note.
 std::string mac_composition(DType d) {
   switch (d) {
-    case DType::f64:
-      return "2 x the f32 mult + add: the table has no 64-bit float figure";
-    case DType::f32:
-      return "32-bit float mult 3.7 + add 0.9";
-    case DType::bf16:
-      return "priced like f16: 16-bit float mult 1.1 + add 0.4";
-    case DType::f16:
-      return "16-bit float mult 1.1 + add 0.4";
-    case DType::i8:
-      return "8-bit int mult 0.2 + 32-bit int add 0.1: int32 accumulation";
-    case DType::i4:
-      return "priced like i8: 8-bit int mult 0.2 + 32-bit int add 0.1";
+    case DType::f64: return "2 x the f32 mult + add: the table has no 64-bit float figure";
+    case DType::f32: return "32-bit float mult 3.7 + add 0.9";
+    case DType::bf16: return "priced like f16: 16-bit float mult 1.1 + add 0.4";
+    case DType::f16: return "16-bit float mult 1.1 + add 0.4";
+    case DType::i8: return "8-bit int mult 0.2 + 32-bit int add 0.1: int32 accumulation";
+    case DType::i4: return "priced like i8: 8-bit int mult 0.2 + 32-bit int add 0.1";
   }
   return "";
 }

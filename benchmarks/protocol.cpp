@@ -29,9 +29,7 @@ std::string_view rejection(const Repetition& r, const ProtocolRules& rules) {
   return "";
 }
 
-bool slowed(const Repetition& r, const ProtocolRules& rules) {
-  return !rejection(r, rules).empty();
-}
+bool slowed(const Repetition& r, const ProtocolRules& rules) { return !rejection(r, rules).empty(); }
 
 std::vector<double> kept_seconds(std::span<const Repetition> reps, const ProtocolRules& rules) {
   std::vector<double> kept;

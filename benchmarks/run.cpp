@@ -59,9 +59,7 @@ struct Case {
   std::int64_t batch = 1;
 };
 
-std::string dims_string(const Shape& s) {
-  return to_string(Shape{s.dims, {}, 1});
-}
+std::string dims_string(const Shape& s) { return to_string(Shape{s.dims, {}, 1}); }
 
 // Identical problems under different labels (Q, K and V projections) are timed once.
 std::vector<Shape> distinct(const std::vector<Shape>& shapes) {
@@ -251,9 +249,7 @@ void warn_above_roof(const std::vector<CsvRow>& rows) {
              worst->batch, worst->shape, *worst->roof_ratio);
 }
 
-ProtocolRules rules_of(const RunOptions& opt) {
-  return {.reject = !opt.no_reject};
-}
+ProtocolRules rules_of(const RunOptions& opt) { return {.reject = !opt.no_reject}; }
 
 // What the machine did during the run, from the rows' repetitions: the run summary's lines.
 void print_machine_state(const std::vector<CsvRow>& rows, const RunOptions& opt) {

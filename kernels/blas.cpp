@@ -74,29 +74,13 @@ void conv2d(const Shape& s, const Operands& io, int threads) {
 
 }  // namespace
 
-void mv_blas_f64(const Shape& s, const Operands& io, int t) {
-  mv<double>(s, io, t);
-}
-void mv_blas_f32(const Shape& s, const Operands& io, int t) {
-  mv<float>(s, io, t);
-}
-void gemm_blas_f64(const Shape& s, const Operands& io, int t) {
-  gemm_op<double>(s, io, t);
-}
-void gemm_blas_f32(const Shape& s, const Operands& io, int t) {
-  gemm_op<float>(s, io, t);
-}
-void conv2d_blas_f64(const Shape& s, const Operands& io, int t) {
-  conv2d<double>(s, io, t);
-}
-void conv2d_blas_f32(const Shape& s, const Operands& io, int t) {
-  conv2d<float>(s, io, t);
-}
-std::size_t conv2d_blas_workspace_f64(const Shape& s, int t) {
-  return conv_workspace<double>(s, t);
-}
-std::size_t conv2d_blas_workspace_f32(const Shape& s, int t) {
-  return conv_workspace<float>(s, t);
-}
+void mv_blas_f64(const Shape& s, const Operands& io, int t) { mv<double>(s, io, t); }
+void mv_blas_f32(const Shape& s, const Operands& io, int t) { mv<float>(s, io, t); }
+void gemm_blas_f64(const Shape& s, const Operands& io, int t) { gemm_op<double>(s, io, t); }
+void gemm_blas_f32(const Shape& s, const Operands& io, int t) { gemm_op<float>(s, io, t); }
+void conv2d_blas_f64(const Shape& s, const Operands& io, int t) { conv2d<double>(s, io, t); }
+void conv2d_blas_f32(const Shape& s, const Operands& io, int t) { conv2d<float>(s, io, t); }
+std::size_t conv2d_blas_workspace_f64(const Shape& s, int t) { return conv_workspace<double>(s, t); }
+std::size_t conv2d_blas_workspace_f32(const Shape& s, int t) { return conv_workspace<float>(s, t); }
 
 }  // namespace roofbench

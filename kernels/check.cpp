@@ -74,16 +74,11 @@ Agreement agree_exact(std::span<const T> got, std::span<const T> ref) {
 
 void fill_operand(DType d, bool weights, std::span<std::byte> buf, std::uint64_t seed) {
   switch (d) {
-    case DType::f64:
-      return fill_float(as<double>(buf), seed);
-    case DType::f32:
-      return fill_float(as<float>(buf), seed);
-    case DType::bf16:
-      return fill_half(as<bf16>(buf), seed, [](float f) { return to_bf16(f); });
-    case DType::f16:
-      return fill_half(as<f16>(buf), seed, [](float f) { return to_f16(f); });
-    case DType::i8:
-      return fill_small_int(as<std::int8_t>(buf), seed);
+    case DType::f64: return fill_float(as<double>(buf), seed);
+    case DType::f32: return fill_float(as<float>(buf), seed);
+    case DType::bf16: return fill_half(as<bf16>(buf), seed, [](float f) { return to_bf16(f); });
+    case DType::f16: return fill_half(as<f16>(buf), seed, [](float f) { return to_f16(f); });
+    case DType::i8: return fill_small_int(as<std::int8_t>(buf), seed);
     case DType::i4:
       if (!weights) return fill_small_int(as<std::int8_t>(buf), seed);
       {
@@ -114,15 +109,12 @@ std::string Agreement::message() const {
 Agreement agree(DType d, std::span<const std::byte> got, std::span<const std::byte> ref, std::int64_t reduction) {
   if (got.size() != ref.size()) throw std::invalid_argument("agree: outputs differ in size");
   switch (d) {
-    case DType::f64:
-      return agree_float(as<double>(got), as<double>(ref), reduction);
+    case DType::f64: return agree_float(as<double>(got), as<double>(ref), reduction);
     case DType::f32:
     case DType::bf16:
-    case DType::f16:
-      return agree_float(as<float>(got), as<float>(ref), reduction);  // f32 outputs
+    case DType::f16: return agree_float(as<float>(got), as<float>(ref), reduction);  // f32 outputs
     case DType::i8:
-    case DType::i4:
-      return agree_exact(as<std::int32_t>(got), as<std::int32_t>(ref));  // int32 outputs
+    case DType::i4: return agree_exact(as<std::int32_t>(got), as<std::int32_t>(ref));  // int32 outputs
   }
   return {};
 }

@@ -42,8 +42,6 @@ void im2col(const ConvShape& d, const T* in_sample, std::int64_t c0, std::int64_
 }
 
 // A 1x1, stride-1, unpadded conv reads its input as the GEMM matrix directly.
-inline bool im2col_is_identity(const ConvShape& d) {
-  return d.r == 1 && d.s == 1 && d.stride == 1 && d.pad == 0;
-}
+inline bool im2col_is_identity(const ConvShape& d) { return d.r == 1 && d.s == 1 && d.stride == 1 && d.pad == 0; }
 
 }  // namespace roofbench

@@ -23,9 +23,7 @@ struct f16 {
   std::uint16_t bits;
 };
 
-inline float to_float(bf16 v) {
-  return std::bit_cast<float>(static_cast<std::uint32_t>(v.bits) << 16);
-}
+inline float to_float(bf16 v) { return std::bit_cast<float>(static_cast<std::uint32_t>(v.bits) << 16); }
 
 inline bf16 to_bf16(float f) {
   const std::uint32_t u = std::bit_cast<std::uint32_t>(f);

@@ -114,59 +114,23 @@ void conv2d(const Shape& s, const Operands& io, int threads) {
 
 }  // namespace
 
-void mv_naive_f64(const Shape& s, const Operands& io, int t) {
-  mv<Plain<double>>(s, io, t);
-}
-void mv_naive_f32(const Shape& s, const Operands& io, int t) {
-  mv<Plain<float>>(s, io, t);
-}
-void mv_naive_bf16(const Shape& s, const Operands& io, int t) {
-  mv<Half<bf16>>(s, io, t);
-}
-void mv_naive_f16(const Shape& s, const Operands& io, int t) {
-  mv<Half<f16>>(s, io, t);
-}
-void mv_naive_i8(const Shape& s, const Operands& io, int t) {
-  mv<Int8>(s, io, t);
-}
-void mv_naive_i4(const Shape& s, const Operands& io, int t) {
-  mv<Int4>(s, io, t);
-}
-void gemm_naive_f64(const Shape& s, const Operands& io, int t) {
-  gemm<Plain<double>>(s, io, t);
-}
-void gemm_naive_f32(const Shape& s, const Operands& io, int t) {
-  gemm<Plain<float>>(s, io, t);
-}
-void gemm_naive_bf16(const Shape& s, const Operands& io, int t) {
-  gemm<Half<bf16>>(s, io, t);
-}
-void gemm_naive_f16(const Shape& s, const Operands& io, int t) {
-  gemm<Half<f16>>(s, io, t);
-}
-void gemm_naive_i8(const Shape& s, const Operands& io, int t) {
-  gemm<Int8>(s, io, t);
-}
-void gemm_naive_i4(const Shape& s, const Operands& io, int t) {
-  gemm<Int4>(s, io, t);
-}
-void conv2d_naive_f64(const Shape& s, const Operands& io, int t) {
-  conv2d<Plain<double>>(s, io, t);
-}
-void conv2d_naive_f32(const Shape& s, const Operands& io, int t) {
-  conv2d<Plain<float>>(s, io, t);
-}
-void conv2d_naive_bf16(const Shape& s, const Operands& io, int t) {
-  conv2d<Half<bf16>>(s, io, t);
-}
-void conv2d_naive_f16(const Shape& s, const Operands& io, int t) {
-  conv2d<Half<f16>>(s, io, t);
-}
-void conv2d_naive_i8(const Shape& s, const Operands& io, int t) {
-  conv2d<Int8>(s, io, t);
-}
-void conv2d_naive_i4(const Shape& s, const Operands& io, int t) {
-  conv2d<Int4>(s, io, t);
-}
+void mv_naive_f64(const Shape& s, const Operands& io, int t) { mv<Plain<double>>(s, io, t); }
+void mv_naive_f32(const Shape& s, const Operands& io, int t) { mv<Plain<float>>(s, io, t); }
+void mv_naive_bf16(const Shape& s, const Operands& io, int t) { mv<Half<bf16>>(s, io, t); }
+void mv_naive_f16(const Shape& s, const Operands& io, int t) { mv<Half<f16>>(s, io, t); }
+void mv_naive_i8(const Shape& s, const Operands& io, int t) { mv<Int8>(s, io, t); }
+void mv_naive_i4(const Shape& s, const Operands& io, int t) { mv<Int4>(s, io, t); }
+void gemm_naive_f64(const Shape& s, const Operands& io, int t) { gemm<Plain<double>>(s, io, t); }
+void gemm_naive_f32(const Shape& s, const Operands& io, int t) { gemm<Plain<float>>(s, io, t); }
+void gemm_naive_bf16(const Shape& s, const Operands& io, int t) { gemm<Half<bf16>>(s, io, t); }
+void gemm_naive_f16(const Shape& s, const Operands& io, int t) { gemm<Half<f16>>(s, io, t); }
+void gemm_naive_i8(const Shape& s, const Operands& io, int t) { gemm<Int8>(s, io, t); }
+void gemm_naive_i4(const Shape& s, const Operands& io, int t) { gemm<Int4>(s, io, t); }
+void conv2d_naive_f64(const Shape& s, const Operands& io, int t) { conv2d<Plain<double>>(s, io, t); }
+void conv2d_naive_f32(const Shape& s, const Operands& io, int t) { conv2d<Plain<float>>(s, io, t); }
+void conv2d_naive_bf16(const Shape& s, const Operands& io, int t) { conv2d<Half<bf16>>(s, io, t); }
+void conv2d_naive_f16(const Shape& s, const Operands& io, int t) { conv2d<Half<f16>>(s, io, t); }
+void conv2d_naive_i8(const Shape& s, const Operands& io, int t) { conv2d<Int8>(s, io, t); }
+void conv2d_naive_i4(const Shape& s, const Operands& io, int t) { conv2d<Int4>(s, io, t); }
 
 }  // namespace roofbench

@@ -50,14 +50,10 @@ struct Types {
 
 Types types(DType d) {
   switch (d) {
-    case DType::f32:
-      return {dt::f32, dt::f32, dt::f32};
-    case DType::bf16:
-      return {dt::bf16, dt::bf16, dt::f32};
-    case DType::i8:
-      return {dt::s8, dt::s8, dt::s32};
-    default:
-      break;
+    case DType::f32: return {dt::f32, dt::f32, dt::f32};
+    case DType::bf16: return {dt::bf16, dt::bf16, dt::f32};
+    case DType::i8: return {dt::s8, dt::s8, dt::s32};
+    default: break;
   }
   throw std::invalid_argument(fmt::format("onednn: no kernel for {}", name(d)));
 }
@@ -315,33 +311,15 @@ template std::vector<Offer> all_offers(ConvSearch&);
 
 }  // namespace onednn
 
-void mv_onednn_f32(const Shape& s, const Operands& io, int t) {
-  run<DType::f32>(s, io, t);
-}
-void mv_onednn_bf16(const Shape& s, const Operands& io, int t) {
-  run<DType::bf16>(s, io, t);
-}
-void mv_onednn_i8(const Shape& s, const Operands& io, int t) {
-  run<DType::i8>(s, io, t);
-}
-void gemm_onednn_f32(const Shape& s, const Operands& io, int t) {
-  run<DType::f32>(s, io, t);
-}
-void gemm_onednn_bf16(const Shape& s, const Operands& io, int t) {
-  run<DType::bf16>(s, io, t);
-}
-void gemm_onednn_i8(const Shape& s, const Operands& io, int t) {
-  run<DType::i8>(s, io, t);
-}
-void conv2d_onednn_f32(const Shape& s, const Operands& io, int t) {
-  run<DType::f32>(s, io, t);
-}
-void conv2d_onednn_bf16(const Shape& s, const Operands& io, int t) {
-  run<DType::bf16>(s, io, t);
-}
-void conv2d_onednn_i8(const Shape& s, const Operands& io, int t) {
-  run<DType::i8>(s, io, t);
-}
+void mv_onednn_f32(const Shape& s, const Operands& io, int t) { run<DType::f32>(s, io, t); }
+void mv_onednn_bf16(const Shape& s, const Operands& io, int t) { run<DType::bf16>(s, io, t); }
+void mv_onednn_i8(const Shape& s, const Operands& io, int t) { run<DType::i8>(s, io, t); }
+void gemm_onednn_f32(const Shape& s, const Operands& io, int t) { run<DType::f32>(s, io, t); }
+void gemm_onednn_bf16(const Shape& s, const Operands& io, int t) { run<DType::bf16>(s, io, t); }
+void gemm_onednn_i8(const Shape& s, const Operands& io, int t) { run<DType::i8>(s, io, t); }
+void conv2d_onednn_f32(const Shape& s, const Operands& io, int t) { run<DType::f32>(s, io, t); }
+void conv2d_onednn_bf16(const Shape& s, const Operands& io, int t) { run<DType::bf16>(s, io, t); }
+void conv2d_onednn_i8(const Shape& s, const Operands& io, int t) { run<DType::i8>(s, io, t); }
 std::shared_ptr<void> onednn_prepare_f32(const Shape& s, const Operands& io, int t) {
   return prepare<DType::f32>(s, io, t);
 }

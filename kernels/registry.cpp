@@ -114,14 +114,10 @@ const Kernel kRegistry[] = {
 
 std::string_view name(Impl impl) {
   switch (impl) {
-    case Impl::naive:
-      return "naive";
-    case Impl::opt:
-      return "opt";
-    case Impl::blas:
-      return "blas";
-    case Impl::onednn:
-      return "onednn";
+    case Impl::naive: return "naive";
+    case Impl::opt: return "opt";
+    case Impl::blas: return "blas";
+    case Impl::onednn: return "onednn";
   }
   return "?";
 }
@@ -142,9 +138,7 @@ std::string Kernel::skip_reason() const {
   return runnable() ? std::string{} : fmt::format("{} needs {}, which this CPU lacks", variant, name(isa));
 }
 
-std::span<const Kernel> registry() {
-  return kRegistry;
-}
+std::span<const Kernel> registry() { return kRegistry; }
 
 std::shared_ptr<void> prepack_weights(const Shape& s, const Operands& io, PackBytesFn bytes, PackFn pack) {
   struct Owned {

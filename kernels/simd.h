@@ -229,9 +229,7 @@ struct Avx512Bf16Pairs {
 // a literal: each wrapper picks its instruction with if constexpr. They are asm statements
 // that name no memory, so a compiler barrier before each load and after each store keeps the
 // packing's and the edge tiles' plain stores and loads on the right side of them.
-inline void tile_memory_barrier() {
-  __asm__ volatile("" ::: "memory");
-}
+inline void tile_memory_barrier() { __asm__ volatile("" ::: "memory"); }
 
 #define ROOFBENCH_TILE_SWITCH(t, X) \
   if constexpr (t == 0)             \

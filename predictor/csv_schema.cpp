@@ -9,18 +9,12 @@
 
 namespace roofbench {
 
-bool above_roof(const CsvRow& r) {
-  return r.roof_ratio && *r.roof_ratio > 1 + kAboveRoofTolerance;
-}
+bool above_roof(const CsvRow& r) { return r.roof_ratio && *r.roof_ratio > 1 + kAboveRoofTolerance; }
 
 namespace {
 
-std::string text(const std::string& s) {
-  return s;
-}
-std::string integer(long long v) {
-  return fmt::format("{}", v);
-}
+std::string text(const std::string& s) { return s; }
+std::string integer(long long v) { return fmt::format("{}", v); }
 std::optional<double> per_measured(const CsvRow& r, long long v) {
   return r.measured_s && *r.measured_s > 0 ? std::optional<double>(v / *r.measured_s) : std::nullopt;
 }
@@ -33,9 +27,7 @@ std::optional<double> measured_over_predicted(const CsvRow& r) {
   return r.measured_s && r.predicted_s && *r.predicted_s > 0 ? std::optional<double>(*r.measured_s / *r.predicted_s)
                                                              : std::nullopt;
 }
-std::string yes_no(bool v) {
-  return v ? "yes" : "no";
-}
+std::string yes_no(bool v) { return v ? "yes" : "no"; }
 
 using C = CsvCol;
 constexpr std::array kColumns = {
@@ -124,13 +116,9 @@ static_assert(in_order(), "kColumns must list every CsvCol, in enum order");
 
 }  // namespace
 
-std::span<const CsvColumn> csv_columns() {
-  return kColumns;
-}
+std::span<const CsvColumn> csv_columns() { return kColumns; }
 
-std::string_view csv_name(CsvCol c) {
-  return kColumns[static_cast<std::size_t>(c)].name;
-}
+std::string_view csv_name(CsvCol c) { return kColumns[static_cast<std::size_t>(c)].name; }
 
 const std::string& csv_header() {
   static const std::string header = [] {

@@ -49,9 +49,7 @@ struct Problem {
 inline bool contains(const std::vector<std::size_t>& v, std::size_t i) {
   return std::find(v.begin(), v.end(), i) != v.end();
 }
-inline bool is_active(const Problem& prob, std::size_t i) {
-  return contains(prob.active, i);
-}
+inline bool is_active(const Problem& prob, std::size_t i) { return contains(prob.active, i); }
 
 // A parameter inside its bounds.
 inline double param(const Problem& prob, const double* x, std::size_t i) {

@@ -32,18 +32,10 @@ std::optional<E> parse_name(const char* const (&names)[N], std::string_view s) {
 }
 }  // namespace
 
-std::string_view name(MemoryLevel l) {
-  return kMemoryLevels[static_cast<std::size_t>(l)];
-}
-std::optional<MemoryLevel> parse_memory_level(std::string_view s) {
-  return parse_name<MemoryLevel>(kMemoryLevels, s);
-}
-std::string_view name(ShapeClass c) {
-  return kShapeClasses[static_cast<std::size_t>(c)];
-}
-std::optional<ShapeClass> parse_shape_class(std::string_view s) {
-  return parse_name<ShapeClass>(kShapeClasses, s);
-}
+std::string_view name(MemoryLevel l) { return kMemoryLevels[static_cast<std::size_t>(l)]; }
+std::optional<MemoryLevel> parse_memory_level(std::string_view s) { return parse_name<MemoryLevel>(kMemoryLevels, s); }
+std::string_view name(ShapeClass c) { return kShapeClasses[static_cast<std::size_t>(c)]; }
+std::optional<ShapeClass> parse_shape_class(std::string_view s) { return parse_name<ShapeClass>(kShapeClasses, s); }
 
 namespace {
 
@@ -51,15 +43,11 @@ using nlohmann::json;
 
 // Strings from the machine (the CPU model, a hostname) are not guaranteed UTF-8; replacing
 // bad bytes keeps dump() from throwing halfway through a profile or an error message.
-std::string dump(const json& v, int indent = -1) {
-  return v.dump(indent, ' ', false, json::error_handler_t::replace);
-}
+std::string dump(const json& v, int indent = -1) { return v.dump(indent, ' ', false, json::error_handler_t::replace); }
 
 // A string from the document, quoted and escaped as JSON: a key or value holding a newline
 // must not break the one-line message ("f\n32" prints as "f\n32", "f33" as "f33").
-std::string json_quoted(const std::string& s) {
-  return dump(json(s));
-}
+std::string json_quoted(const std::string& s) { return dump(json(s)); }
 
 // What a bad value was, short enough for a one-line message. dump() escapes control
 // characters, so the result never contains a newline.
@@ -391,9 +379,7 @@ nlohmann::json to_json(const KernelFit& k) {
           {"pack_elems_per_s", k.pack_elems_per_s}};
 }
 
-void check_kernel_fit(const KernelFit& k, std::string_view source) {
-  Reader(source).kernel_fit(to_json(k), "");
-}
+void check_kernel_fit(const KernelFit& k, std::string_view source) { Reader(source).kernel_fit(to_json(k), ""); }
 
 namespace {
 

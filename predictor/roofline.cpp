@@ -169,9 +169,7 @@ ShapeClass classify(const Shape& s) {
   return c->g == c->c ? ShapeClass::depthwise : ShapeClass::grouped;
 }
 
-std::string_view shape_class(const Shape& s) {
-  return name(classify(s));
-}
+std::string_view shape_class(const Shape& s) { return name(classify(s)); }
 
 const KernelFit* find_fit(const Profile& p, const Shape& s, Impl impl, DType d, int threads) {
   const ShapeClass cls = classify(s);

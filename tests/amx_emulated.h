@@ -26,12 +26,8 @@ inline TileShape shape_of(const amx::TileConfig& c, int t) {
   return {c.bytes[48 + t], c.bytes[16 + 2 * t] | (c.bytes[16 + 2 * t + 1] << 8)};
 }
 
-inline float bf16_to_f32(std::uint16_t h) {
-  return std::bit_cast<float>(std::uint32_t{h} << 16);
-}
-inline std::uint16_t f32_to_bf16(float f) {
-  return static_cast<std::uint16_t>(std::bit_cast<std::uint32_t>(f) >> 16);
-}
+inline float bf16_to_f32(std::uint16_t h) { return std::bit_cast<float>(std::uint32_t{h} << 16); }
+inline std::uint16_t f32_to_bf16(float f) { return static_cast<std::uint16_t>(std::bit_cast<std::uint32_t>(f) >> 16); }
 
 template <class T>
 T get(const Tile& t, int row, int index) {

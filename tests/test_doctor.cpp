@@ -50,9 +50,7 @@ const ProbeSummary& probe(const DoctorSummary& s, const std::string& name) {
   throw std::runtime_error("no probe " + name);
 }
 
-bool has(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 TEST(DoctorSummary, PercentileInterpolatesAndSkipsMissingValues) {
   const double v[] = {4, 1, kNoValue, 3, 2};
@@ -232,9 +230,7 @@ TEST(DoctorOptions, RangesAndTheChurnLimit) {
 
 using roofbench::testing::Output;
 
-Output doctor(const std::string& args) {
-  return roofbench::testing::run_roofbench_output("doctor " + args);
-}
+Output doctor(const std::string& args) { return roofbench::testing::run_roofbench_output("doctor " + args); }
 
 TEST(DoctorCli, TwoSecondsWriteTheSummaryAndTheSeries) {
   const fs::path csv = roofbench::testing::temp_path("doctor").replace_extension(".csv");

@@ -102,9 +102,7 @@ void expect_within_bounds(const Profile& m, const Kernel& k, const KernelFit& f,
 double draw(std::mt19937& rng, double lo, double hi) {
   return std::exp(std::uniform_real_distribution<double>(std::log(lo), std::log(hi))(rng));
 }
-std::int64_t dim(std::mt19937& rng, double lo, double hi) {
-  return std::llround(draw(rng, lo, hi));
-}
+std::int64_t dim(std::mt19937& rng, double lo, double hi) { return std::llround(draw(rng, lo, hi)); }
 
 struct Form {
   const char* name;

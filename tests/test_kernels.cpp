@@ -388,12 +388,8 @@ void expect_perturbation_is_caught(DType d) {
   EXPECT_EQ(nan.worst, 37);
 }
 
-TEST(Agree, RejectsAPerturbedF32Output) {
-  expect_perturbation_is_caught<float>(DType::f32);
-}
-TEST(Agree, RejectsAPerturbedF64Output) {
-  expect_perturbation_is_caught<double>(DType::f64);
-}
+TEST(Agree, RejectsAPerturbedF32Output) { expect_perturbation_is_caught<float>(DType::f32); }
+TEST(Agree, RejectsAPerturbedF64Output) { expect_perturbation_is_caught<double>(DType::f64); }
 
 TEST(Agree, AKernelThatSkipsAnOutputFails) {
   // check_against_naive poisons the output: a kernel that leaves an element unwritten must not

@@ -73,16 +73,11 @@ TEST(I4, PackAndUnpackRoundTripWithoutTouchingTheNeighbour) {
 // The value the naive kernel reads for element i of an operand, as a double.
 double decoded(DType d, bool weights, std::span<const std::byte> buf, std::int64_t i) {
   switch (d) {
-    case DType::bf16:
-      return to_float(as<bf16>(buf)[static_cast<std::size_t>(i)]);
-    case DType::f16:
-      return to_float(as<f16>(buf)[static_cast<std::size_t>(i)]);
-    case DType::i8:
-      return as<std::int8_t>(buf)[static_cast<std::size_t>(i)];
-    case DType::i4:
-      return weights ? unpack_i4(buf, i) : as<std::int8_t>(buf)[static_cast<std::size_t>(i)];
-    default:
-      return NAN;
+    case DType::bf16: return to_float(as<bf16>(buf)[static_cast<std::size_t>(i)]);
+    case DType::f16: return to_float(as<f16>(buf)[static_cast<std::size_t>(i)]);
+    case DType::i8: return as<std::int8_t>(buf)[static_cast<std::size_t>(i)];
+    case DType::i4: return weights ? unpack_i4(buf, i) : as<std::int8_t>(buf)[static_cast<std::size_t>(i)];
+    default: return NAN;
   }
 }
 

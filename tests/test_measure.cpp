@@ -17,9 +17,7 @@ std::set<const std::byte*>& weights_seen() {
   return seen;
 }
 
-void record_weights(const Shape&, const Operands& io, int) {
-  weights_seen().insert(io.weights.data());
-}
+void record_weights(const Shape&, const Operands& io, int) { weights_seen().insert(io.weights.data()); }
 
 // Some rows' speed follows where their operands landed in physical memory, and one process
 // stays in one placement (docs/noise.md): every round of a row therefore gets operands of its

@@ -26,9 +26,7 @@ namespace {
 using namespace roofbench;
 
 // A machine with round figures, 2 threads: L1 64 KiB, L2 1 MiB, L3 32 MiB (tests/fixtures.h).
-Profile machine() {
-  return roofbench::testing::round_figures_machine();
-}
+Profile machine() { return roofbench::testing::round_figures_machine(); }
 
 ModelMetrics metrics(const std::string& model, DType d = DType::f32, std::int64_t batch = 1,
                      const Profile& p = machine()) {

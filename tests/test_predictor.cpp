@@ -123,8 +123,8 @@ TEST(Roofline, FittedAddsOverheadToTheBlend) {
 // MVs of every height and width, and the bandwidths beside it.
 TEST(Fit, RecoversTheCostPerOutputRowOfMatrixVectorProducts) {
   const Profile p = machine();
-  KernelFit truth{Op::mv, Impl::opt, DType::f32, 2, ShapeClass::dense, "v", 2e11, {3e11, 1.5e11, 8e10, 2e10}, 2e-7,
-                  2e-9,   0,         0,          0};
+  KernelFit truth{Op::mv, Impl::opt, DType::f32, 2, ShapeClass::dense, "v", 2e11, {3e11, 1.5e11, 8e10, 2e10},
+                  2e-7,   2e-9};
   std::vector<Sample> samples;
   for (int m : {64, 256, 1024, 4096, 16384})
     for (int k : {64, 256, 1024, 4096}) {
@@ -201,9 +201,8 @@ TEST(Fit, RecoversKnownParametersFromSyntheticTimings) {
 
 TEST(Fit, RecoversTheOverheadPerGroupOfDepthwiseConvolutions) {
   const Profile p = machine();
-  KernelFit truth{
-      Op::conv2d, Impl::blas, DType::f32, 2, ShapeClass::depthwise, "v", 5e10, {2e11, 8e10, 4e10, 1e10}, 3e-6,
-      2e-6,       0,          0,          0};
+  KernelFit truth{Op::conv2d, Impl::blas, DType::f32, 2, ShapeClass::depthwise, "v", 5e10, {2e11, 8e10, 4e10, 1e10},
+                  3e-6,       2e-6};
   std::vector<Sample> samples;
   for (int c : {32, 96, 320, 640})
     for (int h : {7, 14, 28, 56}) {
@@ -363,9 +362,8 @@ TEST(Roofline, HalfLengthsStretchTheComputeTermPerGemmDimension) {
 TEST(Fit, RecoversTheRegionOverheadOfOptConvolutions) {
   const Profile p = machine();
   const Kernel& k = *select(Op::conv2d, Impl::opt, DType::f32);
-  KernelFit truth{
-      Op::conv2d, Impl::opt, DType::f32, 2, ShapeClass::grouped, "v", 1.2e11, {3e11, 1.5e11, 6e10, 2e10}, 4e-6,
-      0,          0,         0,          0};
+  KernelFit truth{Op::conv2d, Impl::opt, DType::f32, 2, ShapeClass::grouped, "v", 1.2e11, {3e11, 1.5e11, 6e10, 2e10},
+                  4e-6};
   truth.blocking = true;
   truth.region_overhead_s = 1.5e-6;
   std::vector<Sample> samples;
@@ -391,9 +389,8 @@ TEST(Fit, RecoversTheRegionOverheadOfOptConvolutions) {
 TEST(Fit, RecoversThePackingRateOfOptConvolutions) {
   const Profile p = machine();
   const Kernel& k = *select(Op::conv2d, Impl::opt, DType::f32);
-  KernelFit truth{
-      Op::conv2d, Impl::opt, DType::f32, 2, ShapeClass::dense, "v", 1.6e11, {3e11, 1.5e11, 6e10, 2e10}, 3e-6,
-      0,          1,         0,          0};
+  KernelFit truth{Op::conv2d, Impl::opt, DType::f32, 2, ShapeClass::dense, "v", 1.6e11, {3e11, 1.5e11, 6e10, 2e10},
+                  3e-6,       0,         1};
   truth.blocking = true;
   truth.pack_elems_per_s = 2e9;
   const auto samples_of = [&](const KernelFit& f) {
@@ -422,9 +419,8 @@ TEST(Fit, RecoversThePackingRateOfOptConvolutions) {
 TEST(Fit, RecoversHalfLengthsOfALibraryKernelAndCrossValidationChoosesThem) {
   const Profile p = machine();
   const Kernel& k = *select(Op::gemm, Impl::blas, DType::f32);
-  KernelFit truth{
-      Op::gemm, Impl::blas, DType::f32, 2, ShapeClass::dense, "v", 1.6e11, {3.5e11, 1.6e11, 8e10, 2.2e10}, 3e-6,
-      0,        0,          0,          0};
+  KernelFit truth{Op::gemm, Impl::blas, DType::f32, 2, ShapeClass::dense, "v", 1.6e11, {3.5e11, 1.6e11, 8e10, 2.2e10},
+                  3e-6};
   truth.half_mnk = {24, 12, 96};
   std::vector<Sample> samples;
   for (int m : {1, 3, 8, 24, 96, 384})

@@ -14,9 +14,7 @@ namespace {
 constexpr double kTrue = 1e-3;  // the kernel's time at the machine's own speed
 
 // Deterministic jitter in [0, amplitude): noise on a quiet machine only ever adds time.
-double jitter(int i, double amplitude) {
-  return amplitude * std::fmod(0.618034 * (i + 1), 1.0);
-}
+double jitter(int i, double amplitude) { return amplitude * std::fmod(0.618034 * (i + 1), 1.0); }
 
 std::vector<Repetition> clean(int n, double amplitude = 0.01) {
   std::vector<Repetition> r;

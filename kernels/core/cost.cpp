@@ -31,9 +31,7 @@ std::int64_t mul(std::int64_t a, Ts... rest) {
 }
 
 // Elements at a bit width, rounded up to whole bytes (i4 packs two weights per byte).
-std::int64_t to_bytes(std::int64_t elems, int bits) {
-  return (mul(elems, bits) + 7) / 8;
-}
+std::int64_t to_bytes(std::int64_t elems, int bits) { return (mul(elems, bits) + 7) / 8; }
 
 }  // namespace
 
@@ -43,9 +41,7 @@ std::int64_t macs(const Shape& s) {
       [](const ConvShape& d) { return mul(d.n, d.k, d.p(), d.q(), d.c / d.g, d.r, d.s); });
 }
 
-std::int64_t ops(const Shape& s) {
-  return mul(2, macs(s));
-}
+std::int64_t ops(const Shape& s) { return mul(2, macs(s)); }
 
 std::int64_t params(const Shape& s) {
   return by_op(
@@ -71,24 +67,16 @@ std::int64_t reduction_len(const Shape& s) {
       [](const ConvShape& d) { return mul(d.c / d.g, d.r, d.s); });
 }
 
-std::int64_t input_bytes(const Shape& s, DType d) {
-  return to_bytes(input_elems(s), bits(d).input);
-}
-std::int64_t weight_bytes(const Shape& s, DType d) {
-  return to_bytes(params(s), bits(d).weights);
-}
-std::int64_t output_bytes(const Shape& s, DType d) {
-  return to_bytes(output_elems(s), bits(d).output);
-}
+std::int64_t input_bytes(const Shape& s, DType d) { return to_bytes(input_elems(s), bits(d).input); }
+std::int64_t weight_bytes(const Shape& s, DType d) { return to_bytes(params(s), bits(d).weights); }
+std::int64_t output_bytes(const Shape& s, DType d) { return to_bytes(output_elems(s), bits(d).output); }
 std::int64_t bytes(const Shape& s, DType d) {
   std::int64_t sum = 0;
   for (std::int64_t part : {input_bytes(s, d), weight_bytes(s, d), output_bytes(s, d)})
     if (__builtin_add_overflow(sum, part, &sum)) throw std::overflow_error("byte count overflows 64 bits");
   return sum;
 }
-std::int64_t footprint_bytes(const Shape& s, DType d) {
-  return bytes(s, d);
-}
+std::int64_t footprint_bytes(const Shape& s, DType d) { return bytes(s, d); }
 
 double arithmetic_intensity(const Shape& s, DType d) {
   return static_cast<double>(ops(s)) / static_cast<double>(bytes(s, d));

@@ -206,35 +206,22 @@ unsigned disabled_isas(const char* list) {
 
 std::string_view name(Isa isa) {
   switch (isa) {
-    case Isa::none:
-      return "none";
-    case Isa::avx2_fma:
-      return "avx2+fma";
-    case Isa::avx512f:
-      return "avx512f";
-    case Isa::avx512_bf16:
-      return "avx512_bf16";
-    case Isa::avx512_vnni:
-      return "avx512_vnni";
-    case Isa::avx_vnni:
-      return "avx_vnni";
-    case Isa::f16c:
-      return "f16c";
-    case Isa::avx512_fp16:
-      return "avx512_fp16";
-    case Isa::amx_tile:
-      return "amx_tile";
-    case Isa::amx_bf16:
-      return "amx_bf16";
-    case Isa::amx_int8:
-      return "amx_int8";
+    case Isa::none: return "none";
+    case Isa::avx2_fma: return "avx2+fma";
+    case Isa::avx512f: return "avx512f";
+    case Isa::avx512_bf16: return "avx512_bf16";
+    case Isa::avx512_vnni: return "avx512_vnni";
+    case Isa::avx_vnni: return "avx_vnni";
+    case Isa::f16c: return "f16c";
+    case Isa::avx512_fp16: return "avx512_fp16";
+    case Isa::amx_tile: return "amx_tile";
+    case Isa::amx_bf16: return "amx_bf16";
+    case Isa::amx_int8: return "amx_int8";
   }
   return "?";
 }
 
-bool CpuInfo::has(Isa isa) const {
-  return (flags >> static_cast<unsigned>(isa)) & 1u;
-}
+bool CpuInfo::has(Isa isa) const { return (flags >> static_cast<unsigned>(isa)) & 1u; }
 
 const CpuInfo& cpu() {
   static const CpuInfo info = detect();

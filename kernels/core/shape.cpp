@@ -8,12 +8,9 @@ namespace roofbench {
 
 std::string_view name(Op op) {
   switch (op) {
-    case Op::mv:
-      return "mv";
-    case Op::gemm:
-      return "gemm";
-    case Op::conv2d:
-      return "conv2d";
+    case Op::mv: return "mv";
+    case Op::gemm: return "gemm";
+    case Op::conv2d: return "conv2d";
   }
   return "?";
 }

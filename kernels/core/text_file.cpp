@@ -94,8 +94,6 @@ std::string csv_field(std::string_view s) {
   return q + "\"";
 }
 
-std::string csv_number(const std::optional<double>& v) {
-  return v ? fmt::format("{:.6g}", *v) : std::string{};
-}
+std::string csv_number(const std::optional<double>& v) { return v ? fmt::format("{:.6g}", *v) : std::string{}; }
 
 }  // namespace roofbench

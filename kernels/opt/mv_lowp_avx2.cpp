@@ -187,12 +187,8 @@ int nibble(const std::uint8_t* packed, i64 e) {
 
 // The workspace of i4: per vector, every full 64-element block of X split into its 32 even
 // and 32 odd elements, then per vector the bias 8 * sum(x) over those blocks (int32).
-i64 i4_split_bytes(const MvShape& d) {
-  return d.b * (d.k / 64) * 64;
-}
-i64 i4_workspace_bytes(const MvShape& d) {
-  return (i4_split_bytes(d) + 3) / 4 * 4 + d.b * 4;
-}
+i64 i4_split_bytes(const MvShape& d) { return d.b * (d.k / 64) * 64; }
+i64 i4_workspace_bytes(const MvShape& d) { return (i4_split_bytes(d) + 3) / 4 * 4 + d.b * 4; }
 
 // R rows of Y (see half_rows); xs_all is the split input, k64 the elements the vector loop covers.
 template <int R>
