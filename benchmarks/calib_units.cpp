@@ -1,4 +1,4 @@
-// The table of compute units calibrate measures (calib.h peak_loops), apart from calibrate.cpp
+// The table of compute units calibrate measures (calib.h peak_loops), apart from calibrate_machine.cpp
 // so the tests can link it with the loops and check every unit's accounting.
 #include "benchmarks/calib.h"
 

@@ -1,5 +1,5 @@
 // The AVX-512 blocking (16 f32 / 8 f64 lanes: NR = 32 / 16, 16-lane gathers) run on AVX2:
-// opt.inc compiled once more over traits that pair two AVX2 registers into one 512-bit
+// kernels/opt/opt.inc compiled once more over traits that pair two AVX2 registers into one 512-bit
 // "vector". CPUs without AVX-512 skip the real AVX-512 kernels, so this is how they still test
 // every index computation those kernels share with the AVX2 ones; only the thin intrinsic
 // wrappers of simd.h's Avx512 structs stay untested there. The same goes for the low-precision
@@ -102,7 +102,7 @@ struct EmulatedDpbf16 {
 #undef ROOFBENCH_INT
 #undef ROOFBENCH_LOWP
 
-// Again under another name, as opt_avx512_vnni.cpp and opt_avx512_bf16.cpp do.
+// Again under another name, as kernels/opt/avx512_vnni.cpp and avx512_bf16.cpp do.
 #define ROOFBENCH_ISA avx2x2_dot
 #define ROOFBENCH_INT_DOT simd::EmulatedDpbusd
 #define ROOFBENCH_BF16_DOT simd::EmulatedDpbf16
@@ -208,7 +208,7 @@ std::span<const Kernel> emulated_wide_kernels() {
        conv2d_opt_workspace_f64__avx2x2},
       {conv2d, Impl::opt, f32, "conv2d_f32_implicit_gemm__avx2x2_as_avx512f", Isa::avx2_fma, conv2d_opt_f32__avx2x2,
        conv2d_opt_workspace_f32__avx2x2},
-      // low precision: the rows of opt_avx512.cpp, opt_avx512_vnni.cpp and opt_avx512_bf16.cpp
+      // low precision: the rows of kernels/opt/avx512.cpp, avx512_vnni.cpp and avx512_bf16.cpp
       {gemm, Impl::opt, bf16, "gemm_bf16_6x32_pairs__avx2x2_as_avx512_bf16", Isa::avx2_fma, gemm_opt_bf16__avx2x2_dot,
        gemm_opt_workspace_bf16__avx2x2_dot,
        opt_prepare<gemm_opt_pack_bytes_bf16__avx2x2_dot, gemm_opt_pack_bf16__avx2x2_dot>},

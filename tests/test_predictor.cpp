@@ -274,7 +274,7 @@ TEST(Work, APartialTileCostsAWholeOne) {
   const Kernel& k = *select(Op::gemm, Impl::opt, DType::f32);
   // 7 rows take two 6-row panels; 16 columns one panel (a full 2 x 8 on AVX2, 1 x 16 on AVX-512).
   EXPECT_DOUBLE_EQ(k.work(gemm(7, 16, 64), 1).busiest_macs, 12.0 * 16 * 64);
-  // Tiny: run on one thread whatever the caller allows (opt.inc useful_threads).
+  // Tiny: run on one thread whatever the caller allows (kernels/opt/config.inc, useful_threads).
   EXPECT_EQ(k.work(gemm(7, 16, 64), 2).threads, 1);
   // A conv2d is one GEMM per sample and group: twice the samples, twice the work and regions.
   const Kernel& c = *select(Op::conv2d, Impl::opt, DType::f32);
