@@ -88,7 +88,7 @@ double blend(double a, double b, double p) {
 std::int64_t added_bytes(const Shape& run, Impl impl, DType d) {
   if (impl == Impl::naive || impl == Impl::onednn || run.op() == Op::mv) return 0;
   const std::int64_t narrow = (bits(d).input + 7) / 8;  // the input's own element size
-  // opt packs in its compute type (kernels/opt/lowp_pack.inc): bf16/f16 as f32, i8/i4 as int16 pairs.
+  // opt packs in its compute type (kernels/opt/pack.inc, lowp_pack.inc): bf16/f16 as f32, i8/i4 as int16 pairs.
   const std::int64_t size = impl != Impl::opt                     ? narrow
                             : d == DType::bf16 || d == DType::f16 ? 4
                             : d == DType::i8 || d == DType::i4    ? 2
