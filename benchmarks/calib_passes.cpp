@@ -87,7 +87,7 @@ std::vector<PassDifference> keep_faster(Profile& into, const Profile& again) {
     if (!kept) continue;
     if (moved(kept->ns_per_load, e.ns_per_load) > 0.05)
       out.push_back(
-          {fmt::format("latency {}, {}", e.level, kib(e.bytes)), "ns/load", kept->ns_per_load, e.ns_per_load});
+          {fmt::format("latency {}, {}", name(e.level), kib(e.bytes)), "ns/load", kept->ns_per_load, e.ns_per_load});
     if (e.ns_per_load < kept->ns_per_load) *kept = e;
   }
   const auto ns = [](const LatencyPoint& p) { return p.ns_per_load; };

@@ -227,14 +227,14 @@ void measure_latency(Profile& profile, bool quick, const Settings& s) {
   // quarter of the memory free now.
   const std::int64_t dram = std::min(std::max<std::int64_t>(4 * c.last_level_cache_bytes(), std::int64_t{64} << 20),
                                      std::max<std::int64_t>(available_memory_bytes() / 4, std::int64_t{16} << 20));
-  std::vector<std::pair<std::string, std::int64_t>> levels{{"L1", c.l1d.bytes / 2}};
-  if (c.l2.bytes > 8 * c.l1d.bytes) levels.emplace_back("L2", std::max(4 * c.l1d.bytes, c.l2.bytes / 4));
-  if (c.l3.bytes > 8 * c.l2.bytes) levels.emplace_back("L3", std::max(4 * c.l2.bytes, c.l3.bytes / 16));
-  if (dram > 2 * c.last_level_cache_bytes()) levels.emplace_back("DRAM", dram);
+  std::vector<std::pair<MemoryLevel, std::int64_t>> levels{{MemoryLevel::L1, c.l1d.bytes / 2}};
+  if (c.l2.bytes > 8 * c.l1d.bytes) levels.emplace_back(MemoryLevel::L2, std::max(4 * c.l1d.bytes, c.l2.bytes / 4));
+  if (c.l3.bytes > 8 * c.l2.bytes) levels.emplace_back(MemoryLevel::L3, std::max(4 * c.l2.bytes, c.l3.bytes / 16));
+  if (dram > 2 * c.last_level_cache_bytes()) levels.emplace_back(MemoryLevel::DRAM, dram);
   for (const auto& [level, bytes] : levels) {
     profile.latency.push_back({level, bytes, 1, chase_ns_per_load(bytes, cs)});
     throw_if_interrupted(kNothingWritten);
-    fmt::print(stderr, "calibrate: latency {} ({} KiB): {:.1f} ns per load\n", level, bytes >> 10,
+    fmt::print(stderr, "calibrate: latency {} ({} KiB): {:.1f} ns per load\n", name(level), bytes >> 10,
                profile.latency.back().ns_per_load);
   }
   const double step = quick ? 2.0 : std::sqrt(2.0);
@@ -431,7 +431,7 @@ void derive_levels_and_spec(Profile& profile) {
   for (const BandwidthCurve& curve : profile.curves)
     for (const BandwidthEntry& e : detect_levels(curve, cache_capacities(curve.threads)))
       // Non-temporal stores bypass the caches: only their DRAM figure means anything.
-      if (curve.kernel != "stream" || e.level == "DRAM") profile.bandwidth.push_back(e);
+      if (curve.kernel != "stream" || e.level == MemoryLevel::DRAM) profile.bandwidth.push_back(e);
   profile.spec = spec_json(profile.peaks);
 }
 

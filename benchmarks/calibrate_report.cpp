@@ -26,13 +26,13 @@ void print_summary(const Profile& p) {
   }
   fmt::print("\n{:<6} {:<7} {:>7}  {:>12}  {:>9}\n", "level", "kernel", "threads", "capacity", "GB/s");
   for (const BandwidthEntry& b : p.bandwidth)
-    fmt::print("{:<6} {:<7} {:>7}  {:>12}  {:>9.1f}\n", b.level, b.kernel, b.threads,
+    fmt::print("{:<6} {:<7} {:>7}  {:>12}  {:>9.1f}\n", name(b.level), b.kernel, b.threads,
                b.capacity_bytes ? fmt::format("{} KiB", b.capacity_bytes >> 10) : "-", b.bytes_per_s / 1e9);
   if (p.latency.empty()) return;
   fmt::print("\n{:<6} {:>12}  {:>7}  {:>11}   (dependent loads, random chase, best of repetitions)\n", "level",
              "working set", "threads", "ns per load");
   for (const LatencyEntry& e : p.latency)
-    fmt::print("{:<6} {:>12}  {:>7}  {:>11.1f}\n", e.level, fmt::format("{} KiB", e.bytes >> 10), e.threads,
+    fmt::print("{:<6} {:>12}  {:>7}  {:>11.1f}\n", name(e.level), fmt::format("{} KiB", e.bytes >> 10), e.threads,
                e.ns_per_load);
 }
 

@@ -130,7 +130,7 @@ CvError cross_validated_error(const Problem& prob, const std::array<double, kPar
 }
 
 double machine_read_bandwidth(const Profile& p, std::size_t level, int threads) {
-  const BandwidthEntry* b = machine_bandwidth(p, kMemoryLevels[level], threads);
+  const BandwidthEntry* b = machine_bandwidth(p, static_cast<MemoryLevel>(level), threads);
   return b ? b->bytes_per_s : 0;
 }
 

@@ -27,7 +27,7 @@ double median(std::vector<double> v) {
   return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-BandwidthEntry entry(const std::string& level, std::int64_t capacity, const BandwidthCurve& curve,
+BandwidthEntry entry(MemoryLevel level, std::int64_t capacity, const BandwidthCurve& curve,
                      const std::vector<double>& plateau) {
   BandwidthEntry e;
   e.level = level;
@@ -43,9 +43,10 @@ BandwidthEntry entry(const std::string& level, std::int64_t capacity, const Band
 std::vector<CacheCapacity> cache_capacities(int threads) {
   const CpuInfo& info = cpu();
   std::vector<CacheCapacity> out;
-  const std::pair<const char*, const CacheLevel*> levels[] = {{"L1", &info.l1d}, {"L2", &info.l2}, {"L3", &info.l3}};
-  for (const auto& [name, c] : levels)
-    if (c->bytes > 0) out.push_back({name, usable(*c, threads)});
+  const std::pair<MemoryLevel, const CacheLevel*> levels[] = {
+      {MemoryLevel::L1, &info.l1d}, {MemoryLevel::L2, &info.l2}, {MemoryLevel::L3, &info.l3}};
+  for (const auto& [level, c] : levels)
+    if (c->bytes > 0) out.push_back({level, usable(*c, threads)});
   return out;
 }
 
@@ -69,7 +70,7 @@ std::vector<BandwidthEntry> detect_levels(const BandwidthCurve& curve, const std
   std::vector<double> dram;
   for (const CurvePoint& p : curve.points)
     if (p.bytes >= 4 * below) dram.push_back(p.bytes_per_s);
-  if (!dram.empty()) out.push_back(entry("DRAM", 0, curve, dram));
+  if (!dram.empty()) out.push_back(entry(MemoryLevel::DRAM, 0, curve, dram));
   return out;
 }
 

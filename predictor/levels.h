@@ -12,8 +12,8 @@
 namespace roofbench {
 
 struct CacheCapacity {
-  std::string level;       // L1, L2, L3
-  std::int64_t bytes = 0;  // what `threads` threads can use together: private caches summed
+  MemoryLevel level = MemoryLevel::L1;  // L1, L2 or L3
+  std::int64_t bytes = 0;               // what `threads` threads can use together: private caches summed
 };
 
 // The capacities of L1d, L2 and L3 for `threads` threads, from cpu() (sysfs).

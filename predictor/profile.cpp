@@ -146,8 +146,7 @@ class Reader {
   BandwidthEntry bandwidth(const json& v, const std::string& ptr) const {
     expect_object(v, "a bandwidth entry", ptr);
     BandwidthEntry e;
-    e.level = string(require(v, "level", ptr), "level", ptr + "/level");
-    check_level(e.level, ptr + "/level");
+    e.level = level(require(v, "level", ptr), ptr + "/level");
     e.capacity_bytes = integer(require(v, "capacity_bytes", ptr), "capacity_bytes", ptr + "/capacity_bytes", 0);
     e.threads = static_cast<int>(integer(require(v, "threads", ptr), "threads", ptr + "/threads", 1, INT_MAX));
     e.bytes_per_s = number(require(v, "bytes_per_s", ptr), "bytes_per_s", ptr + "/bytes_per_s", true);
@@ -204,8 +203,7 @@ class Reader {
   LatencyEntry latency(const json& v, const std::string& ptr) const {
     expect_object(v, "a latency entry", ptr);
     LatencyEntry e;
-    e.level = string(require(v, "level", ptr), "level", ptr + "/level");
-    check_level(e.level, ptr + "/level");
+    e.level = level(require(v, "level", ptr), ptr + "/level");
     e.bytes = integer(require(v, "bytes", ptr), "bytes", ptr + "/bytes", 1);
     e.threads = static_cast<int>(integer(require(v, "threads", ptr), "threads", ptr + "/threads", 1, INT_MAX));
     e.ns_per_load = number(require(v, "ns_per_load", ptr), "ns_per_load", ptr + "/ns_per_load", true);
@@ -261,10 +259,12 @@ class Reader {
     return *parsed;
   }
 
-  void check_level(const std::string& level, const std::string& ptr) const {
-    if (!parse_memory_level(level))
-      fail(ptr,
-           fmt::format("unknown level {} (expected one of {})", json_quoted(level), fmt::join(kMemoryLevels, ", ")));
+  MemoryLevel level(const json& v, const std::string& ptr) const {
+    const std::string s = string(v, "level", ptr);
+    const std::optional<MemoryLevel> l = parse_memory_level(s);
+    if (!l)
+      fail(ptr, fmt::format("unknown level {} (expected one of {})", json_quoted(s), fmt::join(kMemoryLevels, ", ")));
+    return *l;
   }
 
   std::string kernel(const json& v, const std::string& ptr) const {
@@ -318,7 +318,7 @@ nlohmann::json to_json(const Profile& p) {
                      {"roof", e.roof}});
   json bandwidth = json::array();
   for (const BandwidthEntry& e : p.bandwidth)
-    bandwidth.push_back({{"level", e.level},
+    bandwidth.push_back({{"level", name(e.level)},
                          {"capacity_bytes", e.capacity_bytes},
                          {"threads", e.threads},
                          {"bytes_per_s", e.bytes_per_s},
@@ -332,7 +332,8 @@ nlohmann::json to_json(const Profile& p) {
   }
   json latency = json::array();
   for (const LatencyEntry& e : p.latency)
-    latency.push_back({{"level", e.level}, {"bytes", e.bytes}, {"threads", e.threads}, {"ns_per_load", e.ns_per_load}});
+    latency.push_back(
+        {{"level", name(e.level)}, {"bytes", e.bytes}, {"threads", e.threads}, {"ns_per_load", e.ns_per_load}});
   json latency_curve = json::array();
   for (const LatencyPoint& pt : p.latency_curve)
     latency_curve.push_back({{"bytes", pt.bytes}, {"ns_per_load", pt.ns_per_load}});

@@ -38,8 +38,15 @@ struct PeakEntry {
   bool operator==(const PeakEntry&) const = default;
 };
 
+// A level of the memory hierarchy. Typed in memory, a name only in the file (to_json,
+// profile_from_json) and in printed text (name()).
+enum class MemoryLevel { L1, L2, L3, DRAM };
+inline constexpr const char* kMemoryLevels[] = {"L1", "L2", "L3", "DRAM"};  // the names, in MemoryLevel order
+std::string_view name(MemoryLevel l);
+std::optional<MemoryLevel> parse_memory_level(std::string_view s);
+
 struct BandwidthEntry {
-  std::string level;                // L1, L2, L3, DRAM
+  MemoryLevel level = MemoryLevel::L1;
   std::int64_t capacity_bytes = 0;  // of the level, summed over the threads' private caches; 0 for DRAM
   int threads = 1;
   double bytes_per_s = 0;
@@ -50,7 +57,7 @@ struct BandwidthEntry {
 // The latency of a dependent load (a random pointer chase, benchmarks/latency.h) with a working
 // set sized for one level: half of L1d, L2 and L3, several times the last-level cache for DRAM.
 struct LatencyEntry {
-  std::string level;       // L1, L2, L3, DRAM
+  MemoryLevel level = MemoryLevel::L1;
   std::int64_t bytes = 0;  // the chase's working set
   int threads = 1;         // always 1 today: latency is one core's figure
   double ns_per_load = 0;  // best of the repetitions
@@ -81,11 +88,6 @@ struct BandwidthCurve {
 // threads. t = overhead + n*g * group_overhead + blend(ops / compute, bytes / bandwidth[level]).
 // The keys of a fit are typed in memory and strings only in the file (to_json,
 // profile_from_json), so that a comparison of keys cannot compare a name spelled another way.
-enum class MemoryLevel { L1, L2, L3, DRAM };
-inline constexpr const char* kMemoryLevels[] = {"L1", "L2", "L3", "DRAM"};  // the names, in MemoryLevel order
-std::string_view name(MemoryLevel l);
-std::optional<MemoryLevel> parse_memory_level(std::string_view s);
-
 // predictor/roofline.h shape_class(): how a shape's work is laid out, which a kernel's fit
 // depends on beside (op, impl, dtype, threads). In the order of the names' spelling: fit_training
 // sorts its kernels by class, and the profile's kernels keep the order they had when the class

@@ -16,9 +16,16 @@ std::size_t level_index(std::string_view level) {
   return static_cast<std::size_t>(it - std::begin(kMemoryLevels));
 }
 
+// The profile's read bandwidth at a place's level: the place names its level (a prediction's
+// text), the profile types it.
+const BandwidthEntry* plateau_of(const Profile& p, const MemoryPlace& place, int threads) {
+  const std::optional<MemoryLevel> level = parse_memory_level(place.level);
+  return level ? machine_bandwidth(p, *level, threads) : nullptr;
+}
+
 }  // namespace
 
-const BandwidthEntry* machine_bandwidth(const Profile& p, std::string_view level, int threads) {
+const BandwidthEntry* machine_bandwidth(const Profile& p, MemoryLevel level, int threads) {
   for (const BandwidthEntry& b : p.bandwidth)
     if (b.level == level && b.threads == threads && b.kernel == "read") return &b;
   return nullptr;
@@ -45,15 +52,15 @@ double machine_peak(const Profile& p, DType d, int threads) {
 
 std::string memory_level(const Profile& p, std::int64_t working_set, int threads, bool cold) {
   if (!cold)
-    for (const char* level : {"L1", "L2", "L3"})
+    for (MemoryLevel level : {MemoryLevel::L1, MemoryLevel::L2, MemoryLevel::L3})
       if (const BandwidthEntry* b = machine_bandwidth(p, level, threads); b && working_set <= b->capacity_bytes)
-        return level;
+        return std::string(name(level));
   return "DRAM";
 }
 
 MemoryPlace memory_place(const Profile& p, std::int64_t working_set, int threads, bool cold) {
   MemoryPlace place{memory_level(p, working_set, threads, cold), 1};
-  const BandwidthEntry* plateau = machine_bandwidth(p, place.level, threads);
+  const BandwidthEntry* plateau = plateau_of(p, place, threads);
   if (cold || !plateau) return place;
   for (const BandwidthCurve& c : p.curves) {
     if (c.kernel != "read" || c.threads != threads || c.points.size() < 2) continue;
@@ -181,7 +188,7 @@ const KernelFit* find_fit(const Profile& p, const Shape& s, Impl impl, DType d, 
 Prediction predict(const Profile& p, const Shape& run, Impl impl, DType d, int threads, bool cold) {
   const MemoryPlace place = memory_place(p, working_set(run, impl, d, threads), threads, cold);
   const std::string& level = place.level;
-  const BandwidthEntry* bw = machine_bandwidth(p, level, threads);
+  const BandwidthEntry* bw = plateau_of(p, place, threads);
   if (!bw)
     throw ProfileError(fmt::format("the profile has no {} read bandwidth at {} threads (calibrate with --threads {})",
                                    level, threads, threads));

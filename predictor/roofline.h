@@ -34,7 +34,7 @@ struct Prediction {
 };
 
 // The machine's read bandwidth at a level for `threads` threads, or nullptr.
-const BandwidthEntry* machine_bandwidth(const Profile& p, std::string_view level, int threads);
+const BandwidthEntry* machine_bandwidth(const Profile& p, MemoryLevel level, int threads);
 // The machine's roof of a dtype at `threads` threads: the fastest of its peak entries that
 // count as a roof (PeakEntry::roof), whichever unit it is (i4: the i8 roof unless calibrated).
 // machine_roof returns nullptr, machine_peak throws ProfileError naming what is missing.

@@ -97,10 +97,10 @@ inline Output run_roofbench_output(const std::string& args, const std::string& e
 inline Profile round_figures_machine() {
   Profile p;
   p.peaks = {{"f32", 2, 2e11, "avx2+fma", 0}, {"i8", 2, 8e11, "avx2", 0}};
-  p.bandwidth = {{"L1", 65536, 2, 4e11, "read"},
-                 {"L2", 1 << 20, 2, 2e11, "read"},
-                 {"L3", 32 << 20, 2, 1e11, "read"},
-                 {"DRAM", 0, 2, 2.5e10, "read"}};
+  p.bandwidth = {{MemoryLevel::L1, 65536, 2, 4e11, "read"},
+                 {MemoryLevel::L2, 1 << 20, 2, 2e11, "read"},
+                 {MemoryLevel::L3, 32 << 20, 2, 1e11, "read"},
+                 {MemoryLevel::DRAM, 0, 2, 2.5e10, "read"}};
   return p;
 }
 

@@ -36,7 +36,7 @@ TEST_F(Cli, QuickCalibrationWritesAProfileThatReadsBack) {
   ASSERT_FALSE(p.peaks.empty());
   for (const auto& peak : p.peaks) EXPECT_GT(peak.ops_per_s, 1e9) << peak.dtype;  // any AVX2 core does > 1 GFLOP/s
   bool dram = false;
-  for (const auto& b : p.bandwidth) dram = dram || (b.level == "DRAM" && b.kernel == "read");
+  for (const auto& b : p.bandwidth) dram = dram || (b.level == roofbench::MemoryLevel::DRAM && b.kernel == "read");
   EXPECT_TRUE(dram) << "the sweep must reach 4x the last-level cache";
   EXPECT_FALSE(roofbench::testing::temporary_left_beside(out));
   // What the machine was like while calibrating: doctor's probes, summarised with a verdict.
@@ -55,9 +55,9 @@ TEST_F(Cli, QuickCalibrationWritesAProfileThatReadsBack) {
   // Latency: at least L1 and DRAM, one thread, L1 faster than DRAM; and the sweep for the plot.
   std::map<std::string, double> latency;
   for (const auto& l : p.latency) {
-    EXPECT_EQ(l.threads, 1) << l.level;
-    EXPECT_GT(l.bytes, 0) << l.level;
-    latency[l.level] = l.ns_per_load;
+    EXPECT_EQ(l.threads, 1) << roofbench::name(l.level);
+    EXPECT_GT(l.bytes, 0) << roofbench::name(l.level);
+    latency[std::string(roofbench::name(l.level))] = l.ns_per_load;
   }
   ASSERT_TRUE(latency.count("L1") && latency.count("DRAM")) << p.latency.size();
   EXPECT_LT(latency["L1"], latency["DRAM"]);

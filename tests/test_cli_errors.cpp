@@ -200,7 +200,7 @@ TEST_F(Cli, RefitWithAMalformedTrainingTimingNamesItAndWritesNothing) {
   roofbench::Profile p;
   p.machine = {{"cpu", "test"}};
   p.peaks = {{"f32", 1, 1e11, "avx2+fma", 0}};
-  p.bandwidth = {{"DRAM", 0, 1, 1e10, "read"}};
+  p.bandwidth = {{roofbench::MemoryLevel::DRAM, 0, 1, 1e10, "read"}};
   const fs::path out = dir_ / "refit.json";
   // A gemm opt f32 training timing with the given threads, shape and seconds.
   const auto gemm = [](int threads, const char* shape, double seconds) {

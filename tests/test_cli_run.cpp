@@ -207,10 +207,10 @@ TEST_F(Cli, RowsThatBeatTheirDtypesCalibratedPeakAreFlagged) {
     SCOPED_TRACE(peak);
     roofbench::Profile p;
     p.peaks = {{"f32", 1, peak, "test", 0}};
-    p.bandwidth = {{"L1", 32768, 1, 1e11, "read"},
-                   {"L2", 524288, 1, 5e10, "read"},
-                   {"L3", 33554432, 1, 3e10, "read"},
-                   {"DRAM", 0, 1, 1e10, "read"}};
+    p.bandwidth = {{roofbench::MemoryLevel::L1, 32768, 1, 1e11, "read"},
+                   {roofbench::MemoryLevel::L2, 524288, 1, 5e10, "read"},
+                   {roofbench::MemoryLevel::L3, 33554432, 1, 3e10, "read"},
+                   {roofbench::MemoryLevel::DRAM, 0, 1, 1e10, "read"}};
     const fs::path profile = dir_ / "p.json";
     roofbench::write_profile(profile.string(), p);
     const Result r = run_roofbench(common + " --profile " + profile.string());

@@ -34,10 +34,10 @@ constexpr int kThreads = 2;
 Profile machine() {
   Profile p;
   p.peaks = {{"f32", kThreads, 2e11, "fma", 0}, {"i8", kThreads, 8e11, "dot", 0}};
-  p.bandwidth = {{"L1", 65536, kThreads, 4e11, "read"},
-                 {"L2", 1 << 20, kThreads, 2e11, "read"},
-                 {"L3", 32 << 20, kThreads, 1e11, "read"},
-                 {"DRAM", 0, kThreads, 2.5e10, "read"}};
+  p.bandwidth = {{MemoryLevel::L1, 65536, kThreads, 4e11, "read"},
+                 {MemoryLevel::L2, 1 << 20, kThreads, 2e11, "read"},
+                 {MemoryLevel::L3, 32 << 20, kThreads, 1e11, "read"},
+                 {MemoryLevel::DRAM, 0, kThreads, 2.5e10, "read"}};
   return p;
 }
 

@@ -26,7 +26,7 @@ using namespace roofbench;
 // and a DRAM stream figure.
 Profile machine() {
   Profile p = roofbench::testing::round_figures_machine();
-  p.bandwidth.push_back({"DRAM", 0, 2, 4e10, "stream"});
+  p.bandwidth.push_back({MemoryLevel::DRAM, 0, 2, 4e10, "stream"});
   return p;
 }
 

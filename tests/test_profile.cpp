@@ -29,6 +29,7 @@ using roofbench::BandwidthCurve;
 using roofbench::BandwidthEntry;
 using roofbench::CacheCapacity;
 using roofbench::CurvePoint;
+using roofbench::MemoryLevel;
 using roofbench::Profile;
 using roofbench::ProfileError;
 
@@ -39,12 +40,15 @@ Profile full_profile() {
                {"compiler", "GCC 12.2"},     {"date", "2024-01-01T00:00:00Z"},
                {"host", "testhost"}};
   p.peaks = {{"f32", 2, 2.2912345678901e11, "avx2+fma", 0.0125}, {"f64", 1, 5.7e10, "avx2+fma", 0}};
-  p.bandwidth = {{"L1", 65536, 2, 3.2e11, "read"},
-                 {"L2", 1048576, 2, 1.6e11, "read"},
-                 {"L3", 33554432, 2, 9.1e10, "copy"},
-                 {"DRAM", 0, 2, 2.5e10, "stream"}};
+  p.bandwidth = {{MemoryLevel::L1, 65536, 2, 3.2e11, "read"},
+                 {MemoryLevel::L2, 1048576, 2, 1.6e11, "read"},
+                 {MemoryLevel::L3, 33554432, 2, 9.1e10, "copy"},
+                 {MemoryLevel::DRAM, 0, 2, 2.5e10, "stream"}};
   p.curves = {{"read", 2, {{4096, 3.3e11, 0.01}, {8192, 3.25e11, 0.02}, {268435456, 2.4e10, 0}}}};
-  p.latency = {{"L1", 16384, 1, 1.1}, {"L2", 262144, 1, 3.4}, {"L3", 16777216, 1, 11.25}, {"DRAM", 134217728, 1, 97.5}};
+  p.latency = {{MemoryLevel::L1, 16384, 1, 1.1},
+               {MemoryLevel::L2, 262144, 1, 3.4},
+               {MemoryLevel::L3, 16777216, 1, 11.25},
+               {MemoryLevel::DRAM, 134217728, 1, 97.5}};
   p.latency_curve = {{4096, 1.0}, {8192, 1.05}, {134217728, 97.5}};
   p.kernels = {{roofbench::Op::gemm,
                 roofbench::Impl::opt,
@@ -339,7 +343,8 @@ TEST_F(ProfileFile, FailedWritesLeaveNothingBehind) {
 // ---- memory levels ----------------------------------------------------------------------------
 
 constexpr std::int64_t KiB = 1024, MiB = 1024 * KiB;
-const std::vector<CacheCapacity> kCaches = {{"L1", 32 * KiB}, {"L2", 512 * KiB}, {"L3", 32 * MiB}};
+const std::vector<CacheCapacity> kCaches = {
+    {MemoryLevel::L1, 32 * KiB}, {MemoryLevel::L2, 512 * KiB}, {MemoryLevel::L3, 32 * MiB}};
 
 // The bandwidth of a working set: flat inside a level, the geometric mean of the two levels
 // within a factor 2 of a capacity (where a real sweep bends), +-3% of deterministic noise.
@@ -368,7 +373,7 @@ BandwidthCurve sweep(std::int64_t last) {
 
 std::vector<std::string> names(const std::vector<BandwidthEntry>& v) {
   std::vector<std::string> out;
-  for (const BandwidthEntry& e : v) out.push_back(e.level);
+  for (const BandwidthEntry& e : v) out.emplace_back(roofbench::name(e.level));
   return out;
 }
 
@@ -380,8 +385,8 @@ TEST(Levels, DetectsEveryLevelOfAFullSweep) {
   const double want[] = {200e9, 100e9, 70e9, 25e9};
   const std::int64_t capacity[] = {32 * KiB, 512 * KiB, 32 * MiB, 0};
   for (int i = 0; i < 4; ++i) {
-    EXPECT_NEAR(levels[i].bytes_per_s, want[i], 0.05 * want[i]) << levels[i].level;
-    EXPECT_EQ(levels[i].capacity_bytes, capacity[i]) << levels[i].level;
+    EXPECT_NEAR(levels[i].bytes_per_s, want[i], 0.05 * want[i]) << roofbench::name(levels[i].level);
+    EXPECT_EQ(levels[i].capacity_bytes, capacity[i]) << roofbench::name(levels[i].level);
     EXPECT_EQ(levels[i].threads, 3);
     EXPECT_EQ(levels[i].kernel, "copy");
   }
@@ -424,15 +429,17 @@ TEST(Levels, CacheCapacitiesFollowSharing) {
   const roofbench::CpuInfo& info = roofbench::cpu();
   const auto one = roofbench::cache_capacities(1);
   const auto two = roofbench::cache_capacities(2);
-  std::vector<std::pair<std::string, const roofbench::CacheLevel*>> present;
-  for (const auto& [name, c] : {std::pair{"L1", &info.l1d}, {"L2", &info.l2}, {"L3", &info.l3}})
-    if (c->bytes > 0) present.emplace_back(name, c);
+  std::vector<std::pair<MemoryLevel, const roofbench::CacheLevel*>> present;
+  for (const auto& [level, c] :
+       {std::pair{MemoryLevel::L1, &info.l1d}, {MemoryLevel::L2, &info.l2}, {MemoryLevel::L3, &info.l3}})
+    if (c->bytes > 0) present.emplace_back(level, c);
   ASSERT_EQ(one.size(), present.size());
   ASSERT_EQ(two.size(), present.size());
   for (std::size_t i = 0; i < present.size(); ++i) {
-    const auto& [name, c] = present[i];
-    EXPECT_EQ(one[i].level, name);
-    EXPECT_EQ(two[i].level, name);
+    const auto& [level, c] = present[i];
+    const std::string_view name = roofbench::name(level);
+    EXPECT_EQ(one[i].level, level) << name;
+    EXPECT_EQ(two[i].level, level) << name;
     EXPECT_EQ(one[i].bytes, c->bytes) << name;  // one thread uses one instance
     if (c->shared_by == 1 && info.logical_cpus >= 2)
       EXPECT_EQ(two[i].bytes, 2 * one[i].bytes) << name << ": private, so two threads have two";

@@ -414,7 +414,7 @@ Profile first_pass() {
   p.peaks = {{.dtype = "i8", .threads = 2, .ops_per_s = 3.66e11, .isa = "avx512f (vpmaddwd + vpaddd zmm, int16)"},
              {.dtype = "f32", .threads = 2, .ops_per_s = 2.30e11, .isa = "avx512f (vfmadd231ps zmm)"}};
   p.curves = {{"copy", 2, {{32768, 4.6e11, 0.01}, {65536, 4.5e11, 0.01}}}};
-  p.latency = {{"L3", 4 << 20, 1, 16.0}};
+  p.latency = {{roofbench::MemoryLevel::L3, 4 << 20, 1, 16.0}};
   p.latency_curve = {{4096, 1.1}, {4 << 20, 16.0}};
   return p;
 }

@@ -29,11 +29,11 @@ using namespace roofbench;
 Profile machine() {
   Profile p;
   p.peaks = {{"f64", 2, 1e11, "avx2+fma", 0}, {"f32", 2, 2e11, "avx2+fma", 0}, {"i8", 2, 8e11, "avx2", 0}};
-  p.bandwidth = {{"L1", 65536, 2, 4e11, "read"},
-                 {"L2", 1 << 20, 2, 2e11, "read"},
-                 {"L3", 32 << 20, 2, 1e11, "read"},
-                 {"DRAM", 0, 2, 2.5e10, "read"},
-                 {"DRAM", 0, 2, 4e10, "stream"}};
+  p.bandwidth = {{MemoryLevel::L1, 65536, 2, 4e11, "read"},
+                 {MemoryLevel::L2, 1 << 20, 2, 2e11, "read"},
+                 {MemoryLevel::L3, 32 << 20, 2, 1e11, "read"},
+                 {MemoryLevel::DRAM, 0, 2, 2.5e10, "read"},
+                 {MemoryLevel::DRAM, 0, 2, 4e10, "stream"}};
   p.curves = {{"read", 2, {{4 << 20, 1e11, 0}, {64 << 20, 2.5e10, 0}}}};
   const KernelFit fit{
       Op::gemm, Impl::opt, DType::f32, 2, ShapeClass::dense, "v", 1.5e11, {3e11, 1.2e11, 6e10, 2e10}, 5e-6, 0, 2, 0, 0};
