@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -53,20 +54,33 @@ void keep_better_points(std::vector<Point>& into, const std::vector<Point>& agai
       if (p.bytes == q.bytes && better(q, p)) p = q;
 }
 
+// One figure both passes measured (a peak, a latency): the difference beyond `tolerance` is
+// noted as (what, unit, first, second), and `into` keeps the better of the two.
+template <class T, class Same, class Value, class Better>
+void keep_better_entry(std::vector<T>& into, const T& e, Same&& same, Value&& value, Better&& better, double tolerance,
+                       const std::string& what, const char* unit, std::vector<PassDifference>& out) {
+  T* kept = twin_or_append(into, e, same);
+  if (!kept) return;
+  if (moved(value(*kept), value(e)) > tolerance) out.push_back({what, unit, value(*kept), value(e)});
+  if (better(value(e), value(*kept))) *kept = e;
+}
+
+// What makes an entry of the second pass the same figure as one of the first.
+bool same_unit(const PeakEntry& a, const PeakEntry& b) {
+  return a.dtype == b.dtype && a.isa == b.isa && a.threads == b.threads;
+}
+bool same_chase(const LatencyEntry& a, const LatencyEntry& b) {
+  return a.level == b.level && a.bytes == b.bytes && a.threads == b.threads;
+}
+
 }  // namespace
 
 std::vector<PassDifference> keep_faster(Profile& into, const Profile& again) {
   std::vector<PassDifference> out;
-  for (const PeakEntry& e : again.peaks) {
-    PeakEntry* kept = twin_or_append(into.peaks, e, [](const PeakEntry& a, const PeakEntry& b) {
-      return a.dtype == b.dtype && a.isa == b.isa && a.threads == b.threads;
-    });
-    if (!kept) continue;
-    if (moved(kept->ops_per_s, e.ops_per_s) > 0.02)
-      out.push_back(
-          {fmt::format("peak {} {}, {} threads", e.dtype, e.isa, e.threads), "ops/s", kept->ops_per_s, e.ops_per_s});
-    if (e.ops_per_s > kept->ops_per_s) *kept = e;
-  }
+  for (const PeakEntry& e : again.peaks)
+    keep_better_entry(
+        into.peaks, e, same_unit, [](const PeakEntry& x) { return x.ops_per_s; }, std::greater<>(), 0.02,
+        fmt::format("peak {} {}, {} threads", e.dtype, e.isa, e.threads), "ops/s", out);
   for (const BandwidthCurve& c : again.curves) {
     BandwidthCurve* kept = twin_or_append(into.curves, c, [](const BandwidthCurve& a, const BandwidthCurve& b) {
       return a.kernel == b.kernel && a.threads == b.threads;
@@ -80,16 +94,10 @@ std::vector<PassDifference> keep_faster(Profile& into, const Profile& again) {
     keep_better_points(kept->points, c.points,
                        [&](const CurvePoint& q, const CurvePoint& p) { return rate(q) > rate(p); });
   }
-  for (const LatencyEntry& e : again.latency) {
-    LatencyEntry* kept = twin_or_append(into.latency, e, [](const LatencyEntry& a, const LatencyEntry& b) {
-      return a.level == b.level && a.bytes == b.bytes && a.threads == b.threads;
-    });
-    if (!kept) continue;
-    if (moved(kept->ns_per_load, e.ns_per_load) > 0.05)
-      out.push_back(
-          {fmt::format("latency {}, {}", name(e.level), kib(e.bytes)), "ns/load", kept->ns_per_load, e.ns_per_load});
-    if (e.ns_per_load < kept->ns_per_load) *kept = e;
-  }
+  for (const LatencyEntry& e : again.latency)
+    keep_better_entry(
+        into.latency, e, same_chase, [](const LatencyEntry& x) { return x.ns_per_load; }, std::less<>(), 0.05,
+        fmt::format("latency {}, {}", name(e.level), kib(e.bytes)), "ns/load", out);
   const auto ns = [](const LatencyPoint& p) { return p.ns_per_load; };
   if (const auto w = most_moved(into.latency_curve, again.latency_curve, 0.05, ns))
     out.push_back({fmt::format("latency curve, {} (the size that moved most)", kib(w->first->bytes)), "ns/load",
