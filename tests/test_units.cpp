@@ -291,15 +291,22 @@ void expect_error(const std::function<void(json&)>& mutate, std::initializer_lis
 }
 
 TEST(Roof, MalformedNewKeysAreOneLineErrors) {
-  expect_error([](json& j) { j["peaks"][0]["roof"] = "yes"; },
-               {"\"roof\" must be true or false", "(at /peaks/0/roof)"});
-  expect_error([](json& j) { j["peaks"][0]["roof"] = 1; }, {"\"roof\" must be true or false", "(at /peaks/0/roof)"});
-  expect_error([](json& j) { j["peaks"][0]["ops_per_cycle"] = -1; },
-               {"\"ops_per_cycle\" must be >= 0", "(at /peaks/0/ops_per_cycle)"});
-  expect_error([](json& j) { j["peaks"][0]["ops_per_cycle"] = "9"; },
-               {"must be a number", "(at /peaks/0/ops_per_cycle)"});
-  expect_error([](json& j) { j["machine"]["measured_hz"] = 0; },
-               {"\"measured_hz\" must be > 0", "(at /machine/measured_hz)"});
+  // Each row: where the bad value goes (a JSON pointer), the value, what the error says.
+  const struct {
+    const char* at;
+    json value;
+    const char* says;
+  } cases[] = {
+      {"/peaks/0/roof", "yes", "\"roof\" must be true or false"},
+      {"/peaks/0/roof", 1, "\"roof\" must be true or false"},
+      {"/peaks/0/ops_per_cycle", -1, "\"ops_per_cycle\" must be >= 0"},
+      {"/peaks/0/ops_per_cycle", "9", "must be a number"},
+      {"/machine/measured_hz", 0, "\"measured_hz\" must be > 0"},
+  };
+  for (const auto& c : cases) {
+    const std::string at = std::string("(at ") + c.at + ")";
+    expect_error([&](json& j) { j[json::json_pointer(c.at)] = c.value; }, {c.says, at.c_str()});
+  }
 }
 
 // ---- (e) every unit's loop, where the CPU has it -----------------------------------------------
