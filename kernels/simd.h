@@ -231,23 +231,18 @@ struct Avx512Bf16Pairs {
 // packing's and the edge tiles' plain stores and loads on the right side of them.
 inline void tile_memory_barrier() { __asm__ volatile("" ::: "memory"); }
 
+// One branch a tile, as the eight tiles are; left unformatted so they read as a list.
+// clang-format off
 #define ROOFBENCH_TILE_SWITCH(t, X) \
-  if constexpr (t == 0)             \
-    X(0);                           \
-  else if constexpr (t == 1)        \
-    X(1);                           \
-  else if constexpr (t == 2)        \
-    X(2);                           \
-  else if constexpr (t == 3)        \
-    X(3);                           \
-  else if constexpr (t == 4)        \
-    X(4);                           \
-  else if constexpr (t == 5)        \
-    X(5);                           \
-  else if constexpr (t == 6)        \
-    X(6);                           \
-  else                              \
-    X(7)
+  if constexpr (t == 0) X(0);       \
+  else if constexpr (t == 1) X(1);  \
+  else if constexpr (t == 2) X(2);  \
+  else if constexpr (t == 3) X(3);  \
+  else if constexpr (t == 4) X(4);  \
+  else if constexpr (t == 5) X(5);  \
+  else if constexpr (t == 6) X(6);  \
+  else X(7)
+// clang-format on
 
 struct AmxTiles {
   using T = std::int32_t;  // a packed element: a bf16 pair or an int8 quad

@@ -6,13 +6,9 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <iterator>
 #include <map>
 #include <numeric>
-#include <sstream>
 #include <stdexcept>
 #include <tuple>
 
@@ -24,8 +20,6 @@
 #include "predictor/roofline.h"
 
 namespace roofbench {
-
-namespace fs = std::filesystem;
 
 namespace {
 
